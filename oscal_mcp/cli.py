@@ -1,0 +1,101 @@
+"""Command line: flags -> settings -> server. A user mistake exits 2 with one line, no traceback.
+
+Heavy libraries (the MCP SDK, trestle, pydantic) are imported only after the arguments parse, so
+``oscal-mcp --help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from importlib.metadata import version
+
+# (flag, environment variable, help); every flag has an environment twin.
+_VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--transport", "OSCAL_MCP_TRANSPORT", "stdio (default) or streamable-http"),
+    ("--host", "OSCAL_MCP_HOST", "address to bind for streamable-http (default 127.0.0.1)"),
+    ("--port", "OSCAL_MCP_PORT", "port for streamable-http (default 8000)"),
+    ("--path", "OSCAL_MCP_PATH", "URL path of the MCP endpoint (default /mcp)"),
+    ("--server-name", "OSCAL_MCP_SERVER_NAME", "name announced to clients (default oscal-mcp)"),
+    ("--log-level", "OSCAL_MCP_LOG_LEVEL", "DEBUG, INFO (default), WARNING, ERROR or CRITICAL"),
+    (
+        "--max-request-bytes",
+        "OSCAL_MCP_MAX_REQUEST_BYTES",
+        "largest accepted HTTP request body (default 32 MiB)",
+    ),
+)
+_SWITCHES: tuple[tuple[str, str, str], ...] = (
+    ("--stateless-http", "OSCAL_MCP_STATELESS_HTTP", "no server-side sessions (for several replicas)"),
+    (
+        "--allow-unauthenticated",
+        "OSCAL_MCP_ALLOW_UNAUTHENTICATED",
+        "allow streamable-http on a non-loopback address without authentication",
+    ),
+)
+_AUTH_FLAGS: tuple[tuple[str, str, str], ...] = (
+    (
+        "--auth-verifier",
+        "OSCAL_AUTH_VERIFIER",
+        "jwt (default with an issuer), introspection, static or a plugin",
+    ),
+    ("--auth-issuer-url", "OSCAL_AUTH_ISSUER_URL", "the Authorization Server's issuer URL"),
+    ("--auth-resource-server-url", "OSCAL_AUTH_RESOURCE_SERVER_URL", "this server's public URL incl. path"),
+    ("--auth-required-scopes", "OSCAL_AUTH_REQUIRED_SCOPES", "comma-separated scopes every request needs"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oscal-mcp",
+        description="MCP server with OSCAL tools. Speaks stdio by default; use "
+        "--transport streamable-http for remote clients. Every option has an environment twin "
+        "(shown in brackets); a .env file in the working directory is read too. "
+        "Precedence: command line > environment > .env > defaults.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('oscal-mcp')}")
+    server = parser.add_argument_group("server")
+    for flag, env, text in _VALUE_FLAGS:
+        server.add_argument(flag, dest=env, metavar="VALUE", help=f"{text} [{env}]")
+    for flag, env, text in _SWITCHES:
+        server.add_argument(flag, dest=env, action="store_const", const="true", help=f"{text} [{env}]")
+    auth = parser.add_argument_group("authentication (streamable-http only)")
+    for flag, env, text in _AUTH_FLAGS:
+        auth.add_argument(flag, dest=env, metavar="VALUE", help=f"{text} [{env}]")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cli_values: dict[str, str | None] = vars(args)
+
+    from oscal_mcp_auth.errors import ConfigurationError
+
+    try:
+        from oscal_mcp.config import load_settings, merged_values
+
+        settings = load_settings(merged_values(cli_values))
+        _configure_logging(settings.log_level)
+        from oscal_mcp.server import run
+
+        run(settings)
+    except ConfigurationError as exc:
+        print(f"oscal-mcp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _configure_logging(level: str) -> None:
+    # stdout belongs to the stdio protocol: every log line goes to stderr.
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""The tool families the server registers, in the order clients list them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from oscal_mcp.tools import about
+from oscal_mcp.tools.context import ToolContext
+
+TOOL_FAMILIES = (about,)
+
+
+def register_tools(server: MCPServer[Any], context: ToolContext) -> None:
+    for family in TOOL_FAMILIES:
+        family.register(server, context)

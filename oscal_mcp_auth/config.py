@@ -1,0 +1,145 @@
+"""AuthConfig: the validated, immutable auth settings shared by every backend.
+
+Settings come from a flat mapping of ``OSCAL_AUTH_*`` names (the process environment, a .env file
+and CLI flags merged by the caller). They are validated once, at start-up; nothing reads
+``os.environ`` after that. Backend-specific settings (``OSCAL_AUTH_<NAME>_*``) stay in
+`AuthConfig.environ` until the selected backend validates them with `backend_settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ValidationError
+
+from oscal_mcp_auth.errors import ConfigurationError
+
+DEFAULT_LEEWAY_SECONDS = 60
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Validated auth settings. `verifier` is None when authentication is not configured."""
+
+    verifier: str | None = None
+    issuer_url: str | None = None
+    resource_server_url: str | None = None
+    required_scopes: tuple[str, ...] = ()
+    leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def configured(self) -> bool:
+        return self.verifier is not None
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str], *, default_resource_url: str | None = None) -> AuthConfig:
+        """Validate the ``OSCAL_AUTH_*`` entries of `values`.
+
+        The verifier defaults to ``jwt`` when an issuer is set; with neither an issuer nor a
+        verifier, authentication is off. `default_resource_url` is used when
+        ``OSCAL_AUTH_RESOURCE_SERVER_URL`` is unset (the caller derives it for loopback only).
+        """
+        issuer = _optional_url(values, "OSCAL_AUTH_ISSUER_URL")
+        verifier = (values.get("OSCAL_AUTH_VERIFIER") or "").strip() or None
+        if verifier is None and issuer is not None:
+            verifier = "jwt"
+        resource = _optional_url(values, "OSCAL_AUTH_RESOURCE_SERVER_URL") or default_resource_url
+        return cls(
+            verifier=verifier,
+            issuer_url=issuer,
+            resource_server_url=resource,
+            required_scopes=parse_list(values.get("OSCAL_AUTH_REQUIRED_SCOPES", "")),
+            leeway_seconds=parse_int(
+                values, "OSCAL_AUTH_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, minimum=0, maximum=3600
+            ),
+            environ=MappingProxyType(dict(values)),
+        )
+
+
+def parse_list(raw: str) -> tuple[str, ...]:
+    """A comma-separated setting: items stripped, empties dropped, order kept, duplicates removed."""
+    items = (item.strip() for item in raw.split(","))
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def parse_bool(values: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = values.get(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def parse_int(values: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = values.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        number = int(raw.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from None
+    if not minimum <= number <= maximum:
+        raise ConfigurationError(f"{name}={number} is out of range; use {minimum} to {maximum}")
+    return number
+
+
+def validate_http_url(name: str, raw: str) -> str:
+    """An absolute http(s) URL with a host and no fragment, returned stripped of spaces."""
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise ConfigurationError(
+            f"{name}={raw!r} is not a valid URL; use an absolute http:// or https:// URL without a fragment"
+        )
+    return url
+
+
+def _optional_url(values: Mapping[str, str], name: str) -> str | None:
+    raw = values.get(name)
+    if raw is None or not raw.strip():
+        return None
+    return validate_http_url(name, raw)
+
+
+def backend_settings(config: AuthConfig, backend: str, model: type[ModelT]) -> ModelT:
+    """Validate the ``OSCAL_AUTH_<BACKEND>_*`` variables with a backend's own pydantic model.
+
+    Field ``jwks_uri`` of backend ``jwt`` is read from ``OSCAL_AUTH_JWT_JWKS_URI``. Unknown
+    variables with the prefix are refused (a typo must not silently fall back to a default), and
+    every validation error names the variable.
+    """
+    prefix = f"OSCAL_AUTH_{backend.upper()}_"
+    raw = {name[len(prefix) :].lower(): value for name, value in config.environ.items() if name.startswith(prefix)}
+    unknown = sorted(key for key in raw if key not in model.model_fields)
+    if unknown:
+        known = ", ".join(prefix + key.upper() for key in model.model_fields)
+        raise ConfigurationError(
+            f"unknown setting {prefix + unknown[0].upper()}; the {backend} verifier accepts: {known}"
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix.rstrip("_")
+        value = raw.get(str(first["loc"][0])) if first["loc"] else None
+        shown = "" if value is None else f"={value!r}"
+        if first["loc"] and _looks_secret(str(first["loc"][0])):
+            shown = ""
+        raise ConfigurationError(f"{location}{shown}: {first['msg']}") from None
+
+
+def _looks_secret(field_name: str) -> bool:
+    return any(word in field_name for word in ("secret", "password", "key"))

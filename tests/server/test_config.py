@@ -1,0 +1,130 @@
+"""Settings: precedence of the sources and one clear line for every invalid value."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from oscal_mcp.cli import main
+from oscal_mcp.config import ConfigError, load_settings, merged_values
+from oscal_mcp.server import _warn_about_settings
+from oscal_mcp_auth.errors import ConfigurationError
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert (settings.transport, settings.host, settings.port, settings.path) == ("stdio", "127.0.0.1", 8000, "/mcp")
+    assert settings.stateless_http is False
+    assert settings.log_level == "INFO"
+    assert settings.max_request_bytes == 32 * 1024 * 1024
+    assert settings.auth_enabled is False
+
+
+def test_cli_beats_environment_beats_dotenv_beats_default(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("OSCAL_MCP_PORT=7001\nOSCAL_MCP_PATH=/from-dotenv\nOSCAL_MCP_SERVER_NAME=dotenv\n")
+    environ = {"OSCAL_MCP_PORT": "7002", "OSCAL_MCP_PATH": "/from-env", "UNRELATED": "x"}
+    cli = {"OSCAL_MCP_PORT": "7003", "OSCAL_MCP_TRANSPORT": None}
+    settings = load_settings(merged_values(cli, environ=environ, dotenv_path=dotenv))
+    assert settings.port == 7003  # CLI
+    assert settings.path == "/from-env"  # environment over .env
+    assert settings.server_name == "dotenv"  # .env over default
+    assert settings.transport == "stdio"  # default; a flag not given does not override
+
+
+def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
+    values = merged_values({}, environ={}, dotenv_path=tmp_path / "absent.env")
+    assert values == {}
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["--transport", "carrier-pigeon"], ["OSCAL_MCP_TRANSPORT", "'carrier-pigeon'", "stdio, streamable-http"]),
+        (["--port", "0"], ["OSCAL_MCP_PORT=0", "1 to 65535"]),
+        (["--port", "eighty"], ["OSCAL_MCP_PORT", "'eighty'", "whole number"]),
+        (["--log-level", "chatty"], ["OSCAL_MCP_LOG_LEVEL", "'chatty'", "DEBUG, INFO"]),
+        (["--auth-issuer-url", "not a url"], ["OSCAL_AUTH_ISSUER_URL", "'not a url'", "http://"]),
+        (["--auth-resource-server-url", "ftp://x/mcp"], ["OSCAL_AUTH_RESOURCE_SERVER_URL", "https://"]),
+        (["--path", "mcp"], ["OSCAL_MCP_PATH", "'mcp'", "/mcp"]),
+        (["--host", "a b"], ["OSCAL_MCP_HOST", "'a b'"]),
+    ],
+)
+def test_invalid_setting_exits_2_with_one_line(
+    argv: list[str], names: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).parent)  # no stray .env
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("oscal-mcp: error: ")
+    for name in names:
+        assert name in err
+    assert "Traceback" not in err
+
+
+def test_invalid_boolean_in_environment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OSCAL_MCP_STATELESS_HTTP", "perhaps")
+    assert main([]) == 2
+    assert "OSCAL_MCP_STATELESS_HTTP='perhaps' is not a boolean" in capsys.readouterr().err
+
+
+def test_non_loopback_without_auth_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"non-loopback address 0\.0\.0\.0.*--allow-unauthenticated"):
+        load_settings({"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_HOST": "0.0.0.0"})
+
+
+def test_non_loopback_override_is_accepted_and_warns(caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(
+        {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_HOST": "0.0.0.0", "OSCAL_MCP_ALLOW_UNAUTHENTICATED": "1"}
+    )
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp"):
+        _warn_about_settings(settings)
+    assert "WITHOUT authentication" in caplog.text
+
+
+def test_non_loopback_with_auth_needs_public_resource_url() -> None:
+    values = {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_HOST": "10.1.2.3"}
+    values["OSCAL_AUTH_ISSUER_URL"] = "https://idp.example.com"
+    with pytest.raises(ConfigError, match="OSCAL_AUTH_RESOURCE_SERVER_URL is required"):
+        load_settings(values)
+    values["OSCAL_AUTH_RESOURCE_SERVER_URL"] = "https://oscal.example.com/mcp"
+    assert load_settings(values).auth.resource_server_url == "https://oscal.example.com/mcp"
+
+
+def test_stdio_is_never_affected_by_the_exposure_rule() -> None:
+    settings = load_settings({"OSCAL_MCP_HOST": "0.0.0.0"})
+    assert settings.transport == "stdio"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
+def test_loopback_hosts_need_no_auth(host: str) -> None:
+    settings = load_settings({"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_HOST": host})
+    assert settings.auth.configured is False
+
+
+def test_resource_url_is_derived_for_loopback_only() -> None:
+    settings = load_settings(
+        {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "9123", "OSCAL_AUTH_ISSUER_URL": "http://as.test"}
+    )
+    assert settings.auth.resource_server_url == "http://127.0.0.1:9123/mcp"
+    assert settings.auth.verifier == "jwt"  # default once an issuer is set
+
+
+def test_auth_settings_with_stdio_only_warn(caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings({"OSCAL_AUTH_ISSUER_URL": "https://idp.example.com"})
+    assert settings.auth_enabled is False
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp"):
+        _warn_about_settings(settings)
+    assert "ignored with the stdio transport" in caplog.text
+
+
+def test_required_scopes_are_comma_separated() -> None:
+    settings = load_settings({"OSCAL_AUTH_REQUIRED_SCOPES": " oscal:read, ,oscal:write,oscal:read"})
+    assert settings.auth.required_scopes == ("oscal:read", "oscal:write")
+
+
+def test_config_errors_are_configuration_errors() -> None:
+    assert issubclass(ConfigError, ConfigurationError)
