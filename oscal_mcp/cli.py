@@ -7,7 +7,6 @@ Heavy libraries (the MCP SDK, trestle, pydantic) are imported only after the arg
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -76,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from oscal_mcp.config import load_settings, merged_values
 
         settings = load_settings(merged_values(cli_values))
-        _configure_logging(settings.log_level)
+        from oscal_mcp.logs import configure_logging
+
+        configure_logging(settings.log_level)
         from oscal_mcp.server import run
 
         run(settings)
@@ -86,15 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-def _configure_logging(level: str) -> None:
-    # stdout belongs to the stdio protocol: every log line goes to stderr.
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Built-in verifier backends, one module each, registered through entry points like any plugin."""

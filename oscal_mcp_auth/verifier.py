@@ -1,0 +1,139 @@
+"""The verifier the server installs: the selected backend, then expiry, veto hooks and audit.
+
+`VerificationPipeline` is itself an SDK ``TokenVerifier``. It fails closed: a backend that raises
+rejects the token (reason ``verifier_error``), and so does a veto hook that raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+import pluggy
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+
+from oscal_mcp_auth.config import AuthConfig
+from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
+from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager
+from oscal_mcp_auth.registry import build_verifier
+
+logger = logging.getLogger("oscal_mcp_auth")
+
+
+def token_id(token: str) -> str:
+    """A short SHA-256 fingerprint to correlate log lines about one token without revealing it."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class VerificationPipeline:
+    def __init__(
+        self,
+        backend: TokenVerifier,
+        config: AuthConfig,
+        plugin_manager: pluggy.PluginManager,
+        *,
+        name: str,
+    ) -> None:
+        self.backend = backend
+        self.config = config
+        self.name = name
+        self._hooks = plugin_manager.hook
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        fingerprint = token_id(token)
+        try:
+            access = await self._verify(token)
+        except TokenRejected as rejected:
+            self._reject(fingerprint, rejected.reason, rejected.detail)
+            return None
+        self._audit(
+            AuthEvent("accept", "ok", self.name, fingerprint, access.client_id, access.subject, tuple(access.scopes))
+        )
+        return access
+
+    async def _verify(self, token: str) -> AccessToken:
+        try:
+            access = await self.backend.verify_token(token)
+        except TokenRejected:
+            raise
+        except Exception as exc:
+            # The message of an unexpected error may quote its input: log the type only.
+            logger.warning("verifier %s raised %s; rejecting the token", self.name, type(exc).__name__)
+            raise TokenRejected("verifier_error", type(exc).__name__) from None
+        if access is None:
+            raise TokenRejected("rejected", "the verifier returned no identity")
+        if access.expires_at is not None and access.expires_at + self.config.leeway_seconds < time.time():
+            raise TokenRejected("expired", f"client_id={access.client_id}")
+        self._check_hooks(access)
+        return access
+
+    def _check_hooks(self, access: AccessToken) -> None:
+        try:
+            veto = self._hooks.oscal_auth_check_token(token=access, config=self.config)
+        except Exception as exc:
+            logger.warning("hook oscal_auth_check_token raised %s; rejecting the token", type(exc).__name__)
+            raise TokenRejected("hook_error", type(exc).__name__) from None
+        if veto:
+            raise TokenRejected(str(veto), f"vetoed by a hook; client_id={access.client_id}")
+
+    def _reject(self, fingerprint: str, reason: str, detail: str) -> None:
+        logger.info("token rejected: reason=%s verifier=%s token_id=%s %s", reason, self.name, fingerprint, detail)
+        self._audit(AuthEvent("reject", reason, self.name, fingerprint))
+
+    def scope_denied(self, access: AccessToken, missing: list[str]) -> None:
+        """Called by the endpoint guard when a valid token lacks required scopes."""
+        fingerprint = token_id(access.token)
+        logger.info(
+            "request refused: reason=insufficient_scope verifier=%s client_id=%s missing=%s",
+            self.name,
+            access.client_id,
+            " ".join(missing),
+        )
+        self._audit(
+            AuthEvent(
+                "reject",
+                "insufficient_scope",
+                self.name,
+                fingerprint,
+                access.client_id,
+                access.subject,
+                tuple(access.scopes),
+            )
+        )
+
+    def _audit(self, event: AuthEvent) -> None:
+        try:
+            self._hooks.oscal_auth_audit(event=event)
+        except Exception as exc:
+            logger.warning("hook oscal_auth_audit raised %s; ignored", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        close: Any = getattr(self.backend, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def load_verifier(config: AuthConfig, *, plugin_manager: pluggy.PluginManager | None = None) -> VerificationPipeline:
+    """Build the selected backend and wrap it with the installed hook plugins.
+
+    Raises `ConfigurationError` (or a subclass) with an actionable message when the verifier is
+    unknown, its extra is missing, a plugin fails to load or its settings are invalid.
+    """
+    manager = plugin_manager if plugin_manager is not None else create_plugin_manager()
+    backend = build_verifier(config)
+    _configure_plugins(manager, config)
+    return VerificationPipeline(backend, config, manager, name=config.verifier or "?")
+
+
+def _configure_plugins(manager: pluggy.PluginManager, config: AuthConfig) -> None:
+    for impl in manager.hook.oscal_auth_configure.get_hookimpls():
+        try:
+            impl.function(config=config)
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            raise PluginLoadError(
+                f"hook plugin '{impl.plugin_name}' failed to configure: {type(exc).__name__}: {exc}"
+            ) from exc

@@ -1,0 +1,64 @@
+"""AuthConfig and backend settings: validated once, errors name the variable."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, SecretStr
+
+from oscal_mcp_auth import AuthConfig, ConfigurationError, backend_settings
+
+
+class ExampleSettings(BaseModel):
+    timeout_seconds: float = 5.0
+    client_secret: SecretStr | None = None
+
+
+def test_auth_is_off_without_issuer_or_verifier() -> None:
+    assert AuthConfig.from_mapping({}).configured is False
+
+
+def test_verifier_defaults_to_jwt_with_an_issuer() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_ISSUER_URL": "https://idp.example.com/realms/x"})
+    assert config.verifier == "jwt"
+    assert config.issuer_url == "https://idp.example.com/realms/x"
+
+
+def test_leeway_has_a_default_and_bounds() -> None:
+    assert AuthConfig.from_mapping({}).leeway_seconds == 60
+    assert AuthConfig.from_mapping({"OSCAL_AUTH_LEEWAY_SECONDS": "5"}).leeway_seconds == 5
+    with pytest.raises(ConfigurationError, match="OSCAL_AUTH_LEEWAY_SECONDS=-1 is out of range"):
+        AuthConfig.from_mapping({"OSCAL_AUTH_LEEWAY_SECONDS": "-1"})
+
+
+def test_backend_settings_read_their_prefix() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_TIMEOUT_SECONDS": "2.5", "OSCAL_AUTH_OTHER_X": "1"})
+    assert backend_settings(config, "example", ExampleSettings).timeout_seconds == 2.5
+
+
+def test_backend_settings_error_names_the_variable() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_TIMEOUT_SECONDS": "soon"})
+    with pytest.raises(ConfigurationError, match=r"OSCAL_AUTH_EXAMPLE_TIMEOUT_SECONDS='soon': .*number"):
+        backend_settings(config, "example", ExampleSettings)
+
+
+def test_backend_settings_refuse_unknown_variables() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_TIMEOUT_SECOND": "1"})
+    with pytest.raises(
+        ConfigurationError, match=r"unknown setting OSCAL_AUTH_EXAMPLE_TIMEOUT_SECOND;.*TIMEOUT_SECONDS"
+    ):
+        backend_settings(config, "example", ExampleSettings)
+
+
+def test_backend_settings_never_echo_a_secret() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_CLIENT_SECRET": ["not", "a", "string"]})  # type: ignore[dict-item]
+    with pytest.raises(ConfigurationError) as error:
+        backend_settings(config, "example", ExampleSettings)
+    assert "OSCAL_AUTH_EXAMPLE_CLIENT_SECRET" in str(error.value)
+    assert "not" not in str(error.value).replace("OSCAL", "")
+
+
+def test_environ_is_read_only_and_not_in_repr() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_CLIENT_SECRET": "hunter2"})
+    with pytest.raises(TypeError):
+        config.environ["X"] = "y"  # type: ignore[index]
+    assert "hunter2" not in repr(config)

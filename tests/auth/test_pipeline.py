@@ -1,0 +1,103 @@
+"""The verification pipeline fails closed and reports every decision to the audit hook."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from mcp.server.auth.provider import AccessToken
+
+from oscal_mcp_auth import AuthConfig, AuthEvent, TokenRejected, hookimpl
+from oscal_mcp_auth.hooks import create_plugin_manager
+from oscal_mcp_auth.verifier import VerificationPipeline, token_id
+
+pytestmark = pytest.mark.anyio
+CONFIG = AuthConfig(verifier="fake", leeway_seconds=30)
+
+
+class FakeBackend:
+    def __init__(self, outcome: AccessToken | Exception | None) -> None:
+        self.outcome = outcome
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+class Recorder:
+    def __init__(self, veto: str | None = None, veto_raises: bool = False, audit_raises: bool = False) -> None:
+        self.events: list[AuthEvent] = []
+        self.veto, self.veto_raises, self.audit_raises = veto, veto_raises, audit_raises
+
+    @hookimpl
+    def oscal_auth_check_token(self, token: AccessToken) -> str | None:
+        if self.veto_raises:
+            raise RuntimeError("boom")
+        return self.veto
+
+    @hookimpl
+    def oscal_auth_audit(self, event: AuthEvent) -> None:
+        self.events.append(event)
+        if self.audit_raises:
+            raise RuntimeError("audit broke")
+
+
+def access(expires_in: float | None = 300) -> AccessToken:
+    expires_at = None if expires_in is None else int(time.time() + expires_in)
+    return AccessToken(token="tok", client_id="c1", scopes=["s"], expires_at=expires_at, subject="u1")
+
+
+def pipeline(backend: FakeBackend, recorder: Recorder) -> VerificationPipeline:
+    manager = create_plugin_manager(load_entry_points=False)
+    manager.register(recorder)
+    return VerificationPipeline(backend, CONFIG, manager, name="fake")
+
+
+async def test_accept_is_audited_with_identity_but_not_the_token() -> None:
+    recorder = Recorder()
+    assert await pipeline(FakeBackend(access()), recorder).verify_token("tok") is not None
+    assert recorder.events == [AuthEvent("accept", "ok", "fake", token_id("tok"), "c1", "u1", ("s",))]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        (TokenRejected("bad_signature"), "bad_signature"),
+        (ValueError("contains tok"), "verifier_error"),
+        (None, "rejected"),
+        (access(expires_in=-31), "expired"),
+    ],
+)
+async def test_rejections_fail_closed_with_a_reason(outcome: AccessToken | Exception | None, reason: str) -> None:
+    recorder = Recorder()
+    assert await pipeline(FakeBackend(outcome), recorder).verify_token("tok") is None
+    assert [(e.outcome, e.reason) for e in recorder.events] == [("reject", reason)]
+
+
+async def test_expiry_within_leeway_is_accepted() -> None:
+    recorder = Recorder()
+    assert await pipeline(FakeBackend(access(expires_in=-10)), recorder).verify_token("tok") is not None
+
+
+async def test_a_veto_rejects_with_its_reason() -> None:
+    recorder = Recorder(veto="tenant_mismatch")
+    assert await pipeline(FakeBackend(access()), recorder).verify_token("tok") is None
+    assert recorder.events[-1].reason == "tenant_mismatch"
+
+
+async def test_a_raising_veto_hook_rejects() -> None:
+    recorder = Recorder(veto_raises=True)
+    assert await pipeline(FakeBackend(access()), recorder).verify_token("tok") is None
+    assert recorder.events[-1].reason == "hook_error"
+
+
+async def test_a_raising_audit_hook_changes_no_decision() -> None:
+    recorder = Recorder(audit_raises=True)
+    assert await pipeline(FakeBackend(access()), recorder).verify_token("tok") is not None
+
+
+async def test_unexpected_errors_never_log_their_message(caplog: pytest.LogCaptureFixture) -> None:
+    await pipeline(FakeBackend(ValueError("secret-token-value")), Recorder()).verify_token("secret-token-value")
+    assert "secret-token-value" not in caplog.text
+    assert "ValueError" in caplog.text

@@ -1,0 +1,77 @@
+"""Verifiers are found by name through entry points; only the selected one is imported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from oscal_mcp_auth import AuthConfig, MissingExtraError, PluginLoadError, VerifierNotFoundError, registry
+from oscal_mcp_auth.registry import available_verifiers, build_verifier, load_factory
+
+GROUP = registry.VERIFIER_GROUP
+
+
+def test_builtins_are_registered_through_entry_points() -> None:
+    assert {"jwt", "introspection", "static"} <= set(available_verifiers())
+
+
+def test_unknown_name_lists_installed_verifiers() -> None:
+    with pytest.raises(
+        VerifierNotFoundError, match=r"OSCAL_AUTH_VERIFIER='nope'.*installed: .*introspection.*jwt.*static"
+    ):
+        load_factory("nope")
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EntryPoint]]:
+    points: list[EntryPoint] = []
+
+    def fake(*, group: str, name: str | None = None) -> list[EntryPoint]:
+        return [ep for ep in points if ep.group == group and (name is None or ep.name == name)]
+
+    monkeypatch.setattr(registry, "entry_points", fake)
+    yield points
+
+
+def test_broken_plugin_fails_with_its_name(fake_entry_points: list[EntryPoint]) -> None:
+    fake_entry_points.append(EntryPoint("broken", "no_such_module_xyz:factory", GROUP))
+    with pytest.raises(
+        PluginLoadError, match=r"verifier plugin 'broken' \(no_such_module_xyz:factory\) failed to import"
+    ):
+        load_factory("broken")
+
+
+def test_a_broken_plugin_does_not_break_another_selection(fake_entry_points: list[EntryPoint]) -> None:
+    fake_entry_points.append(EntryPoint("broken", "no_such_module_xyz:factory", GROUP))
+    fake_entry_points.append(EntryPoint("static", "oscal_mcp_auth.backends.static:create_verifier", GROUP))
+    assert callable(load_factory("static"))
+
+
+def test_missing_extra_of_a_builtin_names_the_extra(fake_entry_points: list[EntryPoint]) -> None:
+    # A built-in whose module imports a library of the extra that is not installed.
+    fake_entry_points.append(EntryPoint("jwt", "oscal_mcp_auth.backends.not_there:create", GROUP))
+    with pytest.raises(PluginLoadError):
+        load_factory("jwt")  # an unknown module of ours is a plain load error ...
+    error = MissingExtraError("jwt", "jose")
+    assert "pip install 'oscal-mcp[auth]'" in str(error)  # ... the extra message is for known libraries
+
+
+def test_factory_must_return_a_token_verifier(fake_entry_points: list[EntryPoint]) -> None:
+    fake_entry_points.append(EntryPoint("silly", "builtins:vars", GROUP))  # returns a dict
+    with pytest.raises(PluginLoadError, match=r"verifier 'silly' returned dict, which has no 'async def verify_token"):
+        build_verifier(AuthConfig(verifier="silly"))
+
+
+def test_factory_that_raises_is_named(fake_entry_points: list[EntryPoint]) -> None:
+    fake_entry_points.append(EntryPoint("angry", "builtins:int", GROUP))
+    with pytest.raises(PluginLoadError, match="verifier 'angry' failed to start: TypeError"):
+        build_verifier(AuthConfig(verifier="angry"))
+
+
+def test_ambiguous_name_is_refused(fake_entry_points: list[EntryPoint]) -> None:
+    fake_entry_points.append(EntryPoint("twice", "a:b", GROUP))
+    fake_entry_points.append(EntryPoint("twice", "c:d", GROUP))
+    with pytest.raises(Exception, match="registered by several packages"):
+        load_factory("twice")

@@ -1,0 +1,184 @@
+"""The server as an OAuth resource server with the static backend, over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.clients import bearer, challenge_params, mcp_client, post_initialize
+from tests.e2e.mcp_server import McpServerProcess, clean_environment
+
+pytestmark = [pytest.mark.e2e]
+
+ISSUER = "https://idp.example.com/realms/oscal"
+READER_KEY = "reader-key-0123456789"
+GUEST_KEY = "guest-key-0123456789"
+OLD_KEY = "old-key-0123456789"
+
+
+def keys_file(directory: Path) -> Path:
+    def entry(client_id: str, key: str, scopes: list[str], **extra: int) -> dict[str, object]:
+        return {
+            "client_id": client_id,
+            "scopes": scopes,
+            "key_sha256": hashlib.sha256(key.encode()).hexdigest(),
+            **extra,
+        }
+
+    path = directory / "keys.json"
+    keys = [
+        entry("reader", READER_KEY, ["oscal:read", "profile"]),
+        entry("guest", GUEST_KEY, ["profile"]),
+        entry("old", OLD_KEY, ["oscal:read"], expires_at=int(time.time()) - 10),
+    ]
+    path.write_text(json.dumps({"keys": keys}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[McpServerProcess]:
+    env = {
+        "OSCAL_AUTH_VERIFIER": "static",
+        "OSCAL_AUTH_ISSUER_URL": ISSUER,
+        "OSCAL_AUTH_REQUIRED_SCOPES": "oscal:read",
+        "OSCAL_AUTH_STATIC_KEYS_FILE": str(keys_file(tmp_path_factory.mktemp("static"))),
+    }
+    with McpServerProcess(env=env) as process:
+        yield process
+
+
+def test_no_token_gets_401_with_metadata_and_scope_but_no_error(server: McpServerProcess) -> None:
+    response = post_initialize(server.url)
+    assert response.status_code == 401
+    params = challenge_params(response)
+    assert params == {
+        "": "Bearer",
+        "resource_metadata": f"{server.base_url}/.well-known/oauth-protected-resource/mcp",
+        "scope": "oscal:read",
+    }
+
+
+@pytest.mark.parametrize("token", ["wrong-key", OLD_KEY])
+def test_unknown_or_expired_key_gets_invalid_token(server: McpServerProcess, token: str) -> None:
+    response = post_initialize(server.url, bearer(token))
+    assert response.status_code == 401
+    assert challenge_params(response)["error"] == "invalid_token"
+
+
+def test_key_without_the_scope_gets_403_naming_it(server: McpServerProcess) -> None:
+    response = post_initialize(server.url, bearer(GUEST_KEY))
+    assert response.status_code == 403
+    params = challenge_params(response)
+    assert params["error"] == "insufficient_scope"
+    assert params["scope"] == "oscal:read"
+    assert "oscal:read" in params["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error"),
+    [
+        (
+            [("Authorization", f"Bearer {READER_KEY}"), ("Authorization", f"Bearer {READER_KEY}")],
+            400,
+            "invalid_request",
+        ),
+        ([("Authorization", "Bearer")], 400, "invalid_request"),  # the scheme with no token is malformed
+        ([("Authorization", "Bearer ,x")], 401, "invalid_token"),
+        ([("Authorization", "Basic dXNlcjpwYXNz")], 401, None),
+        ([("Authorization", "Bearer a b")], 401, "invalid_token"),
+        ([("Authorization", "Bearer " + "A" * 20_000)], 401, "invalid_token"),
+    ],
+)
+def test_malformed_authorization_headers(
+    server: McpServerProcess, headers: list[tuple[str, str]], status: int, error: str | None
+) -> None:
+    response = post_initialize(server.url, headers)
+    assert response.status_code == status
+    assert challenge_params(response).get("error") == error
+
+
+def test_token_in_query_string_is_refused(server: McpServerProcess) -> None:
+    response = post_initialize(f"{server.url}?access_token={READER_KEY}")
+    assert response.status_code == 400
+    assert challenge_params(response)["error"] == "invalid_request"
+
+
+def test_protected_resource_metadata_document(server: McpServerProcess) -> None:
+    response = httpx.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp", timeout=10)
+    assert response.status_code == 200
+    document = response.json()
+    assert document["resource"] == server.url
+    assert document["authorization_servers"] == [ISSUER]
+    assert document["scopes_supported"] == ["oscal:read"]
+    assert document["bearer_methods_supported"] == ["header"]
+
+
+def test_metadata_stays_public_even_with_a_bad_token(server: McpServerProcess) -> None:
+    response = httpx.get(
+        f"{server.base_url}/.well-known/oauth-protected-resource/mcp", headers=bearer("garbage"), timeout=10
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.anyio
+async def test_valid_key_reaches_tools_and_about_shows_the_caller(server: McpServerProcess) -> None:
+    async with mcp_client(server.url, READER_KEY) as client:
+        result = await client.call_tool("about", {})
+    about = result.structured_content
+    assert about is not None
+    assert about["caller"] == {"client_id": "reader", "subject": "reader", "scopes": ["oscal:read", "profile"]}
+    assert about["auth"]["enabled"] is True
+    assert about["auth"]["verifier"] == "static"
+    assert READER_KEY not in json.dumps(about)
+
+
+def test_rejections_are_logged_with_reasons_and_never_the_key(server: McpServerProcess) -> None:
+    post_initialize(server.url, bearer(OLD_KEY))
+    post_initialize(server.url, bearer("wrong-key"))
+    logs = server.logs()
+    assert "reason=expired" in logs
+    assert "reason=unknown_key" in logs
+    assert "reason=insufficient_scope" in logs or post_initialize(server.url, bearer(GUEST_KEY)).status_code == 403
+    for secret in (READER_KEY, GUEST_KEY, OLD_KEY):
+        assert secret not in server.logs()
+
+
+def test_static_without_issuer_serves_no_metadata_and_a_plain_challenge(tmp_path: Path) -> None:
+    env = {"OSCAL_AUTH_VERIFIER": "static", "OSCAL_AUTH_STATIC_KEYS_FILE": str(keys_file(tmp_path))}
+    with McpServerProcess(env=env) as server:
+        response = post_initialize(server.url)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert httpx.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp").status_code == 404
+        assert post_initialize(server.url, bearer(GUEST_KEY)).status_code == 200
+
+
+def run_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oscal_mcp", "--transport", "streamable-http", "--port", "1"],
+        capture_output=True, text=True, timeout=60, env=clean_environment(env),
+    )  # fmt: skip
+
+
+def test_malformed_keys_file_stops_start_up(tmp_path: Path) -> None:
+    bad = tmp_path / "keys.json"
+    bad.write_text('{"keys": [{"client_id": "x", "key_sha256": "nothex"}]}')
+    result = run_cli({"OSCAL_AUTH_VERIFIER": "static", "OSCAL_AUTH_STATIC_KEYS_FILE": str(bad)})
+    assert result.returncode == 2
+    assert "keys[0].key_sha256" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_verifier_stops_start_up_listing_installed_ones() -> None:
+    result = run_cli({"OSCAL_AUTH_VERIFIER": "kerberos"})
+    assert result.returncode == 2
+    assert "OSCAL_AUTH_VERIFIER='kerberos' is not an installed verifier; installed:" in result.stderr
+    assert "static" in result.stderr
