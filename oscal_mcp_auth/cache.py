@@ -1,0 +1,111 @@
+"""Caching of verification results, shared by the backends and available to plugins.
+
+Keys are SHA-256 digests of tokens (`cache_key`), never the tokens. Every entry carries its own
+expiry and the cache has a bound, so memory stays flat under a flood of distinct tokens.
+`SingleFlight` collapses concurrent work on one key into a single call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol, TypeVar
+
+V = TypeVar("V")
+DEFAULT_MAX_ENTRIES = 10_000
+
+
+def cache_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ResultCache(Protocol[V]):
+    """The cache interface. `ttl_seconds <= 0` means: do not store."""
+
+    async def get(self, key: str) -> V | None: ...
+
+    async def set(self, key: str, value: V, ttl_seconds: float) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class MemoryCache(Generic[V]):
+    """A bounded LRU with a per-entry expiry, for one process."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, key: str) -> V | None:
+        return self.get_now(key)
+
+    def get_now(self, key: str) -> V | None:
+        """`get` without an await, for hot paths that must not yield to the event loop."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: V, ttl_seconds: float) -> None:
+        self.set_now(key, value, ttl_seconds)
+
+    def set_now(self, key: str, value: V, ttl_seconds: float) -> None:
+        if ttl_seconds <= 0:
+            self._entries.pop(key, None)
+            return
+        self._entries[key] = (self._clock() + ttl_seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def discard_where(self, predicate: Callable[[V], bool]) -> int:
+        """Drop every entry whose value matches; returns how many were dropped."""
+        doomed = [key for key, (_, value) in self._entries.items() if predicate(value)]
+        for key in doomed:
+            del self._entries[key]
+        return len(doomed)
+
+
+class SingleFlight(Generic[V]):
+    """Concurrent callers with the same key share one execution of the work.
+
+    The work runs in its own task, so a caller that is cancelled (a client that hangs up) does not
+    cancel it for the others; the work itself must be bounded (every fetch here has a timeout).
+    """
+
+    def __init__(self) -> None:
+        self._inflight: dict[str, asyncio.Task[V]] = {}
+
+    def __len__(self) -> int:
+        return len(self._inflight)
+
+    async def run(self, key: str, work: Callable[[], Awaitable[V]]) -> V:
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(work())
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        return await asyncio.shield(task)
+
+    def _finished(self, key: str, task: asyncio.Task[V]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved, so an outcome nobody awaited is not reported as lost
