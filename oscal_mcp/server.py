@@ -49,11 +49,15 @@ def _sdk_auth_settings(settings: Settings) -> AuthSettings | None:
     auth = settings.auth
     if auth.issuer_url is None or auth.resource_server_url is None:
         return None
-    return AuthSettings(
-        issuer_url=AnyHttpUrl(auth.issuer_url),
-        resource_server_url=AnyHttpUrl(auth.resource_server_url),
-        required_scopes=list(auth.required_scopes) or None,
-        validate_token_resource=True,
+    # Strings, not AnyHttpUrl objects: AuthSettings keeps a path-less issuer as written, while a bare
+    # AnyHttpUrl would add a trailing slash and break the exact issuer match (RFC 8414 section 3.3).
+    return AuthSettings.model_validate(
+        {
+            "issuer_url": auth.issuer_url,
+            "resource_server_url": auth.resource_server_url,
+            "required_scopes": list(auth.required_scopes) or None,
+            "validate_token_resource": True,
+        }
     )
 
 

@@ -1,0 +1,204 @@
+"""The JWKS cache: signing keys from the Authorization Server, fetched lazily and kept fresh.
+
+Behaviour (Spring Security's resource server is the model):
+
+- fetched on first use; concurrent first requests share one fetch (single-flight);
+- fresh for ``cache_seconds``, or for the response's ``Cache-Control: max-age`` clamped into
+  ``[min_refresh_seconds, cache_seconds]``;
+- a token naming an unknown ``kid`` triggers a refresh, at most once every
+  ``min_refresh_seconds``, so a flood of forged kids cannot hammer the AS;
+- when a refresh fails, the last good key set keeps serving (stale-on-error) and the failure is
+  logged; the next attempt waits ``min_refresh_seconds``. With no key set at all it fails closed.
+
+Key objects are built once per fetch (``jose.jwk.construct``), never per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from jose import jwk
+from jose.backends.base import Key
+
+from oscal_mcp_auth.cache import SingleFlight
+from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECONDS, FetchError, request_json
+
+logger = logging.getLogger("oscal_mcp_auth")
+
+RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+EC_ALGORITHMS_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+ASYMMETRIC_ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS_BY_CURVE.values())
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str | None
+    alg: str
+    key: Key
+
+
+class KeySet:
+    """Verification keys indexed by (kid, alg); built once from a JWKS document."""
+
+    def __init__(self, keys: list[SigningKey]) -> None:
+        self._by_kid_alg = {(k.kid, k.alg): k for k in keys}
+        self.kids = frozenset(k.kid for k in keys)
+
+    def __len__(self) -> int:
+        return len(self._by_kid_alg)
+
+    def find(self, kid: str | None, alg: str) -> SigningKey | None:
+        return self._by_kid_alg.get((kid, alg))
+
+    @classmethod
+    def from_jwks(cls, document: Any, allowed_algorithms: tuple[str, ...]) -> KeySet:
+        if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
+            raise FetchError("bad_jwks", 'the JWKS document has no "keys" list')
+        keys = [key for entry in document["keys"] for key in _signing_keys(entry, allowed_algorithms)]
+        return cls(keys)
+
+
+def _signing_keys(entry: Any, allowed: tuple[str, ...]) -> list[SigningKey]:
+    """The verification keys one JWK yields; unusable entries are skipped with a log line."""
+    if not isinstance(entry, Mapping) or entry.get("use", "sig") != "sig":
+        return []
+    kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
+    keys: list[SigningKey] = []
+    for alg in _algorithms_for(entry, allowed):
+        try:
+            keys.append(SigningKey(kid, alg, jwk.construct(dict(entry), alg)))
+        except Exception as exc:
+            logger.warning("JWKS key kid=%s alg=%s skipped: %s", kid, alg, type(exc).__name__)
+    return keys
+
+
+def _algorithms_for(entry: Mapping[str, Any], allowed: tuple[str, ...]) -> list[str]:
+    """Algorithms a JWK may verify: its declared ``alg``, else every allowed one its type fits."""
+    kty = entry.get("kty")
+    if kty == "RSA":
+        fitting: tuple[str, ...] = RSA_ALGORITHMS
+    elif kty == "EC":
+        curve_alg = EC_ALGORITHMS_BY_CURVE.get(str(entry.get("crv")))
+        fitting = (curve_alg,) if curve_alg else ()
+    else:
+        return []  # "oct" (HMAC) and unknown key types never verify access tokens here
+    declared = entry.get("alg")
+    if declared is not None:
+        fitting = tuple(a for a in fitting if a == declared)
+    return [alg for alg in fitting if alg in allowed]
+
+
+def key_set_from_pem(pem: str, allowed_algorithms: tuple[str, ...]) -> KeySet:
+    """A one-key set from a PEM public key, matching any ``kid``-less or ``kid``-bearing token."""
+    keys: list[SigningKey] = []
+    for alg in allowed_algorithms:
+        try:
+            keys.append(SigningKey(None, alg, jwk.construct(pem, alg)))
+        except Exception:  # noqa: S112 - the key simply does not fit this algorithm family
+            continue
+    if not keys:
+        raise ValueError("the public key fits none of the allowed algorithms")
+    return KeySet(keys)
+
+
+def max_age(headers: httpx.Headers) -> int | None:
+    match = _MAX_AGE.search(headers.get("cache-control", ""))
+    return int(match.group(1)) if match else None
+
+
+class JwksCache:
+    """Keys from a JWKS URI (resolved lazily, e.g. through discovery), with the behaviour above."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        resolve_uri: Callable[[], Awaitable[str]],
+        *,
+        allowed_algorithms: tuple[str, ...],
+        cache_seconds: float = 300,
+        min_refresh_seconds: float = 30,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._resolve_uri = resolve_uri
+        self._allowed = allowed_algorithms
+        self._cache_seconds = cache_seconds
+        self._min_refresh = min_refresh_seconds
+        self._timeout = timeout_seconds
+        self._max_bytes = max_bytes
+        self._clock = clock
+        self._keys: KeySet | None = None
+        self._fresh_until = 0.0
+        self._next_attempt = 0.0  # no fetch before this moment (cool-down after a fetch)
+        self._flight: SingleFlight[KeySet | None] = SingleFlight()
+        self.fetch_count = 0
+
+    @property
+    def current(self) -> KeySet | None:
+        return self._keys
+
+    async def find(self, kid: str | None, alg: str) -> SigningKey | None:
+        """The key for (kid, alg), refreshing when stale or when the kid is unknown (rate-limited).
+
+        Raises `FetchError` only when no key set has ever been fetched (cold start failing).
+        """
+        keys = await self._usable_keys()
+        found = keys.find(kid, alg)
+        if found is None and kid not in keys.kids and self._clock() >= self._next_attempt:
+            refreshed = await self._flight.run("jwks", self._fetch)
+            found = refreshed.find(kid, alg) if refreshed is not None else None
+        return found
+
+    async def _usable_keys(self) -> KeySet:
+        if self._keys is not None and self._clock() < self._fresh_until:
+            return self._keys
+        if self._clock() >= self._next_attempt:  # the cool-down protects the AS, cold or warm
+            await self._flight.run("jwks", self._fetch)
+        if self._keys is None:
+            raise FetchError("jwks_unavailable", "no signing keys have been fetched yet")
+        return self._keys
+
+    async def _fetch(self) -> KeySet | None:
+        self._next_attempt = self._clock() + self._min_refresh
+        self.fetch_count += 1
+        try:
+            uri = await self._resolve_uri()
+            response = await request_json(
+                self._client, "GET", uri, max_bytes=self._max_bytes, total_timeout=self._timeout
+            )
+            if response.status_code != 200:
+                raise FetchError("bad_status", f"JWKS answered HTTP {response.status_code}")
+            keys = KeySet.from_jwks(response.body, self._allowed)
+        except FetchError as exc:
+            self._log_failure(exc)
+            if self._keys is None:
+                raise
+            return self._keys
+        self._install(keys, max_age(response.headers))
+        return keys
+
+    def _install(self, keys: KeySet, age: int | None) -> None:
+        ttl = self._cache_seconds if age is None else min(max(age, self._min_refresh), self._cache_seconds)
+        previous = self._keys.kids if self._keys is not None else frozenset()
+        self._keys = keys
+        self._fresh_until = self._clock() + ttl
+        if keys.kids != previous:
+            logger.info("JWKS loaded: %d keys, kids=%s", len(keys), ",".join(sorted(str(k) for k in keys.kids)))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _log_failure(self, exc: FetchError) -> None:
+        if self._keys is None:
+            logger.warning("JWKS fetch failed (%s: %s); no keys yet, tokens are rejected", exc.reason, exc.detail)
+        else:
+            logger.warning("JWKS refresh failed (%s: %s); serving the last good key set", exc.reason, exc.detail)
