@@ -134,8 +134,8 @@ class JwtVerifier:
         return alg
 
     async def _find_key(self, kid: str | None, alg: str) -> SigningKey:
-        if isinstance(self._keys, KeySet):
-            found = self._keys.find(None, alg)
+        if isinstance(self._keys, KeySet):  # a fixed key set; a PEM key has no kid and fits any
+            found = self._keys.find(kid, alg) or self._keys.find(None, alg)
         else:
             try:
                 found = await self._keys.find(kid, alg)

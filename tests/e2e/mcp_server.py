@@ -44,7 +44,7 @@ class McpServerProcess:
         self.port = free_port()
         self.path = path
         self._args: Sequence[str] = args
-        self._env = clean_environment(env)
+        self.env = clean_environment(env)
         self._cwd = cwd
         self._python = python
         self._log: IO[bytes] = tempfile.TemporaryFile()
@@ -64,7 +64,7 @@ class McpServerProcess:
             "--host", "127.0.0.1", "--port", str(self.port), "--path", self.path, *self._args,
         ]  # fmt: skip
         self.process = subprocess.Popen(
-            command, env=self._env, cwd=self._cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log
+            command, env=self.env, cwd=self._cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log
         )
         _RUNNING.add(self.process)
         deadline = time.monotonic() + timeout

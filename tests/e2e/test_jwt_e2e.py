@@ -37,7 +37,9 @@ class Stack:
     other_resource: str
 
     def token(self, resource: str | None = None, scope: str = "oscal:read") -> str:
-        return self.auth.client_credentials_token("mcp-client", SECRET, resource=resource or self.server.url, scope=scope)
+        return self.auth.client_credentials_token(
+            "mcp-client", SECRET, resource=resource or self.server.url, scope=scope
+        )
 
 
 def b64(data: bytes | dict[str, object]) -> str:
@@ -65,7 +67,7 @@ def stack() -> Iterator[Stack]:
             Resource(other_resource, scope="oscal:read"),
         ],
     ).start()
-    server._env.update(  # noqa: SLF001 - the test owns the process it configures
+    server.env.update(
         {
             "OSCAL_AUTH_ISSUER_URL": auth.issuer,
             "OSCAL_AUTH_REQUIRED_SCOPES": "oscal:read",
@@ -167,7 +169,7 @@ def test_missing_scope_gets_403(stack: Stack) -> None:
 
 
 def test_tampered_signature_is_rejected(stack: Stack) -> None:
-    header, claims, signature = stack.token().split(".")
+    header, _, signature = stack.token().split(".")
     forged_claims = b64({**claims_of(stack.token()), "scope": "oscal:read oscal:admin"})
     assert_rejected(stack, f"{header}.{forged_claims}.{signature}", "bad_signature")
 
