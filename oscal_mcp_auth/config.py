@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.scopes import parse_implications
 
 DEFAULT_LEEWAY_SECONDS = 60
 _TRUE = {"1", "true", "yes", "on"}
@@ -34,6 +35,7 @@ class AuthConfig:
     resource_server_url: str | None = None
     required_scopes: tuple[str, ...] = ()
     leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
+    scope_implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -61,6 +63,7 @@ class AuthConfig:
             leeway_seconds=parse_int(
                 values, "OSCAL_AUTH_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, minimum=0, maximum=3600
             ),
+            scope_implies=MappingProxyType(parse_implications(values.get("OSCAL_AUTH_SCOPE_IMPLIES", ""))),
             environ=MappingProxyType(dict(values)),
         )
 

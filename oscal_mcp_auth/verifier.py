@@ -18,6 +18,7 @@ from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
 from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager
 from oscal_mcp_auth.registry import build_verifier
+from oscal_mcp_auth.scopes import effective_scopes
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -66,6 +67,8 @@ class VerificationPipeline:
             raise TokenRejected("rejected", "the verifier returned no identity")
         if access.expires_at is not None and access.expires_at + self.config.leeway_seconds < time.time():
             raise TokenRejected("expired", f"client_id={access.client_id}")
+        if self.config.scope_implies:
+            access = access.model_copy(update={"scopes": effective_scopes(access.scopes, self.config.scope_implies)})
         self._check_hooks(access)
         return access
 

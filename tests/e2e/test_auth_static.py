@@ -22,6 +22,7 @@ ISSUER = "https://idp.example.com/realms/oscal"
 READER_KEY = "reader-key-0123456789"
 GUEST_KEY = "guest-key-0123456789"
 OLD_KEY = "old-key-0123456789"
+ADMIN_KEY = "admin-key-0123456789"
 
 
 def keys_file(directory: Path) -> Path:
@@ -37,6 +38,7 @@ def keys_file(directory: Path) -> Path:
     keys = [
         entry("reader", READER_KEY, ["oscal:read", "profile"]),
         entry("guest", GUEST_KEY, ["profile"]),
+        entry("admin", ADMIN_KEY, ["oscal:admin"]),
         entry("old", OLD_KEY, ["oscal:read"], expires_at=int(time.time()) - 10),
     ]
     path.write_text(json.dumps({"keys": keys}))
@@ -49,6 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[McpServerProces
         "OSCAL_AUTH_VERIFIER": "static",
         "OSCAL_AUTH_ISSUER_URL": ISSUER,
         "OSCAL_AUTH_REQUIRED_SCOPES": "oscal:read",
+        "OSCAL_AUTH_SCOPE_IMPLIES": "oscal:admin>oscal:write,oscal:write>oscal:read",
         "OSCAL_AUTH_STATIC_KEYS_FILE": str(keys_file(tmp_path_factory.mktemp("static"))),
     }
     with McpServerProcess(env=env) as process:
@@ -140,6 +143,14 @@ async def test_valid_key_reaches_tools_and_about_shows_the_caller(server: McpSer
     assert READER_KEY not in json.dumps(about)
 
 
+@pytest.mark.anyio
+async def test_a_broader_scope_satisfies_a_narrower_one(server: McpServerProcess) -> None:
+    async with mcp_client(server.url, ADMIN_KEY) as client:
+        about = (await client.call_tool("about", {})).structured_content
+    assert about is not None
+    assert about["caller"]["scopes"] == ["oscal:admin", "oscal:read", "oscal:write"]
+
+
 def test_rejections_are_logged_with_reasons_and_never_the_key(server: McpServerProcess) -> None:
     post_initialize(server.url, bearer(OLD_KEY))
     post_initialize(server.url, bearer("wrong-key"))
@@ -147,7 +158,7 @@ def test_rejections_are_logged_with_reasons_and_never_the_key(server: McpServerP
     assert "reason=expired" in logs
     assert "reason=unknown_key" in logs
     assert "reason=insufficient_scope" in logs or post_initialize(server.url, bearer(GUEST_KEY)).status_code == 403
-    for secret in (READER_KEY, GUEST_KEY, OLD_KEY):
+    for secret in (READER_KEY, GUEST_KEY, OLD_KEY, ADMIN_KEY):
         assert secret not in server.logs()
 
 
