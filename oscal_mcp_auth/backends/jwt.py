@@ -11,7 +11,8 @@ The road of one token, failing closed at every step:
    ``kty``, ``alg`` and ``use`` must fit the header;
 4. signature (python-jose, with key objects built once per key-set fetch);
 5. claims (RFC 9068 section 4, RFC 7519 section 4.1): ``iss`` equals the issuer; ``exp``
-   required, ``nbf`` and ``iat`` checked, all with the configured leeway; ``aud`` contains an
+   required and at most ``OSCAL_AUTH_JWT_MAX_LIFETIME_SECONDS`` away, ``nbf`` and ``iat`` checked,
+   all with the configured leeway; ``aud`` contains an
    accepted audience (default: the resource server URL, RFC 8707), or, for IdPs whose access
    tokens carry no ``aud`` (Amazon Cognito), the client id is in ``OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS``.
 
@@ -62,6 +63,7 @@ class JwtSettings(BaseModel):
     jwks_min_refresh_seconds: float = Field(default=30, ge=0, le=3_600)
     timeout_seconds: float = Field(default=5, gt=0, le=60)
     max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_lifetime_seconds: float = Field(default=86_400, ge=0, le=365 * 86_400)
     result_cache_seconds: float = Field(default=300, ge=0, le=86_400)
     result_cache_max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
 
@@ -154,6 +156,8 @@ class JwtVerifier:
         assert exp is not None
         if now > exp + self._leeway:
             raise TokenRejected("expired", ids)
+        if self._settings.max_lifetime_seconds and exp - now > self._settings.max_lifetime_seconds + self._leeway:
+            raise TokenRejected("lifetime_too_long", ids)
         nbf = _numeric(claims, "nbf", ids)
         if nbf is not None and now + self._leeway < nbf:
             raise TokenRejected("not_yet_valid", ids)

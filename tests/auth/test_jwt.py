@@ -66,6 +66,7 @@ async def test_valid_rs256_and_es256_tokens_map_to_an_identity() -> None:
         ({"exp": "9999999999"}, "bad_claim"),
         ({"exp": True}, "bad_claim"),
         ({"exp": -5}, "expired"),
+        ({"exp": int(time.time()) + 86_400 + 120}, "lifetime_too_long"),
         ({"nbf": int(time.time()) + 120}, "not_yet_valid"),
         ({"iat": int(time.time()) + 120}, "issued_in_future"),
         ({"iss": ISSUER + "/"}, "wrong_issuer"),
