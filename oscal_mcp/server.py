@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from oscal_mcp import __version__
 from oscal_mcp.config import Settings
+from oscal_mcp.content import verify_bundled_content
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import register_tools
 from oscal_mcp_auth import VerificationPipeline, load_verifier
@@ -107,6 +108,7 @@ def _closing(lifespan: Any, verifier: VerificationPipeline) -> Any:
 
 def run(settings: Settings) -> None:
     """Run until interrupted. Raises ConfigurationError before serving if anything is misconfigured."""
+    verify_bundled_content()  # security content: a tampered file stops start-up (exit status 2)
     _warn_about_settings(settings)
     if settings.transport == "stdio":
         anyio.run(build_server(settings).run_stdio_async)

@@ -6,10 +6,10 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from oscal_mcp.tools import about
+from oscal_mcp.tools import about, components, models, resources, schemas, validation
 from oscal_mcp.tools.context import ToolContext
 
-TOOL_FAMILIES = (about,)
+TOOL_FAMILIES = (about, models, schemas, validation, components, resources)
 
 
 def register_tools(server: MCPServer[Any], context: ToolContext) -> None:

@@ -1,0 +1,115 @@
+"""Bundled content (the resource list, sample component definitions) and its SHA-256 manifest.
+
+The content is security content: an edited sample could teach an assistant a wrong control
+implementation. Every data file in this package is listed in ``MANIFEST.sha256`` (the format of
+``sha256sum``: ``<hex>  <path>``). `verify_bundled_content` checks the whole set at start-up
+(a changed, missing or unlisted file is an error naming the file), and `read_bundled` checks each
+file again when a tool reads it, so a file changed after start-up is not served either.
+
+Maintainers regenerate the manifest with ``python -m oscal_mcp.content.manifest --write``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+MANIFEST_NAME = "MANIFEST.sha256"
+_NOT_CONTENT_SUFFIXES = (".py", ".pyc")
+_NOT_CONTENT_DIRS = ("__pycache__",)
+
+
+class BundledContentError(Exception):
+    """A bundled file is missing, unlisted or does not match its manifest digest."""
+
+
+def content_root() -> Traversable:
+    return files(__name__)
+
+
+def data_files(root: Traversable | None = None) -> dict[str, Traversable]:
+    """Every data file under the content package by its ``/``-separated relative path."""
+    found: dict[str, Traversable] = {}
+    pending: list[tuple[str, Traversable]] = [("", root or content_root())]
+    while pending:
+        prefix, folder = pending.pop()
+        for entry in folder.iterdir():
+            rel = f"{prefix}{entry.name}"
+            if entry.is_dir():
+                if entry.name not in _NOT_CONTENT_DIRS:
+                    pending.append((f"{rel}/", entry))
+            elif rel != MANIFEST_NAME and not entry.name.endswith(_NOT_CONTENT_SUFFIXES):
+                found[rel] = entry
+    return dict(sorted(found.items()))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    """``<64 hex>  <path>`` lines (blank lines and ``#`` comments ignored) -> {path: digest}."""
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        digest, sep, path = line.partition("  ")
+        if not sep or len(digest) != 64 or not path or path in entries:
+            raise BundledContentError(f"{MANIFEST_NAME} line {number} is malformed or repeats a path")
+        entries[path] = digest.lower()
+    return entries
+
+
+@cache
+def manifest_entries() -> dict[str, str]:
+    try:
+        text = content_root().joinpath(MANIFEST_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundledContentError(f"bundled content manifest {MANIFEST_NAME} is missing") from None
+    return parse_manifest(text)
+
+
+def check_files(root: Traversable, expected: dict[str, str]) -> list[str]:
+    """Every problem with the data files under `root` against `expected`, one line each."""
+    present = data_files(root)
+    problems = [f"{path}: missing (listed in {MANIFEST_NAME})" for path in expected if path not in present]
+    for path, entry in present.items():
+        if path not in expected:
+            problems.append(f"{path}: not listed in {MANIFEST_NAME}")
+        elif sha256_hex(entry.read_bytes()) != expected[path]:
+            problems.append(f"{path}: SHA-256 does not match {MANIFEST_NAME}")
+    return problems
+
+
+def verify_bundled_content() -> None:
+    """Check every bundled data file against the manifest; raise ConfigError naming the first bad file."""
+    from oscal_mcp.config import ConfigError
+
+    try:
+        problems = check_files(content_root(), manifest_entries())
+    except BundledContentError as exc:
+        raise ConfigError(f"bundled content failed its integrity check: {exc}") from None
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(
+            f"bundled content failed its integrity check: oscal_mcp/content/{problems[0]}{more}; "
+            "reinstall oscal-mcp from a trusted source"
+        )
+
+
+def read_bundled(path: str) -> bytes:
+    """The bytes of one bundled file, checked against the manifest on every read."""
+    expected = manifest_entries().get(path)
+    if expected is None:
+        raise BundledContentError(f"{path} is not listed in {MANIFEST_NAME}")
+    data = content_root().joinpath(*path.split("/")).read_bytes()
+    if sha256_hex(data) != expected:
+        raise BundledContentError(f"{path}: SHA-256 does not match {MANIFEST_NAME}")
+    return data
+
+
+def bundled_paths(prefix: str) -> list[str]:
+    """Manifest paths under a folder prefix such as ``component-definitions/``."""
+    return [path for path in manifest_entries() if path.startswith(prefix)]

@@ -1,0 +1,119 @@
+"""OSCAL documents the tests (and bench/bench_tools.py) write themselves: nothing is fetched."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+METADATA = {
+    "title": "Generated test document",
+    "last-modified": "2025-11-26T00:00:00+00:00",
+    "version": "1.0.0",
+    "oscal-version": "1.2.1",
+}
+
+
+def _uuid(seed: int) -> str:
+    return str(uuid.UUID(int=seed, version=4))
+
+
+def control(group: str, number: int, prose_words: int = 20) -> dict[str, Any]:
+    cid = f"{group}-{number}"
+    return {
+        "id": cid,
+        "class": "SP800-53",
+        "title": f"Control {cid}",
+        "params": [{"id": f"{cid}_prm_1", "label": "organization-defined frequency"}],
+        "props": [{"name": "label", "value": cid.upper()}, {"name": "sort-id", "value": f"{group}-{number:03d}"}],
+        "parts": [
+            {
+                "id": f"{cid}_smt",
+                "name": "statement",
+                "prose": " ".join(["The organization does what the control requires."] * (prose_words // 8 + 1)),
+                "parts": [
+                    {"id": f"{cid}_smt.{item}", "name": "item", "prose": "Review the {{ insert: param, x }} item."}
+                    for item in "abc"
+                ],
+            },
+            {"id": f"{cid}_gdn", "name": "guidance", "prose": "Guidance text. " * (prose_words // 2)},
+        ],
+    }
+
+
+def catalog(groups: int = 2, controls_per_group: int = 3) -> dict[str, Any]:
+    """A valid OSCAL catalog with `groups` groups of `controls_per_group` controls."""
+    return {
+        "catalog": {
+            "uuid": _uuid(1),
+            "metadata": dict(METADATA),
+            "groups": [
+                {
+                    "id": f"g{g}",
+                    "class": "family",
+                    "title": f"Group {g}",
+                    "controls": [control(f"g{g}", n) for n in range(1, controls_per_group + 1)],
+                }
+                for g in range(groups)
+            ],
+        }
+    }
+
+
+def catalog_of_size(target_bytes: int) -> str:
+    """A valid catalog serialized to JSON of at least `target_bytes` (one group per 20 controls)."""
+    doc = catalog(groups=0)
+    groups = doc["catalog"]["groups"]
+    size = len(json.dumps(doc))
+    while size < target_bytes:
+        g = len(groups)
+        group = {
+            "id": f"g{g}",
+            "class": "family",
+            "title": f"Group {g}",
+            "controls": [control(f"g{g}", n) for n in range(1, 21)],
+        }
+        groups.append(group)
+        size += len(json.dumps(group)) + 2
+    return json.dumps(doc)
+
+
+def component_definition(title: str = "Test component definition", seed: int = 100) -> dict[str, Any]:
+    comp = _uuid(seed + 1)
+    return {
+        "component-definition": {
+            "uuid": _uuid(seed),
+            "metadata": {**METADATA, "title": title},
+            "components": [
+                {
+                    "uuid": comp,
+                    "type": "software",
+                    "title": f"{title} widget",
+                    "description": "A widget used by the tests.",
+                    "control-implementations": [
+                        {
+                            "uuid": _uuid(seed + 2),
+                            "source": "https://example.org/catalog.json",
+                            "description": "Widget controls.",
+                            "implemented-requirements": [
+                                {
+                                    "uuid": _uuid(seed + 10 + i),
+                                    "control-id": f"ac-{i + 1}",
+                                    "description": f"Does ac-{i + 1}.",
+                                }
+                                for i in range(3)
+                            ],
+                        }
+                    ],
+                }
+            ],
+            "capabilities": [
+                {
+                    "uuid": _uuid(seed + 3),
+                    "name": f"{title} capability",
+                    "description": "Groups the widget.",
+                    "incorporates-components": [{"component-uuid": comp, "description": "The widget."}],
+                }
+            ],
+        }
+    }

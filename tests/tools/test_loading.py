@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from oscal_mcp.tools import loading
+from oscal_mcp.tools.loading import AccessError, ArchiveLimits, DocumentError, parse_document, read_zip_members
+from tests.tools.conftest import Connect, structured
+from tests.tools.documents import catalog
+
+LIMITS = ArchiveLimits(max_member_bytes=1 << 20, max_total_bytes=4 << 20)
+
+
+def write_zip(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_zip_of_json_files_is_read(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "a.zip", {"one.json": b"{}", "sub/two.json": b"[]", "readme.txt": b"hi"})
+    assert read_zip_members(path, LIMITS) == [("one.json", b"{}"), ("sub/two.json", b"[]")]
+
+
+@pytest.mark.parametrize(
+    "member", ["../evil.json", "/etc/evil.json", "a/../../evil.json", "c:/evil.json", "a\\..\\evil.json"]
+)
+def test_a_member_path_that_leaves_the_archive_refuses_the_archive(tmp_path: Path, member: str) -> None:
+    path = write_zip(tmp_path / "bad.zip", {"ok.json": b"{}", member: b"{}"})
+    with pytest.raises(AccessError, match="leaves the archive"):
+        read_zip_members(path, LIMITS)
+
+
+def test_a_zip_bomb_is_refused_by_its_compression_ratio(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "bomb.zip", {"bomb.json": b" " * (900 << 10)})
+    with pytest.raises(AccessError, match="zip bomb"):
+        read_zip_members(path, LIMITS)
+
+
+def test_a_member_above_the_size_limit_is_refused(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "big.zip", {"big.json": b"{}" * (1 << 20)}, zipfile.ZIP_STORED)
+    with pytest.raises(AccessError, match="too large"):
+        read_zip_members(path, LIMITS)
+
+
+def test_a_total_above_the_archive_limit_is_refused(tmp_path: Path) -> None:
+    members = {f"m{i}.json": bytes(range(256)) * 3000 for i in range(8)}
+    path = write_zip(tmp_path / "many.zip", members, zipfile.ZIP_STORED)
+    with pytest.raises(AccessError, match="OSCAL_MAX_ARCHIVE_BYTES"):
+        read_zip_members(path, ArchiveLimits(max_member_bytes=1 << 20, max_total_bytes=2 << 20))
+
+
+def test_too_many_members_are_refused(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "crowd.zip", {f"m{i}.json": b"{}" for i in range(20)})
+    with pytest.raises(AccessError, match="entries"):
+        read_zip_members(path, ArchiveLimits(max_member_bytes=1024, max_total_bytes=1 << 20, max_members=10))
+
+
+def test_a_corrupt_archive_is_an_access_error(tmp_path: Path) -> None:
+    (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(AccessError, match="not a readable zip archive"):
+        read_zip_members(tmp_path / "junk.zip", LIMITS)
+
+
+def test_lying_declared_sizes_are_caught_while_reading(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x.json", b"{" + b" " * 5000 + b"}")
+    data = bytearray(buffer.getvalue())
+    # Rewrite the declared uncompressed size (local header offset 22, central directory +24) to 10 bytes.
+    data[22:26] = (10).to_bytes(4, "little")
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    (tmp_path / "liar.zip").write_bytes(bytes(data))
+    with pytest.raises(AccessError):
+        read_zip_members(tmp_path / "liar.zip", LIMITS)
+
+
+def test_invalid_utf8_is_a_document_error() -> None:
+    with pytest.raises(DocumentError, match="UTF-8"):
+        parse_document(b'{"a": "\xff"}', "json")
+
+
+def test_yaml_keys_become_strings() -> None:
+    assert parse_document("2: a\ntrue: b\n~: c\nd: 2025-01-01", "yaml") == {
+        "2": "a",
+        "true": "b",
+        "null": "c",
+        "d": "2025-01-01",
+    }
+
+
+# -- remote URIs over a real local HTTP server -------------------------------------------------------
+
+
+class Handler(BaseHTTPRequestHandler):
+    body = json.dumps(catalog()).encode()
+
+    def do_GET(self) -> None:
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/catalog.json")
+            self.end_headers()
+        elif self.path == "/slow":
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(50):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.1)
+        elif self.path == "/catalog.json":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.body)))
+            self.end_headers()
+            self.wfile.write(self.body)
+        elif self.path == "/chunked-big":
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b" " * 200_000)
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the client hangs up on purpose (size and time limits)
+
+
+@pytest.fixture
+def http_base(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A local HTTP server; the public-address check is lifted for 127.0.0.1 in these tests only."""
+
+    async def any_host(host: str, port: int) -> None:
+        return None
+
+    monkeypatch.setattr(loading, "check_public_host", any_host)
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.anyio
+async def test_a_remote_document_is_fetched_and_validated_when_enabled(connect: Connect, http_base: str) -> None:
+    async with connect(OSCAL_ALLOW_REMOTE_URIS="true") as client:
+        result = structured(await client.call_tool("validate_oscal_file", {"path": f"{http_base}/catalog.json"}))
+    assert result["valid"] is True and result["source"] == f"{http_base}/catalog.json"
+
+
+@pytest.mark.anyio
+async def test_remote_redirects_errors_sizes_and_timeouts_are_reported(http_base: str) -> None:
+    with pytest.raises(AccessError, match="redirects"):
+        await loading.fetch_remote(f"{http_base}/redirect", timeout_seconds=5, max_bytes=1 << 20)
+    with pytest.raises(AccessError, match="HTTP 404"):
+        await loading.fetch_remote(f"{http_base}/missing", timeout_seconds=5, max_bytes=1 << 20)
+    with pytest.raises(AccessError, match="OSCAL_MAX_DOCUMENT_BYTES"):
+        await loading.fetch_remote(f"{http_base}/catalog.json", timeout_seconds=5, max_bytes=1024)
+    with pytest.raises(AccessError, match="more than 100000 bytes"):
+        await loading.fetch_remote(f"{http_base}/chunked-big", timeout_seconds=5, max_bytes=100_000)
+    started = time.monotonic()
+    with pytest.raises(AccessError, match="did not answer within 1 s"):
+        await loading.fetch_remote(f"{http_base}/slow", timeout_seconds=1, max_bytes=1 << 20)
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.anyio
+async def test_urls_with_credentials_or_other_schemes_are_refused() -> None:
+    with pytest.raises(AccessError, match="credentials"):
+        await loading.fetch_remote("https://user:pw@example.org/x.json", timeout_seconds=1, max_bytes=10)
+    with pytest.raises(AccessError, match="not an http"):
+        await loading.fetch_remote("ftp://example.org/x.json", timeout_seconds=1, max_bytes=10)
+
+
+def test_corrupt_compressed_data_is_an_access_error(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "a.zip", {"x.json": b'{"a": "' + b"y" * 5000 + b'"}'})
+    data = bytearray(path.read_bytes())
+    start = 30 + len("x.json")  # the local header is 30 bytes plus the name; then the deflate stream
+    data[start : start + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    with pytest.raises(AccessError):
+        read_zip_members(path, LIMITS)

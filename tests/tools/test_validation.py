@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oscal_mcp.tools.models import MODEL_NAMES, MODELS
+from oscal_mcp.tools.validation import Request, ValidationIssue, cap, detect_model, json_path, level_result, validate
+from tests.tools.conftest import Connect, error_text, structured
+from tests.tools.documents import catalog, component_definition
+
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def levels(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {level["level"]: level for level in result["levels"]}
+
+
+def broken_catalog() -> dict[str, Any]:
+    doc = catalog(groups=1, controls_per_group=5)
+    controls = doc["catalog"]["groups"][0]["controls"]
+    del controls[3]["title"]
+    controls[1]["id"] = "not an id"
+    controls[2]["props"][0]["nme"] = "typo"
+    doc["catalog"]["metadata"]["last-modified"] = "yesterday"
+    return doc
+
+
+@pytest.mark.anyio
+async def test_a_valid_catalog_passes_all_three_levels(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": json.dumps(catalog())}))
+    assert result["valid"] is True
+    assert result["model"] == "catalog" and result["model_source"] == "root-key"
+    assert [(lv["level"], lv["status"]) for lv in result["levels"]] == [
+        ("well-formed", "passed"),
+        ("schema-valid", "passed"),
+        ("model-valid", "passed"),
+    ]
+    assert result["document_oscal_version"] == "1.2.1"
+
+
+@pytest.mark.anyio
+async def test_errors_carry_json_paths_at_each_level(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": json.dumps(broken_catalog())}))
+    assert result["valid"] is False
+    by_level = levels(result)
+    schema_paths = {e["path"] for e in by_level["schema-valid"]["errors"]}
+    assert schema_paths == {
+        "$.catalog.groups[0].controls[1].id",
+        "$.catalog.groups[0].controls[2].props[0]",
+        "$.catalog.groups[0].controls[3]",
+    }
+    model_paths = {e["path"] for e in by_level["model-valid"]["errors"]}
+    assert model_paths == {
+        "$.catalog.metadata.last-modified",
+        "$.catalog.groups[0].controls[1].id",
+        "$.catalog.groups[0].controls[2].props[0].nme",
+        "$.catalog.groups[0].controls[3].title",
+    }
+    assert by_level["model-valid"]["error_count"] == 4
+
+
+@pytest.mark.anyio
+async def test_malformed_json_reports_line_and_column_and_skips_the_other_levels(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": '{\n  "catalog": {,\n}'}))
+    by_level = levels(result)
+    (error,) = by_level["well-formed"]["errors"]
+    assert (error["line"], error["column"]) == (2, 15)
+    assert error["message"].startswith("malformed JSON")
+    assert by_level["schema-valid"]["status"] == by_level["model-valid"]["status"] == "skipped"
+
+
+@pytest.mark.anyio
+async def test_yaml_content_is_validated_and_timestamps_stay_strings(connect: Connect) -> None:
+    import yaml
+
+    content = yaml.safe_dump(json.loads(json.dumps(catalog())), sort_keys=False)
+    assert "last-modified: '2025" in content or "last-modified: 2025" in content
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": content, "format": "yaml"}))
+    assert result["valid"] is True, result
+    assert result["format"] == "yaml"
+
+
+@pytest.mark.anyio
+async def test_malformed_yaml_reports_line_and_column(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(
+            await client.call_tool(
+                "validate_oscal_content", {"content": "catalog:\n  uuid: [1, 2\n  x: 3", "format": "yaml"}
+            )
+        )
+    (error,) = levels(result)["well-formed"]["errors"]
+    assert error["line"] == 3 and error["column"] is not None
+
+
+@pytest.mark.anyio
+async def test_yaml_aliases_are_refused_as_content(connect: Connect) -> None:
+    bomb = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": bomb, "format": "yaml"}))
+    assert "anchors and aliases" in levels(result)["well-formed"]["errors"][0]["message"]
+
+
+@pytest.mark.anyio
+async def test_a_schema_key_beside_the_root_is_tolerated(connect: Connect) -> None:
+    doc = {"$schema": "https://example.org/oscal_catalog_schema.json", **catalog()}
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": json.dumps(doc)}))
+    assert result["valid"] is True
+
+
+@pytest.mark.anyio
+async def test_the_model_argument_overrides_detection(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(
+            await client.call_tool("validate_oscal_content", {"content": json.dumps(catalog()), "model": "profile"})
+        )
+    assert result["model"] == "profile" and result["model_source"] == "argument"
+    messages = [e["message"] for e in levels(result)["schema-valid"]["errors"]]
+    assert "'profile' is a required property" in messages
+    assert levels(result)["model-valid"]["errors"][0]["message"] == "the root key 'profile' is missing"
+
+
+@pytest.mark.anyio
+async def test_an_unknown_root_key_fails_schema_level_with_the_valid_names(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": '{"catalogue": {}}'}))
+    by_level = levels(result)
+    assert by_level["well-formed"]["status"] == "passed"
+    message = by_level["schema-valid"]["errors"][0]["message"]
+    assert "'catalogue'" in message and all(name in message for name in MODEL_NAMES)
+    assert by_level["model-valid"]["status"] == "skipped"
+
+
+@pytest.mark.anyio
+async def test_an_unknown_model_argument_is_a_tool_error_listing_the_valid_ones(connect: Connect) -> None:
+    async with connect() as client:
+        text = error_text(await client.call_tool("validate_oscal_content", {"content": "{}", "model": "sspp"}))
+    assert "unknown OSCAL model 'sspp'" in text and "system-security-plan" in text
+
+
+@pytest.mark.anyio
+async def test_an_unsupported_format_is_a_tool_error(connect: Connect) -> None:
+    async with connect() as client:
+        text = error_text(await client.call_tool("validate_oscal_content", {"content": "<catalog/>", "format": "xml"}))
+    assert "use one of: json, yaml" in text
+
+
+@pytest.mark.anyio
+async def test_errors_are_capped_per_level_with_the_total_reported(connect: Connect) -> None:
+    doc = catalog(groups=1, controls_per_group=30)
+    for control in doc["catalog"]["groups"][0]["controls"]:
+        del control["title"]
+    async with connect(OSCAL_MAX_ERRORS="5") as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": json.dumps(doc)}))
+    for level in ("schema-valid", "model-valid"):
+        entry = levels(result)[level]
+        assert entry["error_count"] == 30
+        assert len(entry["errors"]) == 5 and entry["errors_truncated"] is True
+    assert result["max_errors_per_level"] == 5
+    assert "showing at most 5 per level" in result["summary"]
+
+
+@pytest.mark.anyio
+async def test_content_larger_than_the_document_limit_is_refused(connect: Connect) -> None:
+    async with connect(OSCAL_MAX_DOCUMENT_BYTES="2048") as client:
+        text = error_text(await client.call_tool("validate_oscal_content", {"content": json.dumps(catalog())}))
+    assert "OSCAL_MAX_DOCUMENT_BYTES" in text
+
+
+@pytest.mark.anyio
+async def test_a_component_definition_is_detected_and_validated(connect: Connect) -> None:
+    async with connect() as client:
+        result = structured(
+            await client.call_tool("validate_oscal_content", {"content": json.dumps(component_definition())})
+        )
+    assert result["valid"] is True and result["model"] == "component-definition"
+
+
+def test_deeply_nested_content_is_a_well_formedness_error_not_a_crash() -> None:
+    result = validate(Request("[" * 50_000 + "]" * 50_000, "json", None, "content", 20))
+    assert result.levels[0].status == "failed"
+    assert "levels deep" in result.levels[0].errors[0].message
+    nested = validate(Request('{"catalog": ' + '{"a": ' * 150 + "1" + "}" * 151, "json", None, "content", 20))
+    assert "levels deep" in nested.levels[0].errors[0].message
+
+
+def test_messages_are_clipped_so_results_stay_small() -> None:
+    doc = catalog(groups=1, controls_per_group=1)
+    doc["catalog"]["groups"][0]["controls"][0]["id"] = "x " * 5000
+    result = validate(Request(json.dumps(doc), "json", None, "content", 20))
+    assert all(len(e.message) <= 300 for level in result.levels for e in level.errors)
+    assert len(result.model_dump_json()) < 5000
+
+
+# -- properties --------------------------------------------------------------------------------------
+
+
+@given(model=st.sampled_from(MODELS), inner=JSON_VALUES, with_schema=st.booleans())
+def test_detection_finds_the_model_from_its_root_key(model: Any, inner: Any, with_schema: bool) -> None:
+    doc: dict[str, Any] = {model.root_key: inner}
+    if with_schema:
+        doc = {"$schema": "anything", **doc}
+    detection = detect_model(doc)
+    assert detection.model == model and detection.problem is None
+
+
+@given(doc=st.dictionaries(st.text(max_size=12).filter(lambda k: k not in MODEL_NAMES), JSON_VALUES, max_size=4))
+def test_detection_without_an_oscal_root_key_explains_why(doc: dict[str, Any]) -> None:
+    detection = detect_model(doc)
+    assert detection.model is None
+    assert detection.problem and "catalog" in detection.problem
+
+
+@given(value=JSON_VALUES.filter(lambda v: not isinstance(v, dict)))
+def test_detection_of_a_non_object_explains_why(value: Any) -> None:
+    detection = detect_model(value)
+    assert detection.model is None and detection.problem and "not an object" in detection.problem
+
+
+@given(names=st.lists(st.sampled_from(MODEL_NAMES), min_size=2, max_size=4, unique=True))
+def test_detection_refuses_several_oscal_root_keys(names: list[str]) -> None:
+    detection = detect_model({name: {} for name in names})
+    assert detection.model is None and detection.problem and "several" in detection.problem
+
+
+@given(items=st.lists(st.integers()), limit=st.integers(min_value=1, max_value=50))
+def test_capping_keeps_a_prefix_and_counts_everything(items: list[int], limit: int) -> None:
+    kept, total = cap(iter(items), limit)
+    assert total == len(items)
+    assert kept == items[:limit]
+
+
+@settings(max_examples=50)
+@given(count=st.integers(min_value=0, max_value=120), limit=st.integers(min_value=1, max_value=40))
+def test_a_level_result_is_bounded_by_max_errors(count: int, limit: int) -> None:
+    issues = (ValidationIssue(path=f"$.x[{i}]", message="bad") for i in range(count))
+    result = level_result("schema-valid", issues, limit)
+    assert result.error_count == count
+    assert len(result.errors) == min(count, limit)
+    assert result.errors_truncated == (count > limit)
+    assert result.status == ("failed" if count else "passed")
+
+
+@given(parts=st.lists(st.integers(min_value=0, max_value=99) | st.text(max_size=8), max_size=6))
+def test_json_paths_start_at_the_root_and_quote_odd_keys(parts: list[Any]) -> None:
+    path = json_path(parts)
+    assert path.startswith("$")
+    assert json_path(["catalog", "groups", 0, "back-matter"]) == "$.catalog.groups[0].back-matter"
+    assert json_path(["a b"]) == "$['a b']"
+
+
+# -- the optional jsonschema-rs fast path ------------------------------------------------------------
+
+
+def test_without_jsonschema_rs_the_schema_level_uses_jsonschema(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oscal_mcp.tools import validation
+
+    monkeypatch.setattr(validation, "fast_validator", lambda name: None)
+    result = validate(Request(json.dumps(catalog()), "json", None, "content", 20))
+    assert result.valid and result.levels[1].note and result.levels[1].note.startswith("Checked with jsonschema.")
+
+
+@pytest.mark.parametrize("document", [catalog(), broken_catalog(), {"catalog": {}}, {"catalog": [], "$schema": 1}])
+def test_the_fast_path_agrees_with_jsonschema(monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]) -> None:
+    pytest.importorskip("jsonschema_rs")
+    from oscal_mcp.tools import validation
+    from oscal_mcp.tools.models import get_model
+
+    fast = validation.schema_level(get_model("catalog"), document, 20)
+    monkeypatch.setattr(validation, "fast_validator", lambda name: None)
+    slow = validation.schema_level(get_model("catalog"), document, 20)
+    assert fast.model_dump(exclude={"note"}) == slow.model_dump(exclude={"note"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(document=JSON_VALUES, model=st.sampled_from(MODELS) | st.none(), fmt=st.sampled_from(["json", "yaml"]))
+def test_validation_never_raises_on_any_json_value(document: Any, model: Any, fmt: str) -> None:
+    import yaml
+
+    text = json.dumps(document) if fmt == "json" else yaml.safe_dump(document)
+    result = validate(Request(text, fmt, model, "content", 3))  # type: ignore[arg-type]
+    assert [level.level for level in result.levels] == ["well-formed", "schema-valid", "model-valid"]
+    assert all(len(level.errors) <= 3 for level in result.levels)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=200), fmt=st.sampled_from(["json", "yaml"]))
+def test_validation_never_raises_on_arbitrary_text(text: str, fmt: str) -> None:
+    result = validate(Request(text, fmt, None, "content", 3))  # type: ignore[arg-type]
+    assert result.valid is False
