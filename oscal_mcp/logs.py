@@ -33,3 +33,7 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every outgoing request at INFO (each introspection call, each JWKS fetch): noise
+    # unless debugging. Our own log lines already say what was fetched and why.
+    for chatty in ("httpx", "httpx2"):
+        logging.getLogger(chatty).setLevel(level if level == "DEBUG" else "WARNING")

@@ -19,10 +19,11 @@ DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 class FetchError(Exception):
     """A request to the Authorization Server failed; `reason` is a stable word for logs."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, status_code: int | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.status_code = status_code  # when the server answered, e.g. a 401 with an HTML body
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ async def request_json(
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise FetchError("not_json", f"{method} {url} answered {response.status_code} with a non-JSON body") from None
+        raise FetchError(
+            "not_json", f"{method} {url} answered {response.status_code} with a non-JSON body", response.status_code
+        ) from None
     return JsonResponse(response.status_code, response.headers, parsed)
 
 

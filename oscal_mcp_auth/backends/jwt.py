@@ -26,6 +26,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -262,8 +263,8 @@ def _numeric(claims: dict[str, Any], name: str, ids: str, *, required: bool = Fa
         if required:
             raise TokenRejected("missing_claim", f"{name} is required; {ids}")
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TokenRejected("bad_claim", f"{name} is not a number; {ids}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TokenRejected("bad_claim", f"{name} is not a finite number; {ids}")
     return float(value)
 
 

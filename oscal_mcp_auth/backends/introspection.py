@@ -1,0 +1,497 @@
+"""``introspection``: access tokens (opaque or not) checked at the Authorization Server, RFC 7662.
+
+Select it with ``OSCAL_AUTH_VERIFIER=introspection``. Settings (``OSCAL_AUTH_INTROSPECTION_*``, see
+`IntrospectionSettings`) are validated at start-up; the client secret file is read then too.
+
+**Endpoint.** ``OSCAL_AUTH_INTROSPECTION_URL``, or else the ``introspection_endpoint`` of the
+issuer's metadata (RFC 8414 / OpenID Connect Discovery, exact issuer match: `discovery`).
+Discovery is lazy: start-up does not need the Authorization Server to be up. The first request
+fetches the metadata (concurrent first requests share one fetch); a failed fetch rejects those
+requests and is retried by the next one; a found endpoint is kept for the life of the process.
+
+**Request** (RFC 7662 section 2.1): ``POST token=...&token_type_hint=access_token``, the resource
+server authenticated as a confidential client with ``client_secret_basic`` (default; id and secret
+form-encoded before base64, RFC 6749 section 2.3.1) or ``client_secret_post``. One pooled
+``httpx.AsyncClient`` per process, closed at shutdown. A request waits at most
+``TIMEOUT_SECONDS`` for discovery and introspection together; a response is read up to
+``MAX_RESPONSE_BYTES``.
+
+**Response** (RFC 7662 section 2.2), failing closed, each refusal with a stable reason word:
+
+- ``active`` must be the JSON value ``true`` (``false``: ``inactive``; missing or not a
+  boolean: ``bad_response``);
+- ``iss``, when present, must equal ``OSCAL_AUTH_ISSUER_URL`` (``wrong_issuer``). With only
+  ``OSCAL_AUTH_INTROSPECTION_URL`` and no issuer configured there is nothing to compare with
+  and ``iss`` is not checked;
+- ``aud`` (a string or a list) must contain this server's resource URL, compared as URLs with a
+  trailing slash ignored, as the SDK compares them (``wrong_audience``). A response without
+  ``aud`` is refused (``no_audience``) unless ``REQUIRE_AUDIENCE=false``: an MCP server must not
+  accept tokens issued for other resources (MCP authorization spec, RFC 8707);
+- ``token_type``, when present, must be ``Bearer``, and ``token_use`` (Ory Hydra), when present,
+  ``access_token`` (``wrong_token_type``: a refresh token or a DPoP token is not a bearer
+  access token);
+- a ``cnf`` member means the token is bound to a key or certificate (RFC 9449 section 6, RFC 8705
+  section 3) that this server cannot check, so it is refused (``sender_constrained``);
+- ``exp`` and ``nbf``, when present, are checked with ``OSCAL_AUTH_LEEWAY_SECONDS``
+  (``expired``, ``not_yet_valid``);
+- ``scope`` is a space-separated string (RFC 7662) or a list of strings; absent means no scopes.
+
+Anything the Authorization Server does wrong means "not authenticated" (401), never a 500 and
+never a hang: a timeout, a refused connection, a non-JSON or oversized body, or a status other
+than 200 (``introspection_unavailable``, with the cause in the detail); HTTP 401/403, i.e. the
+resource server's own credentials were refused (``introspection_denied``). These two are the
+operator's problem rather than the client's, so they are also logged at WARNING, at most once a
+minute per reason.
+
+**Cache.** Results are kept in memory under the SHA-256 of the token (the token is neither key
+nor part of the value): an active result for ``min(CACHE_SECONDS, exp - now)``, a refusal that is
+a fact about the token (inactive, wrong audience...) for ``INACTIVE_CACHE_SECONDS`` so that a
+client retrying a bad token does not flood the Authorization Server. Failures to reach it are
+never cached. The cache is an LRU bounded to ``CACHE_MAX_ENTRIES``; concurrent requests with one
+uncached token share a single introspection call. ``CACHE_SECONDS=0`` turns caching of active results off (every request
+is introspected), ``INACTIVE_CACHE_SECONDS=0`` caching of refusals.
+
+**Revocation latency.** A token revoked at the Authorization Server keeps working in each server
+process until its cache entry expires: up to ``CACHE_SECONDS`` (60 s by default) after the
+revocation, never past the token's ``exp``. Lower it, or set it to 0, where revocation must take
+effect at once; each request then costs one call to the Authorization Server.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from base64 import b64encode
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+from urllib.parse import quote_plus, urlsplit
+
+import anyio
+import httpx
+from mcp.server.auth.provider import AccessToken
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from oscal_mcp_auth.cache import MemoryCache, ResultCache, SingleFlight, cache_key
+from oscal_mcp_auth.config import AuthConfig, backend_settings
+from oscal_mcp_auth.discovery import fetch_metadata
+from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
+from oscal_mcp_auth.http import FetchError, new_client, request_json
+
+logger = logging.getLogger("oscal_mcp_auth")
+
+NAME = "introspection"
+PREFIX = "OSCAL_AUTH_INTROSPECTION_"
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024
+OPERATOR_WARNING_INTERVAL_SECONDS = 60.0
+
+# Refusals that are facts about the token (the AS's answer), cached for INACTIVE_CACHE_SECONDS.
+# Failures to get an answer (introspection_unavailable, introspection_denied, bad_response) are
+# facts about the AS or our credentials and are never cached.
+CACHED_REFUSALS = frozenset(
+    {
+        "inactive",
+        "expired",
+        "not_yet_valid",
+        "wrong_issuer",
+        "wrong_audience",
+        "no_audience",
+        "wrong_token_type",
+        "sender_constrained",
+    }
+)
+_DENIED_HINT = (
+    "the authorization server refused this resource server's client credentials; "
+    f"check {PREFIX}CLIENT_ID/SECRET and {PREFIX}AUTH_METHOD"
+)
+
+
+class IntrospectionSettings(BaseModel):
+    """``OSCAL_AUTH_INTROSPECTION_<FIELD>`` settings; see the module docstring for their meaning."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str | None = None
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    require_audience: bool = True
+    cache_seconds: int = Field(default=60, ge=0, le=86_400)
+    inactive_cache_seconds: int = Field(default=5, ge=0, le=3_600)
+    cache_max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1024, le=16 * 1024 * 1024)
+
+    @field_validator("url", "client_secret", "client_secret_file", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError("use an absolute http:// or https:// URL without a fragment")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(f"put credentials in {PREFIX}CLIENT_ID and {PREFIX}CLIENT_SECRET, not in the URL")
+        return url
+
+
+def load_settings(config: AuthConfig) -> IntrospectionSettings:
+    """Validate the settings against `config`; the returned object holds the secret itself.
+
+    Raises `ConfigurationError` naming the setting to fix.
+    """
+    settings = backend_settings(config, NAME, IntrospectionSettings)
+    if settings.url is None and config.issuer_url is None:
+        raise ConfigurationError(
+            f"the introspection verifier needs its endpoint: set OSCAL_AUTH_ISSUER_URL (the endpoint is then "
+            f"discovered from the issuer's metadata) or {PREFIX}URL"
+        )
+    if config.resource_server_url is None:
+        raise ConfigurationError(
+            "the introspection verifier needs OSCAL_AUTH_RESOURCE_SERVER_URL (this server's public URL including "
+            "the path) to check that tokens were issued for this server"
+        )
+    secret = SecretStr(_client_secret(settings))
+    return settings.model_copy(update={"client_secret": secret, "client_secret_file": None})
+
+
+def _client_secret(settings: IntrospectionSettings) -> str:
+    if settings.client_secret is not None and settings.client_secret_file is not None:
+        raise ConfigurationError(f"set {PREFIX}CLIENT_SECRET or {PREFIX}CLIENT_SECRET_FILE, not both")
+    if settings.client_secret is not None:
+        return settings.client_secret.get_secret_value()
+    path = settings.client_secret_file
+    if path is None:
+        raise ConfigurationError(
+            f"the introspection verifier authenticates to the authorization server: set {PREFIX}CLIENT_SECRET "
+            f"or {PREFIX}CLIENT_SECRET_FILE"
+        )
+    try:
+        secret = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigurationError(f"{PREFIX}CLIENT_SECRET_FILE={str(path)!r} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{PREFIX}CLIENT_SECRET_FILE={str(path)!r} is not UTF-8 text") from None
+    if not secret:
+        raise ConfigurationError(f"{PREFIX}CLIENT_SECRET_FILE={str(path)!r} is empty")
+    return secret
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A cached negative result: the reason and detail to raise again without asking the AS."""
+
+    reason: str
+    detail: str
+
+
+CachedResult: TypeAlias = AccessToken | Refusal
+
+
+def canonical_resource(value: str) -> str:
+    """A resource identifier as the SDK compares it: parsed as a URL, a trailing slash aside.
+
+    Values that are not http(s) URLs (an ``aud`` may be any string) are compared as given.
+    """
+    try:
+        return str(AnyHttpUrl(value)).removesuffix("/")
+    except ValidationError:
+        return value
+
+
+class IntrospectionVerifier:
+    """An SDK ``TokenVerifier`` that asks the Authorization Server about each (uncached) token."""
+
+    def __init__(
+        self,
+        config: AuthConfig,
+        settings: IntrospectionSettings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        cache: ResultCache[CachedResult] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`settings` as returned by `load_settings`; `client` and `cache` replace the defaults (tests)."""
+        if config.resource_server_url is None:
+            raise ConfigurationError("the introspection verifier needs OSCAL_AUTH_RESOURCE_SERVER_URL")
+        if settings.client_secret is None:
+            raise ConfigurationError(f"the introspection verifier needs {PREFIX}CLIENT_SECRET")
+        self.settings = settings
+        self.issuer = config.issuer_url
+        self.resource = config.resource_server_url
+        self._audience = canonical_resource(self.resource)
+        self._leeway = config.leeway_seconds
+        self._secret = settings.client_secret
+        self._endpoint = settings.url
+        self._owns_client = client is None
+        self._client = client if client is not None else new_client(settings.timeout_seconds)
+        self._cache: ResultCache[CachedResult] | None = None
+        if settings.cache_seconds > 0 or settings.inactive_cache_seconds > 0:
+            self._cache = cache if cache is not None else MemoryCache(settings.cache_max_entries)
+        self._clock = clock
+        self._introspections: SingleFlight[AccessToken] = SingleFlight()
+        self._discovery: SingleFlight[str] = SingleFlight()
+        self._warned_at: dict[str, float] = {}
+        if settings.url is not None:
+            _warn_if_cleartext(settings.url)
+
+    # -- the TokenVerifier protocol ---------------------------------------------------------------
+
+    async def verify_token(self, token: str) -> AccessToken:
+        """The token's identity, or `TokenRejected` with a reason word (see the module docstring)."""
+        key = cache_key(token)
+        if self._cache is not None:
+            cached = await self._cache.get(key)
+            if isinstance(cached, Refusal):
+                raise TokenRejected(cached.reason, f"{cached.detail} (cached)")
+            if cached is not None:
+                return cached.model_copy(update={"token": token})
+        return await self._introspections.run(key, lambda: self._introspect_and_remember(token, key))
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP client (when this verifier created it)."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    # -- one introspection ------------------------------------------------------------------------
+
+    async def _introspect_and_remember(self, token: str, key: str) -> AccessToken:
+        try:
+            access = await self._introspect(token)
+        except TokenRejected as refused:
+            if self._cache is not None and refused.reason in CACHED_REFUSALS:
+                ttl = self.settings.inactive_cache_seconds
+                await self._cache.set(key, Refusal(refused.reason, refused.detail), ttl)
+            raise
+        if self._cache is not None:  # without the token: a shared cache (redis) must not hold credentials
+            await self._cache.set(key, access.model_copy(update={"token": ""}), self._active_ttl(access))
+        return access
+
+    def _active_ttl(self, access: AccessToken) -> float:
+        """``min(CACHE_SECONDS, exp - now)``: a cached result never outlives the token."""
+        ttl = float(self.settings.cache_seconds)
+        if access.expires_at is not None:
+            ttl = min(ttl, access.expires_at - self._clock())
+        return ttl
+
+    async def _introspect(self, token: str) -> AccessToken:
+        timeout = self.settings.timeout_seconds
+        try:
+            with anyio.fail_after(timeout):
+                endpoint = await self._endpoint_url()
+                response = await request_json(
+                    self._client,
+                    "POST",
+                    endpoint,
+                    max_bytes=self.settings.max_response_bytes,
+                    total_timeout=timeout,
+                    **self._request(token),
+                )
+        except TimeoutError:
+            raise self._unavailable("timeout", f"no answer within {timeout:g} s") from None
+        except FetchError as exc:
+            if exc.status_code in (401, 403):  # refused, with a body that is not JSON
+                raise self._denied(f"HTTP {exc.status_code}") from None
+            raise self._unavailable(exc.reason, exc.detail) from None
+        status = response.status_code
+        if status in (401, 403):
+            raise self._denied(f"HTTP {status}{_error_code(response.body)}")
+        if status != 200:
+            raise self._unavailable("http_status", f"{endpoint} answered HTTP {status}{_error_code(response.body)}")
+        return self._access_token(response.body, token)
+
+    def _request(self, token: str) -> dict[str, Any]:
+        """The form and headers of RFC 7662 section 2.1, with the client authentication."""
+        form = {"token": token, "token_type_hint": "access_token"}
+        headers: dict[str, str] = {}
+        secret = self._secret.get_secret_value()
+        if self.settings.auth_method == "client_secret_post":
+            form.update(client_id=self.settings.client_id, client_secret=secret)
+        else:
+            pair = f"{quote_plus(self.settings.client_id, safe='')}:{quote_plus(secret, safe='')}"
+            headers["authorization"] = "Basic " + b64encode(pair.encode()).decode("ascii")
+        return {"data": form, "headers": headers}
+
+    def _denied(self, answer: str) -> TokenRejected:
+        detail = f"{answer}: {_DENIED_HINT}"
+        self._warn_operator("introspection_denied", detail)
+        return TokenRejected("introspection_denied", detail)
+
+    def _unavailable(self, cause: str, detail: str) -> TokenRejected:
+        message = f"{cause}: {detail}"
+        self._warn_operator("introspection_unavailable", message)
+        return TokenRejected("introspection_unavailable", message)
+
+    def _warn_operator(self, reason: str, detail: str) -> None:
+        now = time.monotonic()
+        last = self._warned_at.get(reason)
+        if last is not None and now - last < OPERATOR_WARNING_INTERVAL_SECONDS:
+            return
+        self._warned_at[reason] = now
+        logger.warning("token introspection failing: reason=%s %s (requests are rejected)", reason, detail)
+
+    # -- the endpoint -----------------------------------------------------------------------------
+
+    async def _endpoint_url(self) -> str:
+        if self._endpoint is not None:
+            return self._endpoint
+        return await self._discovery.run("introspection_endpoint", self._discover)
+
+    async def _discover(self) -> str:
+        issuer = self.issuer
+        if issuer is None:  # load_settings guarantees a URL or an issuer
+            raise FetchError("no_endpoint", f"set {PREFIX}URL")
+        metadata = await fetch_metadata(
+            self._client,
+            issuer,
+            max_bytes=self.settings.max_response_bytes,
+            total_timeout=self.settings.timeout_seconds,
+        )
+        endpoint = metadata.get("introspection_endpoint")
+        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
+            raise FetchError(
+                "no_introspection_endpoint",
+                f"the metadata of {issuer} has no usable introspection_endpoint; set {PREFIX}URL",
+            )
+        logger.info("token introspection endpoint %s (from the metadata of %s)", endpoint, issuer)
+        _warn_if_cleartext(endpoint)
+        self._endpoint = endpoint
+        return endpoint
+
+    # -- the response -----------------------------------------------------------------------------
+
+    def _access_token(self, body: Any, token: str) -> AccessToken:
+        """Check an introspection response (RFC 7662 section 2.2) and turn it into an `AccessToken`."""
+        if not isinstance(body, dict):
+            raise TokenRejected("bad_response", "the introspection response is not a JSON object")
+        active = body.get("active")
+        if active is False:
+            raise TokenRejected("inactive", "the authorization server reports the token inactive")
+        if active is not True:
+            raise TokenRejected("bad_response", 'the response has no boolean "active" (RFC 7662 2.2)')
+        client_id = _string(body, "client_id") or "unknown"
+        who = f"client_id={_shown(client_id)}"
+        issuer = _string(body, "iss")
+        if issuer is not None and self.issuer is not None and issuer != self.issuer:
+            raise TokenRejected("wrong_issuer", f"iss={_shown(issuer)} is not {self.issuer}; {who}")
+        audiences = _audiences(body.get("aud"))
+        self._check_audience(audiences, who)
+        self._check_token_type(body, who)
+        self._check_times(body, who)
+        claims = {"iss": issuer or self.issuer, "aud": body.get("aud")}
+        expires_at = _number(body, "exp")
+        return AccessToken(
+            token=token,
+            client_id=client_id,
+            scopes=_scopes(body.get("scope")),
+            expires_at=None if expires_at is None else int(expires_at),
+            resource=self.resource,  # the audience check above is what makes this true
+            subject=_string(body, "sub"),
+            claims={name: value for name, value in claims.items() if value is not None} or None,
+        )
+
+    def _check_audience(self, audiences: list[str] | None, who: str) -> None:
+        if audiences is None:
+            if self.settings.require_audience:
+                raise TokenRejected(
+                    "no_audience", f"the response has no aud; set {PREFIX}REQUIRE_AUDIENCE=false to allow that; {who}"
+                )
+            return
+        if not any(canonical_resource(audience) == self._audience for audience in audiences):
+            raise TokenRejected("wrong_audience", f"aud={_shown(audiences)} does not include {self.resource}; {who}")
+
+    @staticmethod
+    def _check_token_type(body: dict[str, Any], who: str) -> None:
+        token_type = _string(body, "token_type")
+        if token_type is not None and token_type.lower() != "bearer":
+            raise TokenRejected("wrong_token_type", f"token_type={_shown(token_type)} is not Bearer; {who}")
+        token_use = _string(body, "token_use")
+        if token_use is not None and token_use != "access_token":  # noqa: S105 (a token kind, not a secret)
+            raise TokenRejected("wrong_token_type", f"token_use={_shown(token_use)} is not access_token; {who}")
+        if "cnf" in body:
+            raise TokenRejected(
+                "sender_constrained", f"the token is bound to a key or certificate (cnf), not a bearer token; {who}"
+            )
+
+    def _check_times(self, body: dict[str, Any], who: str) -> None:
+        now = self._clock()
+        expires_at = _number(body, "exp")
+        if expires_at is not None and expires_at + self._leeway < now:
+            raise TokenRejected("expired", f"exp is {now - expires_at:.0f} s ago; {who}")
+        not_before = _number(body, "nbf")
+        if not_before is not None and not_before - self._leeway > now:
+            raise TokenRejected("not_yet_valid", f"nbf is {not_before - now:.0f} s ahead; {who}")
+
+
+def _string(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise TokenRejected("bad_response", f'"{name}" is not a string')
+
+
+def _number(body: dict[str, Any], name: str) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TokenRejected("bad_response", f'"{name}" is not a finite number of seconds')
+    return float(value)
+
+
+def _audiences(value: Any) -> list[str] | None:
+    """``aud`` as a list; None when absent (an empty list counts as absent)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value or None
+    raise TokenRejected("bad_response", '"aud" is neither a string nor a list of strings')
+
+
+def _scopes(value: Any) -> list[str]:
+    """``scope`` as a space-separated string (RFC 7662 2.2) or a list of strings; duplicates dropped."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return list(dict.fromkeys(value.split()))
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(dict.fromkeys(item for item in value if item))
+    raise TokenRejected("bad_response", '"scope" is neither a string nor a list of strings')
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """A value from the response, fit for one log line: quoted (escapes newlines) and shortened."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _error_code(body: Any) -> str:
+    """``error=<code>`` of an OAuth error response (RFC 6749 5.2), when there is one."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return f" error={_shown(error, 60)}" if isinstance(error, str) else ""
+
+
+def _warn_if_cleartext(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning(
+            "the introspection endpoint %s is plain http: the client secret and tokens cross the network "
+            "unencrypted; use https",
+            url,
+        )
+
+
+def create_verifier(config: AuthConfig) -> IntrospectionVerifier:
+    """The entry point ``introspection`` (group ``oscal_mcp_auth.verifiers``)."""
+    return IntrospectionVerifier(config, load_settings(config))
