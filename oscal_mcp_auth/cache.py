@@ -12,7 +12,13 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from oscal_mcp_auth.config import AuthConfig
+from oscal_mcp_auth.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from oscal_mcp_auth.redis_cache import RedisStore
 
 V = TypeVar("V")
 DEFAULT_MAX_ENTRIES = 10_000
@@ -30,6 +36,18 @@ class ResultCache(Protocol[V]):
     async def set(self, key: str, value: V, ttl_seconds: float) -> None: ...
 
     async def delete(self, key: str) -> None: ...
+
+
+class SharedStore(Protocol):
+    """JSON documents shared between processes, each with its own expiry (see `redis_cache`)."""
+
+    async def get(self, key: str) -> tuple[Any, float] | None:
+        """The value and its remaining lifetime in seconds, or None (absent, expired or failing)."""
+        ...
+
+    async def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class MemoryCache(Generic[V]):
@@ -81,6 +99,44 @@ class MemoryCache(Generic[V]):
         for key in doomed:
             del self._entries[key]
         return len(doomed)
+
+
+class Codec(Generic[V]):
+    """How a cached value becomes JSON and back, for a cache shared between processes.
+
+    The encoded form must never include a token or a secret.
+    """
+
+    def __init__(self, encode: Callable[[V], Any], decode: Callable[[Any], V]) -> None:
+        self.encode = encode
+        self.decode = decode
+
+
+def result_cache(config: AuthConfig, namespace: str, max_entries: int, codec: Codec[V]) -> ResultCache[V]:
+    """The cache a backend should use: in memory, or shared through Redis when
+    ``OSCAL_AUTH_CACHE_URL`` is set (memory stays in front of it, and takes over when Redis fails)."""
+    local: MemoryCache[V] = MemoryCache(max_entries)
+    if config.cache_url is None:
+        return local
+    from oscal_mcp_auth.redis_cache import TieredCache
+
+    return TieredCache(local, shared_store(config, namespace), codec)
+
+
+def shared_store(config: AuthConfig, namespace: str) -> RedisStore:
+    """A Redis store whose keys are scoped to this deployment (issuer, resource) and `namespace`,
+    so two deployments sharing one Redis never read each other's results."""
+    if config.cache_url is None:
+        raise ValueError("no OSCAL_AUTH_CACHE_URL configured")
+    try:
+        from oscal_mcp_auth.redis_cache import RedisStore
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            "OSCAL_AUTH_CACHE_URL needs the Python package 'redis', which is not installed; "
+            "install it with: pip install 'oscal-mcp[redis]'"
+        ) from exc
+    scope = hashlib.sha256(f"{config.issuer_url}|{config.resource_server_url}".encode()).hexdigest()[:16]
+    return RedisStore(config.cache_url, f"oscal_mcp_auth:{namespace}:{scope}:")
 
 
 class SingleFlight(Generic[V]):

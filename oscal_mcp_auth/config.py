@@ -36,6 +36,7 @@ class AuthConfig:
     required_scopes: tuple[str, ...] = ()
     leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
     scope_implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    cache_url: str | None = field(default=None, repr=False)  # may hold a Redis password
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -63,6 +64,7 @@ class AuthConfig:
             leeway_seconds=parse_int(
                 values, "OSCAL_AUTH_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, minimum=0, maximum=3600
             ),
+            cache_url=_cache_url(values.get("OSCAL_AUTH_CACHE_URL")),
             scope_implies=MappingProxyType(parse_implications(values.get("OSCAL_AUTH_SCOPE_IMPLIES", ""))),
             environ=MappingProxyType(dict(values)),
         )
@@ -107,6 +109,17 @@ def validate_http_url(name: str, raw: str) -> str:
         raise ConfigurationError(
             f"{name}={raw!r} is not a valid URL; use an absolute http:// or https:// URL without a fragment"
         )
+    return url
+
+
+def _cache_url(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        # never echo the value: it may contain the Redis password
+        raise ConfigurationError("OSCAL_AUTH_CACHE_URL is not a redis://, rediss:// or unix:// URL")
     return url
 
 

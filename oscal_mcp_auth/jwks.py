@@ -8,7 +8,10 @@ Behaviour (Spring Security's resource server is the model):
 - a token naming an unknown ``kid`` triggers a refresh, at most once every
   ``min_refresh_seconds``, so a flood of forged kids cannot hammer the AS;
 - when a refresh fails, the last good key set keeps serving (stale-on-error) and the failure is
-  logged; the next attempt waits ``min_refresh_seconds``. With no key set at all it fails closed.
+  logged; the next attempt waits ``min_refresh_seconds``. With no key set at all it fails closed;
+- with a shared store (Redis, ``OSCAL_AUTH_CACHE_URL``), a key set fetched by one replica is
+  published for the others, so N replicas ask the AS once; a replica that meets an unknown kid
+  takes the published set if it has the kid, and asks the AS otherwise.
 
 Key objects are built once per fetch (``jose.jwk.construct``), never per request.
 """
@@ -26,7 +29,7 @@ import httpx
 from jose import jwk
 from jose.backends.base import Key
 
-from oscal_mcp_auth.cache import SingleFlight
+from oscal_mcp_auth.cache import SharedStore, SingleFlight
 from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECONDS, FetchError, request_json
 
 logger = logging.getLogger("oscal_mcp_auth")
@@ -34,6 +37,8 @@ logger = logging.getLogger("oscal_mcp_auth")
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 EC_ALGORITHMS_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 ASYMMETRIC_ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS_BY_CURVE.values())
+_ANY_KID = object()
+_SHARED_KEY = "document"
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 
@@ -127,8 +132,10 @@ class JwksCache:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedStore | None = None,
     ) -> None:
         self._client = client
+        self._shared = shared
         self._resolve_uri = resolve_uri
         self._allowed = allowed_algorithms
         self._cache_seconds = cache_seconds
@@ -154,7 +161,7 @@ class JwksCache:
         keys = await self._usable_keys()
         found = keys.find(kid, alg)
         if found is None and kid not in keys.kids and self._clock() >= self._next_attempt:
-            refreshed = await self._flight.run("jwks", self._fetch)
+            refreshed = await self._flight.run("jwks", lambda: self._fetch(wanted_kid=kid))
             found = refreshed.find(kid, alg) if refreshed is not None else None
         return found
 
@@ -167,8 +174,11 @@ class JwksCache:
             raise FetchError("jwks_unavailable", "no signing keys have been fetched yet")
         return self._keys
 
-    async def _fetch(self) -> KeySet | None:
+    async def _fetch(self, wanted_kid: object = _ANY_KID) -> KeySet | None:
         self._next_attempt = self._clock() + self._min_refresh
+        published = await self._published(wanted_kid)
+        if published is not None:
+            return published
         self.fetch_count += 1
         try:
             uri = await self._resolve_uri()
@@ -183,11 +193,31 @@ class JwksCache:
             if self._keys is None:
                 raise
             return self._keys
-        self._install(keys, max_age(response.headers))
+        age = max_age(response.headers)
+        ttl = self._cache_seconds if age is None else min(max(age, self._min_refresh), self._cache_seconds)
+        self._install(keys, ttl)
+        if self._shared is not None:
+            await self._shared.set(_SHARED_KEY, response.body, ttl)
         return keys
 
-    def _install(self, keys: KeySet, age: int | None) -> None:
-        ttl = self._cache_seconds if age is None else min(max(age, self._min_refresh), self._cache_seconds)
+    async def _published(self, wanted_kid: object) -> KeySet | None:
+        """The key set another replica published, if it is fresh and has the wanted kid."""
+        if self._shared is None:
+            return None
+        found = await self._shared.get(_SHARED_KEY)
+        if found is None:
+            return None
+        document, remaining = found
+        try:
+            keys = KeySet.from_jwks(document, self._allowed)
+        except FetchError:
+            return None
+        if wanted_kid is not _ANY_KID and wanted_kid not in keys.kids:
+            return None
+        self._install(keys, min(remaining, self._cache_seconds))
+        return keys
+
+    def _install(self, keys: KeySet, ttl: float) -> None:
         previous = self._keys.kids if self._keys is not None else frozenset()
         self._keys = keys
         self._fresh_until = self._clock() + ttl
@@ -196,6 +226,8 @@ class JwksCache:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self._shared is not None:
+            await self._shared.aclose()
 
     def _log_failure(self, exc: FetchError) -> None:
         if self._keys is None:

@@ -74,7 +74,7 @@ import httpx
 from mcp.server.auth.provider import AccessToken
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from oscal_mcp_auth.cache import MemoryCache, ResultCache, SingleFlight, cache_key
+from oscal_mcp_auth.cache import Codec, ResultCache, SingleFlight, cache_key, result_cache
 from oscal_mcp_auth.config import AuthConfig, backend_settings
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
@@ -197,6 +197,22 @@ class Refusal:
 CachedResult: TypeAlias = AccessToken | Refusal
 
 
+def _encode(result: CachedResult) -> dict[str, Any]:
+    if isinstance(result, Refusal):
+        return {"refused": [result.reason, result.detail]}
+    return {"accepted": result.model_dump(mode="json", exclude={"token"})}
+
+
+def _decode(data: Any) -> CachedResult:
+    if "refused" in data:
+        reason, detail = data["refused"]
+        return Refusal(str(reason), str(detail))
+    return AccessToken(token="", **data["accepted"])
+
+
+CACHE_CODEC: Codec[CachedResult] = Codec(_encode, _decode)
+
+
 def canonical_resource(value: str) -> str:
     """A resource identifier as the SDK compares it: parsed as a URL, a trailing slash aside.
 
@@ -236,7 +252,9 @@ class IntrospectionVerifier:
         self._client = client if client is not None else new_client(settings.timeout_seconds)
         self._cache: ResultCache[CachedResult] | None = None
         if settings.cache_seconds > 0 or settings.inactive_cache_seconds > 0:
-            self._cache = cache if cache is not None else MemoryCache(settings.cache_max_entries)
+            if cache is None:
+                cache = result_cache(config, "introspection", settings.cache_max_entries, CACHE_CODEC)
+            self._cache = cache
         self._clock = clock
         self._introspections: SingleFlight[AccessToken] = SingleFlight()
         self._discovery: SingleFlight[str] = SingleFlight()
@@ -261,6 +279,9 @@ class IntrospectionVerifier:
         """Close the pooled HTTP client (when this verifier created it)."""
         if self._owns_client:
             await self._client.aclose()
+        close = getattr(self._cache, "aclose", None)
+        if close is not None:
+            await close()
 
     # -- one introspection ------------------------------------------------------------------------
 

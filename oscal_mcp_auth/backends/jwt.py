@@ -35,7 +35,7 @@ from jose.exceptions import JOSEError
 from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from oscal_mcp_auth.cache import MemoryCache, cache_key
+from oscal_mcp_auth.cache import MemoryCache, cache_key, shared_store
 from oscal_mcp_auth.config import AuthConfig, backend_settings, parse_list
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
@@ -294,10 +294,10 @@ def create_verifier(config: AuthConfig) -> JwtVerifier:
             return JwtVerifier(config, settings, key_set_from_pem(_pem_text(settings.public_key), settings.algorithms))
         except ValueError as exc:
             raise ConfigurationError(f"OSCAL_AUTH_JWT_PUBLIC_KEY: {exc}") from None
-    return JwtVerifier(config, settings, _jwks_cache(config.issuer_url, settings))
+    return JwtVerifier(config, settings, _jwks_cache(config, config.issuer_url, settings))
 
 
-def _jwks_cache(issuer: str, settings: JwtSettings) -> JwksCache:
+def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksCache:
     client = new_client(settings.timeout_seconds)
     discovered: list[str] = []
 
@@ -323,4 +323,5 @@ def _jwks_cache(issuer: str, settings: JwtSettings) -> JwksCache:
         min_refresh_seconds=settings.jwks_min_refresh_seconds,
         timeout_seconds=settings.timeout_seconds,
         max_bytes=settings.max_response_bytes,
+        shared=shared_store(config, "jwks") if config.cache_url else None,
     )
