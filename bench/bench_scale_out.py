@@ -16,29 +16,17 @@ import asyncio
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_introspection import Phase
 from tests.e2e.clients import INITIALIZE, MCP_HEADERS, bearer
 from tests.e2e.conftest import IntrospectionAS
 from tests.e2e.mcp_server import McpServerProcess
 from tests.redis_server import RedisServer
-
-
-@dataclass
-class Phase:
-    name: str
-    requests: int
-    seconds: float
-    introspections: int
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds
 
 
 async def drive(urls: list[str], tokens: list[str], uses: int, concurrency: int) -> tuple[int, float]:
