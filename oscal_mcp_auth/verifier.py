@@ -43,16 +43,20 @@ class VerificationPipeline:
         self._hooks = plugin_manager.hook
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        fingerprint = token_id(token)
         try:
             access = await self._verify(token)
         except TokenRejected as rejected:
-            self._reject(fingerprint, rejected.reason, rejected.detail)
+            self._reject(token_id(token), rejected.reason, rejected.detail)
             return None
-        self._audit(
-            AuthEvent("accept", "ok", self.name, fingerprint, access.client_id, access.subject, tuple(access.scopes))
-        )
+        if self._audited():  # the accept path is hot: build the event only for a listener
+            self._audit(
+                AuthEvent("accept", "ok", self.name, token_id(token), access.client_id, access.subject,
+                          tuple(access.scopes))
+            )  # fmt: skip
         return access
+
+    def _audited(self) -> bool:
+        return bool(self._hooks.oscal_auth_audit.get_hookimpls())
 
     async def _verify(self, token: str) -> AccessToken:
         try:
@@ -73,6 +77,8 @@ class VerificationPipeline:
         return access
 
     def _check_hooks(self, access: AccessToken) -> None:
+        if not self._hooks.oscal_auth_check_token.get_hookimpls():
+            return
         try:
             veto = self._hooks.oscal_auth_check_token(token=access, config=self.config)
         except Exception as exc:
@@ -107,6 +113,8 @@ class VerificationPipeline:
         )
 
     def _audit(self, event: AuthEvent) -> None:
+        if not self._audited():
+            return
         try:
             self._hooks.oscal_auth_audit(event=event)
         except Exception as exc:

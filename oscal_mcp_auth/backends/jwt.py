@@ -16,8 +16,9 @@ The road of one token, failing closed at every step:
    accepted audience (default: the resource server URL, RFC 8707), or, for IdPs whose access
    tokens carry no ``aud`` (Amazon Cognito), the client id is in ``OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS``.
 
-Verified results are cached by SHA-256 of the token until ``min(exp, cache TTL)``, and dropped
-when the key that signed them leaves the key set, so a client reusing its token pays a lookup.
+Verified results are cached in process memory, keyed by SHA-256 of the token, until
+``min(exp, cache TTL)``, and dropped when the key that signed them leaves the key set, so a client
+reusing its token pays a lookup. (This cache is never shared: only the JWKS goes to Redis.)
 """
 
 from __future__ import annotations
@@ -108,10 +109,10 @@ class JwtVerifier:
         key = cache_key(token)
         cached = self._results.get_now(key)
         if cached is None or not self._signer_still_trusted(cached[1]):
-            cached = await self._verify(token)
+            cached = await self._verify(token)  # the entry is this token's own (keyed by its hash)
             ttl = min(self._settings.result_cache_seconds, (cached[0].expires_at or 0) - time.time())
             self._results.set_now(key, cached, ttl)
-        return cached[0].model_copy(update={"token": token})
+        return cached[0]
 
     def _signer_still_trusted(self, kid: str | None) -> bool:
         keys = self._keys.current if isinstance(self._keys, JwksCache) else self._keys
@@ -124,7 +125,7 @@ class JwtVerifier:
         signing_key = await self._find_key(kid, alg)
         if not _signature_matches(signing_key, signing_input, signature):
             raise TokenRejected("bad_signature", _ids(header, claims))
-        return self._check_claims(claims, header), signing_key.kid
+        return self._check_claims(token, claims, header), signing_key.kid
 
     def _check_header(self, header: dict[str, Any]) -> str:
         alg = header.get("alg")
@@ -148,7 +149,7 @@ class JwtVerifier:
             raise TokenRejected("unknown_key", f"kid={str(kid)[:64]!r} alg={alg}")
         return found
 
-    def _check_claims(self, claims: dict[str, Any], header: dict[str, Any]) -> AccessToken:
+    def _check_claims(self, token: str, claims: dict[str, Any], header: dict[str, Any]) -> AccessToken:
         ids = _ids(header, claims)
         now = time.time()
         if claims.get("iss") != self._issuer:
@@ -169,7 +170,7 @@ class JwtVerifier:
         self._check_audience(claims, client_id, ids)
         subject = claims.get("sub")
         return AccessToken(
-            token="",  # cached entries do not keep the token; verify_token puts it back
+            token=token,
             client_id=client_id or "",
             scopes=self._scopes(claims, ids),
             expires_at=int(exp),
