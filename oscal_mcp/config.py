@@ -19,6 +19,8 @@ Transport = Literal["stdio", "streamable-http"]
 TRANSPORTS: tuple[Transport, ...] = ("stdio", "streamable-http")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_SESSIONS = 10_000  # stateful streamable-http sessions held at once (the SDK's default)
+DEFAULT_SESSION_IDLE_SECONDS = 30 * 60
 
 
 class ConfigError(ConfigurationError):
@@ -36,6 +38,8 @@ class Settings:
     log_level: str = "INFO"
     allow_unauthenticated: bool = False
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     auth: AuthConfig = field(default_factory=AuthConfig)
     tools: ToolSettings = field(default_factory=ToolSettings)
 
@@ -82,6 +86,10 @@ def load_settings(values: Mapping[str, str]) -> Settings:
         allow_unauthenticated=parse_bool(values, "OSCAL_MCP_ALLOW_UNAUTHENTICATED", False),
         max_request_bytes=parse_int(
             values, "OSCAL_MCP_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, minimum=1024, maximum=1 << 31
+        ),
+        max_sessions=parse_int(values, "OSCAL_MCP_MAX_SESSIONS", DEFAULT_MAX_SESSIONS, minimum=1, maximum=1_000_000),
+        session_idle_seconds=parse_int(
+            values, "OSCAL_MCP_SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS, minimum=1, maximum=7 * 86_400
         ),
     )
     default_resource = settings.public_url if is_loopback(host) else None

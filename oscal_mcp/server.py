@@ -70,6 +70,8 @@ def build_http_app(settings: Settings) -> Starlette:
         streamable_http_path=settings.path,
         stateless_http=settings.stateless_http,
         max_request_body_size=settings.max_request_bytes,
+        max_sessions=settings.max_sessions,
+        session_idle_timeout=settings.session_idle_seconds,
         host=settings.host,
     )
     if verifier is not None:

@@ -9,6 +9,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from tests.e2e.clients import post_initialize
 from tests.e2e.mcp_server import McpServerProcess, clean_environment
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
@@ -64,3 +65,9 @@ def test_non_loopback_bind_without_auth_never_starts() -> None:
     assert result.returncode == 2
     assert "--allow-unauthenticated" in result.stderr
     assert "Uvicorn running" not in result.stderr
+
+
+def test_stateful_sessions_are_bounded() -> None:
+    with McpServerProcess(env={"OSCAL_MCP_MAX_SESSIONS": "2"}) as server:
+        statuses = [post_initialize(server.url).status_code for _ in range(3)]
+    assert statuses == [200, 200, 503]  # memory stays bounded: a third session is refused

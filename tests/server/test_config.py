@@ -128,3 +128,10 @@ def test_required_scopes_are_comma_separated() -> None:
 
 def test_config_errors_are_configuration_errors() -> None:
     assert issubclass(ConfigError, ConfigurationError)
+
+
+def test_session_bounds_are_settings() -> None:
+    settings = load_settings({"OSCAL_MCP_MAX_SESSIONS": "50", "OSCAL_MCP_SESSION_IDLE_SECONDS": "60"})
+    assert (settings.max_sessions, settings.session_idle_seconds) == (50, 60)
+    with pytest.raises(ConfigurationError, match="OSCAL_MCP_MAX_SESSIONS=0 is out of range"):
+        load_settings({"OSCAL_MCP_MAX_SESSIONS": "0"})
