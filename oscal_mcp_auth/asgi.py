@@ -45,6 +45,12 @@ INVALID_TOKEN = BearerError(401, "invalid_token", "The access token is invalid, 
 ScopeDenied = Callable[[AccessToken, list[str]], None]
 
 
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def _fail(conn: HTTPConnection, failure: BearerError) -> None:
     conn.scope[_FAILURE_KEY] = failure
 
@@ -57,7 +63,15 @@ class BearerTokenBackend(BearerAuthBackend):
     can answer with the right challenge. Token expiry (with leeway) is the verifier's job.
     """
 
+    def __init__(
+        self, token_verifier: TokenVerifier, *, resource_server_url: AnyHttpUrl | None, protected_path: str
+    ) -> None:
+        super().__init__(token_verifier, resource_server_url=resource_server_url)
+        self.protected_path = protected_path
+
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, AuthenticatedUser] | None:
+        if _route_path(conn.scope) != self.protected_path:
+            return None  # public routes (the metadata document, 404s) never cost a verification
         headers = conn.headers.getlist("authorization")
         if "access_token" in conn.query_params:
             _fail(
@@ -147,7 +161,9 @@ def install_bearer_auth(
     if app.middleware_stack is not None:
         raise RuntimeError("install_bearer_auth must run before the app starts serving")
     backend = BearerTokenBackend(
-        verifier, resource_server_url=AnyHttpUrl(resource_server_url) if resource_server_url else None
+        verifier,
+        resource_server_url=AnyHttpUrl(resource_server_url) if resource_server_url else None,
+        protected_path=endpoint_path,
     )
     replaced: tuple[Any, ...] = (AuthenticationMiddleware, AuthContextMiddleware)
     kept = [m for m in app.user_middleware if m.cls not in replaced]

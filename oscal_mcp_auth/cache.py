@@ -93,13 +93,6 @@ class MemoryCache(Generic[V]):
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
-    def discard_where(self, predicate: Callable[[V], bool]) -> int:
-        """Drop every entry whose value matches; returns how many were dropped."""
-        doomed = [key for key, (_, value) in self._entries.items() if predicate(value)]
-        for key in doomed:
-            del self._entries[key]
-        return len(doomed)
-
 
 class Codec(Generic[V]):
     """How a cached value becomes JSON and back, for a cache shared between processes.
@@ -112,20 +105,25 @@ class Codec(Generic[V]):
         self.decode = decode
 
 
-def result_cache(config: AuthConfig, namespace: str, max_entries: int, codec: Codec[V]) -> ResultCache[V]:
+def result_cache(
+    config: AuthConfig, namespace: str, max_entries: int, codec: Codec[V], *, policy: str = ""
+) -> ResultCache[V]:
     """The cache a backend should use: in memory, or shared through Redis when
-    ``OSCAL_AUTH_CACHE_URL`` is set (memory stays in front of it, and takes over when Redis fails)."""
+    ``OSCAL_AUTH_CACHE_URL`` is set (memory stays in front of it, and takes over when Redis fails).
+    `policy` names every setting that changes what a cached result means (see `shared_store`)."""
     local: MemoryCache[V] = MemoryCache(max_entries)
     if config.cache_url is None:
         return local
+    store = shared_store(config, namespace, policy=policy)
     from oscal_mcp_auth.redis_cache import TieredCache
 
-    return TieredCache(local, shared_store(config, namespace), codec)
+    return TieredCache(local, store, codec)
 
 
-def shared_store(config: AuthConfig, namespace: str) -> RedisStore:
-    """A Redis store whose keys are scoped to this deployment (issuer, resource) and `namespace`,
-    so two deployments sharing one Redis never read each other's results."""
+def shared_store(config: AuthConfig, namespace: str, *, policy: str = "") -> RedisStore:
+    """A Redis store whose keys are scoped to this deployment: the issuer, the resource and
+    `policy` (the backend's settings that change what a result means: endpoint, client id,
+    audience rules...), so deployments or rollouts sharing one Redis never read each other's."""
     if config.cache_url is None:
         raise ValueError("no OSCAL_AUTH_CACHE_URL configured")
     try:
@@ -135,8 +133,12 @@ def shared_store(config: AuthConfig, namespace: str) -> RedisStore:
             "OSCAL_AUTH_CACHE_URL needs the Python package 'redis', which is not installed; "
             "install it with: pip install 'oscal-mcp[redis]'"
         ) from exc
-    scope = hashlib.sha256(f"{config.issuer_url}|{config.resource_server_url}".encode()).hexdigest()[:16]
-    return RedisStore(config.cache_url, f"oscal_mcp_auth:{namespace}:{scope}:")
+    identity = f"{config.issuer_url}|{config.resource_server_url}|{config.leeway_seconds}|{policy}"
+    scope = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    try:
+        return RedisStore(config.cache_url, f"oscal_mcp_auth:{namespace}:{scope}:")
+    except ValueError as exc:  # e.g. a port that is not a number; never echo the URL (password)
+        raise ConfigurationError(f"OSCAL_AUTH_CACHE_URL is not usable: {type(exc).__name__}") from None
 
 
 class SingleFlight(Generic[V]):
@@ -151,6 +153,9 @@ class SingleFlight(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._inflight)
+
+    def running(self, key: str) -> bool:
+        return key in self._inflight
 
     async def run(self, key: str, work: Callable[[], Awaitable[V]]) -> V:
         task = self._inflight.get(key)

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AnyHttpUrl, BaseModel, ValidationError
 
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
@@ -60,7 +60,8 @@ class AuthConfig:
             verifier=verifier,
             issuer_url=issuer,
             resource_server_url=resource,
-            required_scopes=parse_list(values.get("OSCAL_AUTH_REQUIRED_SCOPES", "")),
+            # commas per the documentation; spaces too, since "a b" can only mean two scopes
+            required_scopes=parse_list(",".join(values.get("OSCAL_AUTH_REQUIRED_SCOPES", "").split())),
             leeway_seconds=parse_int(
                 values, "OSCAL_AUTH_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, minimum=0, maximum=3600
             ),
@@ -152,10 +153,21 @@ def backend_settings(config: AuthConfig, backend: str, model: type[ModelT]) -> M
         location = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix.rstrip("_")
         value = raw.get(str(first["loc"][0])) if first["loc"] else None
         shown = "" if value is None else f"={value!r}"
-        if first["loc"] and _looks_secret(str(first["loc"][0])):
-            shown = ""
+        if (first["loc"] and _looks_secret(str(first["loc"][0]))) or (value is not None and "@" in str(value)):
+            shown = ""  # a secret, or a URL that may carry user:password
         raise ConfigurationError(f"{location}{shown}: {first['msg']}") from None
 
 
 def _looks_secret(field_name: str) -> bool:
     return any(word in field_name for word in ("secret", "password", "key"))
+
+
+def canonical_resource(value: str) -> str:
+    """A resource identifier as the SDK compares it: parsed as a URL, a trailing slash aside.
+
+    Values that are not http(s) URLs (an ``aud`` may be any string) are compared as given.
+    """
+    try:
+        return str(AnyHttpUrl(value)).removesuffix("/")
+    except ValidationError:
+        return value

@@ -12,6 +12,7 @@ import stops start-up with its name in the message.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Literal
@@ -57,15 +58,18 @@ class AuthHookSpecs:
         Raise `ConfigurationError` with an actionable message to stop start-up.
         """
 
-    @hookspec(firstresult=True)
+    @hookspec
     def oscal_auth_check_token(self, token: AccessToken, config: AuthConfig) -> str | None:
         """Called after the backend accepted a token, before the request proceeds.
 
         Receives the `AccessToken` the backend built (client id, scopes, subject, claims) and
         the validated settings. Return None to allow, or a short reason word (``tenant_mismatch``)
         to veto: the request then gets a 401 ``invalid_token`` and the reason is logged and
-        audited. The first veto wins (``firstresult``); later implementations are not called.
-        An implementation that raises vetoes with reason ``hook_error``: failures fail closed.
+        audited. Every implementation is called and any result other than None vetoes (one
+        that is not a non-empty string vetoes with reason ``hook_bad_result``), so no
+        implementation can silence another. An implementation that raises vetoes with reason
+        ``hook_error``: failures fail closed. Implementations must be plain functions (not
+        ``async def``).
         """
 
     @hookspec
@@ -92,5 +96,20 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
                     f"hook plugin '{entry_point.name}' ({entry_point.value}) failed to load: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
-            manager.register(plugin, name=entry_point.name)
+            register_plugin(manager, plugin, entry_point.name)
     return manager
+
+
+def register_plugin(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Register one hook plugin, refusing misspelt hook names and ``async def`` implementations."""
+    try:
+        manager.register(plugin, name=name)
+        manager.check_pending()  # a hook name with no spec (a typo) would otherwise never run
+    except pluggy.PluginValidationError as exc:
+        manager.unregister(name=name)
+        raise PluginLoadError(f"hook plugin '{name}' is invalid: {exc}") from None
+    for caller in manager.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin_name == name and inspect.iscoroutinefunction(impl.function):
+                manager.unregister(name=name)
+                raise PluginLoadError(f"hook plugin '{name}': {caller.name} must be a plain function, not async")

@@ -7,10 +7,15 @@ One `httpx.AsyncClient` per backend, created at start-up and closed at shutdown.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+import anyio
 import httpx
+
+logger = logging.getLogger("oscal_mcp_auth")
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
@@ -31,6 +36,13 @@ class JsonResponse:
     status_code: int
     headers: httpx.Headers
     body: Any
+
+
+def warn_if_cleartext(what: str, url: str, exposed: str) -> None:
+    """Log a warning for a plain-http URL that is not on loopback: `exposed` crosses unencrypted."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning("%s %s is plain http: %s cross the network unprotected; use https", what, url, exposed)
 
 
 def new_client(timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.AsyncClient:
@@ -57,8 +69,6 @@ async def request_json(
     httpx's timeouts bound each phase; `total_timeout` also bounds a server that trickles its
     body byte by byte. Any status is returned: callers check it.
     """
-    import anyio
-
     try:
         with anyio.fail_after(total_timeout):
             async with client.stream(method, url, **kwargs) as response:

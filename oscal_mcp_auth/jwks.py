@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 from jose import jwk
 from jose.backends.base import Key
@@ -34,7 +35,7 @@ from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECO
 
 logger = logging.getLogger("oscal_mcp_auth")
 
-RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+RSA_ALGORITHMS = ("RS256", "RS384", "RS512")  # python-jose 3.5 cannot verify PS256/384/512
 EC_ALGORITHMS_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 ASYMMETRIC_ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS_BY_CURVE.values())
 _ANY_KID = object()
@@ -160,7 +161,7 @@ class JwksCache:
         """
         keys = await self._usable_keys()
         found = keys.find(kid, alg)
-        if found is None and kid not in keys.kids and self._clock() >= self._next_attempt:
+        if found is None and kid not in keys.kids and self._may_fetch():
             refreshed = await self._flight.run("jwks", lambda: self._fetch(wanted_kid=kid))
             found = refreshed.find(kid, alg) if refreshed is not None else None
         return found
@@ -168,11 +169,15 @@ class JwksCache:
     async def _usable_keys(self) -> KeySet:
         if self._keys is not None and self._clock() < self._fresh_until:
             return self._keys
-        if self._clock() >= self._next_attempt:  # the cool-down protects the AS, cold or warm
+        if self._may_fetch():
             await self._flight.run("jwks", self._fetch)
         if self._keys is None:
             raise FetchError("jwks_unavailable", "no signing keys have been fetched yet")
         return self._keys
+
+    def _may_fetch(self) -> bool:
+        """Join a fetch under way, or start one once the cool-down (which protects the AS) is over."""
+        return self._flight.running("jwks") or self._clock() >= self._next_attempt
 
     async def _fetch(self, wanted_kid: object = _ANY_KID) -> KeySet | None:
         self._next_attempt = self._clock() + self._min_refresh
@@ -181,18 +186,18 @@ class JwksCache:
             return published
         self.fetch_count += 1
         try:
-            uri = await self._resolve_uri()
-            response = await request_json(
-                self._client, "GET", uri, max_bytes=self._max_bytes, total_timeout=self._timeout
-            )
+            with anyio.fail_after(self._timeout):  # discovery and the key set together
+                uri = await self._resolve_uri()
+                response = await request_json(
+                    self._client, "GET", uri, max_bytes=self._max_bytes, total_timeout=self._timeout
+                )
             if response.status_code != 200:
                 raise FetchError("bad_status", f"JWKS answered HTTP {response.status_code}")
             keys = KeySet.from_jwks(response.body, self._allowed)
+        except TimeoutError:
+            return self._failed(FetchError("timeout", f"no key set within {self._timeout:g} s"))
         except FetchError as exc:
-            self._log_failure(exc)
-            if self._keys is None:
-                raise
-            return self._keys
+            return self._failed(exc)
         age = max_age(response.headers)
         ttl = self._cache_seconds if age is None else min(max(age, self._min_refresh), self._cache_seconds)
         self._install(keys, ttl)
@@ -223,6 +228,13 @@ class JwksCache:
         self._fresh_until = self._clock() + ttl
         if keys.kids != previous:
             logger.info("JWKS loaded: %d keys, kids=%s", len(keys), ",".join(sorted(str(k) for k in keys.kids)))
+
+    def _failed(self, exc: FetchError) -> KeySet:
+        """Stale-on-error: log, and keep serving the last good key set; with none, fail closed."""
+        self._log_failure(exc)
+        if self._keys is None:
+            raise exc
+        return self._keys
 
     async def aclose(self) -> None:
         await self._client.aclose()

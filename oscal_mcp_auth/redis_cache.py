@@ -10,7 +10,8 @@ carries on with memory alone (logged once per outage), and Redis is tried again 
 A Redis failure is a cache miss, never an accepted token: the cache fails closed.
 
 The Redis instance must be private to the deployment (password, TLS, network policy): whoever can
-write to it can plant verification results.
+write to it can plant verification results and, through the shared JWKS document, signing keys,
+which is as good as minting tokens.
 """
 
 from __future__ import annotations

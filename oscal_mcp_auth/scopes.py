@@ -48,3 +48,12 @@ def effective_scopes(granted: Iterable[str], implications: Mapping[str, frozense
     for scope in list(result):
         result.update(dict.fromkeys(sorted(implications.get(scope, ()))))
     return list(result)
+
+
+def split_scopes(value: str) -> list[str]:
+    """A scope string split as RFC 6749 section 3.3 says: on spaces (%x20) only.
+
+    Python's ``str.split()`` would also split on NBSP, U+2003 or U+0085, turning one odd scope
+    issued by the AS into two, one of which could be a privileged scope.
+    """
+    return [scope for scope in value.split(" ") if scope]

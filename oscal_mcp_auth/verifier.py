@@ -6,14 +6,15 @@ rejects the token (reason ``verifier_error``), and so does a veto hook that rais
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import re
 import time
 from typing import Any
 
 import pluggy
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 
+from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
 from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager
@@ -21,11 +22,12 @@ from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
 
 logger = logging.getLogger("oscal_mcp_auth")
+_REASON_WORD = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what a veto reason may look like in a log line
 
 
 def token_id(token: str) -> str:
     """A short SHA-256 fingerprint to correlate log lines about one token without revealing it."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
+    return cache_key(token)[:16]
 
 
 class VerificationPipeline:
@@ -80,15 +82,23 @@ class VerificationPipeline:
         if not self._hooks.oscal_auth_check_token.get_hookimpls():
             return
         try:
-            veto = self._hooks.oscal_auth_check_token(token=access, config=self.config)
+            vetoes = self._hooks.oscal_auth_check_token(token=access, config=self.config)
         except Exception as exc:
             logger.warning("hook oscal_auth_check_token raised %s; rejecting the token", type(exc).__name__)
             raise TokenRejected("hook_error", type(exc).__name__) from None
-        if veto:
-            raise TokenRejected(str(veto), f"vetoed by a hook; client_id={access.client_id}")
+        if vetoes:  # pluggy returns the results that are not None: each one is a veto
+            veto = vetoes[0]
+            reason = veto if isinstance(veto, str) and _REASON_WORD.fullmatch(veto) else "hook_bad_result"
+            raise TokenRejected(reason, f"vetoed by a hook; client_id={access.client_id}")
 
     def _reject(self, fingerprint: str, reason: str, detail: str) -> None:
-        logger.info("token rejected: reason=%s verifier=%s token_id=%s %s", reason, self.name, fingerprint, detail)
+        logger.info(
+            "token rejected: reason=%s verifier=%s token_id=%s%s",
+            reason,
+            self.name,
+            fingerprint,
+            f" {detail}" * bool(detail),
+        )
         self._audit(AuthEvent("reject", reason, self.name, fingerprint))
 
     def scope_denied(self, access: AccessToken, missing: list[str]) -> None:
@@ -141,7 +151,7 @@ def load_verifier(config: AuthConfig, *, plugin_manager: pluggy.PluginManager | 
 def _configure_plugins(manager: pluggy.PluginManager, config: AuthConfig) -> None:
     for impl in manager.hook.oscal_auth_configure.get_hookimpls():
         try:
-            impl.function(config=config)
+            impl.function(**{name: config for name in impl.argnames})  # an implementation may omit it
         except ConfigurationError:
             raise
         except Exception as exc:

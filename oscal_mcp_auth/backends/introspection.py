@@ -72,13 +72,14 @@ from urllib.parse import quote_plus, urlsplit
 import anyio
 import httpx
 from mcp.server.auth.provider import AccessToken
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from oscal_mcp_auth.cache import Codec, ResultCache, SingleFlight, cache_key, result_cache
-from oscal_mcp_auth.config import AuthConfig, backend_settings
+from oscal_mcp_auth.config import AuthConfig, backend_settings, canonical_resource
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
-from oscal_mcp_auth.http import FetchError, new_client, request_json
+from oscal_mcp_auth.http import FetchError, new_client, request_json, warn_if_cleartext
+from oscal_mcp_auth.scopes import split_scopes
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -213,17 +214,6 @@ def _decode(data: Any) -> CachedResult:
 CACHE_CODEC: Codec[CachedResult] = Codec(_encode, _decode)
 
 
-def canonical_resource(value: str) -> str:
-    """A resource identifier as the SDK compares it: parsed as a URL, a trailing slash aside.
-
-    Values that are not http(s) URLs (an ``aud`` may be any string) are compared as given.
-    """
-    try:
-        return str(AnyHttpUrl(value)).removesuffix("/")
-    except ValidationError:
-        return value
-
-
 class IntrospectionVerifier:
     """An SDK ``TokenVerifier`` that asks the Authorization Server about each (uncached) token."""
 
@@ -253,14 +243,15 @@ class IntrospectionVerifier:
         self._cache: ResultCache[CachedResult] | None = None
         if settings.cache_seconds > 0 or settings.inactive_cache_seconds > 0:
             if cache is None:
-                cache = result_cache(config, "introspection", settings.cache_max_entries, CACHE_CODEC)
+                policy = f"{settings.url}|{settings.client_id}|{settings.require_audience}"
+                cache = result_cache(config, "introspection", settings.cache_max_entries, CACHE_CODEC, policy=policy)
             self._cache = cache
         self._clock = clock
         self._introspections: SingleFlight[AccessToken] = SingleFlight()
         self._discovery: SingleFlight[str] = SingleFlight()
         self._warned_at: dict[str, float] = {}
         if settings.url is not None:
-            _warn_if_cleartext(settings.url)
+            warn_if_cleartext("the introspection endpoint", settings.url, "the client secret and tokens")
 
     # -- the TokenVerifier protocol ---------------------------------------------------------------
 
@@ -384,7 +375,7 @@ class IntrospectionVerifier:
                 f"the metadata of {issuer} has no usable introspection_endpoint; set {PREFIX}URL",
             )
         logger.info("token introspection endpoint %s (from the metadata of %s)", endpoint, issuer)
-        _warn_if_cleartext(endpoint)
+        warn_if_cleartext("the introspection endpoint", endpoint, "the client secret and tokens")
         self._endpoint = endpoint
         return endpoint
 
@@ -485,7 +476,7 @@ def _scopes(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return list(dict.fromkeys(value.split()))
+        return list(dict.fromkeys(split_scopes(value)))
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return list(dict.fromkeys(item for item in value if item))
     raise TokenRejected("bad_response", '"scope" is neither a string nor a list of strings')
@@ -501,16 +492,6 @@ def _error_code(body: Any) -> str:
     """``error=<code>`` of an OAuth error response (RFC 6749 5.2), when there is one."""
     error = body.get("error") if isinstance(body, dict) else None
     return f" error={_shown(error, 60)}" if isinstance(error, str) else ""
-
-
-def _warn_if_cleartext(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        logger.warning(
-            "the introspection endpoint %s is plain http: the client secret and tokens cross the network "
-            "unencrypted; use https",
-            url,
-        )
 
 
 def create_verifier(config: AuthConfig) -> IntrospectionVerifier:

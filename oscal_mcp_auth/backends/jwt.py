@@ -31,17 +31,19 @@ import math
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jose.exceptions import JOSEError
 from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from oscal_mcp_auth.cache import MemoryCache, cache_key, shared_store
-from oscal_mcp_auth.config import AuthConfig, backend_settings, parse_list
+from oscal_mcp_auth.config import AuthConfig, backend_settings, canonical_resource, parse_list, validate_http_url
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
-from oscal_mcp_auth.http import FetchError, new_client
+from oscal_mcp_auth.http import FetchError, new_client, warn_if_cleartext
 from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, SigningKey, key_set_from_pem
+from oscal_mcp_auth.scopes import split_scopes
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -62,7 +64,7 @@ class JwtSettings(BaseModel):
     scope_claim: str | None = None
     client_id_claim: str | None = None
     jwks_cache_seconds: float = Field(default=300, ge=1, le=86_400)
-    jwks_min_refresh_seconds: float = Field(default=30, ge=0, le=3_600)
+    jwks_min_refresh_seconds: float = Field(default=30, ge=1, le=3_600)  # the flood guard: never 0
     timeout_seconds: float = Field(default=5, gt=0, le=60)
     max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_lifetime_seconds: float = Field(default=86_400, ge=0, le=365 * 86_400)
@@ -84,6 +86,16 @@ class JwtSettings(BaseModel):
                 + ", ".join(ASYMMETRIC_ALGORITHMS)
             )
         return value
+
+    @field_validator("jwks_uri")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = validate_http_url("OSCAL_AUTH_JWT_JWKS_URI", value)
+        if "@" in urlsplit(url).netloc:
+            raise ValueError("a JWKS URI must not carry credentials")
+        return url
 
     @model_validator(mode="after")
     def _one_key_source(self) -> JwtSettings:
@@ -190,7 +202,7 @@ class JwtVerifier:
         audiences = [aud] if isinstance(aud, str) else aud
         if not isinstance(audiences, list) or not all(isinstance(a, str) for a in audiences):
             raise TokenRejected("bad_claim", f"aud is not a string or a list of strings; {ids}")
-        if not any(a.rstrip("/") in self._audiences for a in audiences):
+        if not any(canonical_resource(a) in self._audiences for a in audiences):
             raise TokenRejected("wrong_audience", ids)
 
     def _client_id(self, claims: dict[str, Any]) -> str | None:
@@ -208,7 +220,7 @@ class JwtVerifier:
             if value is None:
                 continue
             if isinstance(value, str):
-                return value.split()
+                return split_scopes(value)
             if isinstance(value, list) and all(isinstance(s, str) for s in value):
                 return list(value)
             raise TokenRejected("bad_claim", f"{name} is neither a string nor a list of strings; {ids}")
@@ -228,7 +240,7 @@ def _accepted_audiences(settings: JwtSettings, resource: str | None) -> frozense
             "server URL) or, for IdPs without aud in access tokens (Amazon Cognito), "
             "OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS"
         )
-    return frozenset(a.rstrip("/") for a in audiences)
+    return frozenset(canonical_resource(a) for a in audiences)
 
 
 def _b64decode(segment: str) -> bytes:
@@ -295,6 +307,9 @@ def create_verifier(config: AuthConfig) -> JwtVerifier:
             return JwtVerifier(config, settings, key_set_from_pem(_pem_text(settings.public_key), settings.algorithms))
         except ValueError as exc:
             raise ConfigurationError(f"OSCAL_AUTH_JWT_PUBLIC_KEY: {exc}") from None
+    warn_if_cleartext("the issuer", config.issuer_url, "metadata and signing keys")
+    if settings.jwks_uri:
+        warn_if_cleartext("OSCAL_AUTH_JWT_JWKS_URI", settings.jwks_uri, "signing keys")
     return JwtVerifier(config, settings, _jwks_cache(config, config.issuer_url, settings))
 
 
@@ -313,6 +328,7 @@ def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksC
         uri = metadata.get("jwks_uri")
         if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
             raise FetchError("no_jwks_uri", "the issuer's metadata has no jwks_uri")
+        warn_if_cleartext("the discovered jwks_uri", uri, "signing keys")
         discovered.append(uri)
         return uri
 
@@ -324,5 +340,5 @@ def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksC
         min_refresh_seconds=settings.jwks_min_refresh_seconds,
         timeout_seconds=settings.timeout_seconds,
         max_bytes=settings.max_response_bytes,
-        shared=shared_store(config, "jwks") if config.cache_url else None,
+        shared=shared_store(config, "jwks", policy=f"{settings.jwks_uri}") if config.cache_url else None,
     )

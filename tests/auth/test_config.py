@@ -62,3 +62,19 @@ def test_environ_is_read_only_and_not_in_repr() -> None:
     with pytest.raises(TypeError):
         config.environ["X"] = "y"  # type: ignore[index]
     assert "hunter2" not in repr(config)
+
+
+def test_required_scopes_accept_spaces_too() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_REQUIRED_SCOPES": "oscal:read oscal:write, profile"})
+    assert config.required_scopes == ("oscal:read", "oscal:write", "profile")
+
+
+def test_a_url_with_credentials_is_never_echoed() -> None:
+    class UrlSettings(BaseModel):
+        url: int  # any validation failure
+
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_URL": "https://rs:S3cr3tP4ss@as.example.com/x"})
+    with pytest.raises(ConfigurationError) as error:
+        backend_settings(config, "example", UrlSettings)
+    assert "S3cr3tP4ss" not in str(error.value)
+    assert "OSCAL_AUTH_EXAMPLE_URL" in str(error.value)

@@ -175,3 +175,56 @@ def test_key_set_filters_unusable_keys() -> None:
 def test_max_age_parsing() -> None:
     assert max_age(httpx.Headers({"cache-control": "public, max-age=120"})) == 120
     assert max_age(httpx.Headers({"cache-control": "no-cache"})) is None
+
+
+def slow_jwks(document: dict[str, Any]) -> Any:
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.2)
+        return httpx.Response(200, json=document)
+
+    return answer
+
+
+@respx.mock
+async def test_requests_arriving_during_the_first_fetch_join_it() -> None:
+    route = respx.get(URI).mock(side_effect=slow_jwks(public_keys()))
+    cache = make_cache(Clock())  # a frozen clock: only joining the flight can serve the late ones
+
+    async def arrive(n: int) -> Any:
+        await asyncio.sleep(0.01 * n)
+        return await cache.find("rs-1", "RS256")
+
+    found = await asyncio.gather(*(arrive(n) for n in range(10)))
+    assert all(key is not None for key in found)
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_requests_for_a_rotated_kid_during_the_refresh_join_it() -> None:
+    rotated = {"keys": [dict(public_keys()["keys"][0], kid="rs-2")]}
+    route = respx.get(URI).mock(side_effect=[httpx.Response(200, json=public_keys()), slow_jwks(rotated)])
+    clock = Clock()
+    cache = make_cache(clock)
+    await cache.find("rs-1", "RS256")
+    clock.now += 31
+
+    async def arrive(n: int) -> Any:
+        await asyncio.sleep(0.01 * n)
+        return await cache.find("rs-2", "RS256")
+
+    found = await asyncio.gather(*(arrive(n) for n in range(6)))
+    assert all(key is not None for key in found)
+    assert route.call_count == 2
+
+
+@respx.mock
+async def test_one_timeout_covers_discovery_and_the_key_set() -> None:
+    async def slow_discovery() -> str:
+        await asyncio.sleep(0.3)
+        return URI
+
+    respx.get(URI).mock(side_effect=slow_jwks(public_keys()))  # 0.2 s more
+    cache = JwksCache(httpx.AsyncClient(), slow_discovery, allowed_algorithms=("RS256",), timeout_seconds=0.4)
+    with pytest.raises(FetchError) as error:
+        await cache.find("rs-1", "RS256")
+    assert error.value.reason == "timeout"

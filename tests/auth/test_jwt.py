@@ -214,3 +214,44 @@ def test_fuzzed_signed_tokens_are_accepted_only_when_the_policy_holds(
         assert access.resource == RESOURCE
 
     anyio.run(run)
+
+
+@pytest.mark.parametrize("separator", ["\u00a0", "\u2003", "\x1f", "\x85", "\t"])
+async def test_scopes_split_on_spaces_only(separator: str) -> None:
+    access = await verifier().verify_token(mint(scope=f"oscal:read profile{separator}oscal:admin"))
+    assert "oscal:admin" not in access.scopes
+    assert access.scopes == ["oscal:read", f"profile{separator}oscal:admin"]
+
+
+async def test_audiences_compare_as_urls() -> None:
+    checker = JwtVerifier(
+        config(OSCAL_AUTH_RESOURCE_SERVER_URL="https://OSCAL.example.com:443/mcp"),
+        JwtSettings(),
+        KeySet.from_jwks(public_keys(), ("RS256", "ES256")),
+    )
+    assert (await checker.verify_token(mint(aud="https://oscal.example.com/mcp"))).client_id == "client-1"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OSCAL_AUTH_JWT_JWKS_URI": "idp.example.com/certs"}, "OSCAL_AUTH_JWT_JWKS_URI"),
+        ({"OSCAL_AUTH_JWT_JWKS_URI": "file:///etc/passwd"}, "OSCAL_AUTH_JWT_JWKS_URI"),
+        ({"OSCAL_AUTH_JWT_JWKS_MIN_REFRESH_SECONDS": "0"}, "OSCAL_AUTH_JWT_JWKS_MIN_REFRESH_SECONDS"),
+        ({"OSCAL_AUTH_JWT_ALGORITHMS": "PS256"}, "PS256 is not accepted"),
+    ],
+)
+def test_unsafe_key_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", **env))
+
+
+def test_a_jwks_uri_with_credentials_is_refused_without_echoing_them() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_JWT_JWKS_URI="https://u:S3cret@idp.example/jwks"))
+    assert "S3cret" not in str(error.value)
+
+
+def test_a_plain_http_issuer_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com"))
+    assert "is plain http" in caplog.text

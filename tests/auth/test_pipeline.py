@@ -7,9 +7,9 @@ import time
 import pytest
 from mcp.server.auth.provider import AccessToken
 
-from oscal_mcp_auth import AuthConfig, AuthEvent, TokenRejected, hookimpl
-from oscal_mcp_auth.hooks import create_plugin_manager
-from oscal_mcp_auth.verifier import VerificationPipeline, token_id
+from oscal_mcp_auth import AuthConfig, AuthEvent, PluginLoadError, TokenRejected, hookimpl
+from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
+from oscal_mcp_auth.verifier import VerificationPipeline, _configure_plugins, token_id
 
 pytestmark = pytest.mark.anyio
 CONFIG = AuthConfig(verifier="fake", leeway_seconds=30)
@@ -101,3 +101,53 @@ async def test_unexpected_errors_never_log_their_message(caplog: pytest.LogCaptu
     await pipeline(FakeBackend(ValueError("secret-token-value")), Recorder()).verify_token("secret-token-value")
     assert "secret-token-value" not in caplog.text
     assert "ValueError" in caplog.text
+
+
+class SilentVeto:
+    """A second plugin whose falsy-but-not-None result must not silence the first one's veto."""
+
+    @hookimpl
+    def oscal_auth_check_token(self) -> str:
+        return ""
+
+
+async def test_a_falsy_hook_result_cannot_silence_another_veto() -> None:
+    recorder = Recorder(veto="tenant_mismatch")
+    manager = create_plugin_manager(load_entry_points=False)
+    manager.register(recorder)
+    manager.register(SilentVeto())  # pluggy calls the last registered first
+    checker = VerificationPipeline(FakeBackend(access()), CONFIG, manager, name="fake")
+    assert await checker.verify_token("tok") is None
+    assert recorder.events[-1].reason in ("tenant_mismatch", "hook_bad_result")
+
+
+def test_a_misspelt_hook_is_refused_at_start_up() -> None:
+    class Typo:
+        @hookimpl
+        def oscal_auth_check_tokens(self) -> None: ...
+
+    with pytest.raises(PluginLoadError, match="hook plugin 'typo' is invalid"):
+        register_plugin(create_plugin_manager(load_entry_points=False), Typo(), "typo")
+
+
+def test_an_async_hook_is_refused_at_start_up() -> None:
+    class Async:
+        @hookimpl
+        async def oscal_auth_check_token(self) -> None: ...
+
+    with pytest.raises(PluginLoadError, match="must be a plain function, not async"):
+        register_plugin(create_plugin_manager(load_entry_points=False), Async(), "async-plugin")
+
+
+def test_configure_hooks_may_omit_the_config_argument() -> None:
+    calls: list[str] = []
+
+    class NoArgs:
+        @hookimpl
+        def oscal_auth_configure(self) -> None:
+            calls.append("configured")
+
+    manager = create_plugin_manager(load_entry_points=False)
+    register_plugin(manager, NoArgs(), "no-args")
+    _configure_plugins(manager, CONFIG)
+    assert calls == ["configured"]

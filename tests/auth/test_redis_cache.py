@@ -118,3 +118,18 @@ async def test_a_jwks_fetched_by_one_replica_serves_the_others(redis_server: Red
         assert await jwks.find("rs-1", "RS256") is not None
     assert route.call_count == 1
     assert [jwks.fetch_count for jwks in replicas] == [1, 0, 0]
+
+
+async def test_policies_that_change_a_result_do_not_share_entries(redis_server: RedisServer) -> None:
+    strict = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC, policy="url|rs|True")
+    lax = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC, policy="url|rs|False")
+    await lax.set("k1", ACCESS, 30)
+    assert await strict.get("k1") is None
+
+
+def test_an_unusable_cache_url_names_the_setting_not_the_password() -> None:
+    broken = AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://:hunter2@cache:notaport/0"})
+    with pytest.raises(ConfigurationError) as error:
+        shared_store(broken, "introspection")
+    assert "OSCAL_AUTH_CACHE_URL" in str(error.value)
+    assert "hunter2" not in str(error.value)

@@ -124,11 +124,14 @@ def test_protected_resource_metadata_document(server: McpServerProcess) -> None:
     assert document["bearer_methods_supported"] == ["header"]
 
 
-def test_metadata_stays_public_even_with_a_bad_token(server: McpServerProcess) -> None:
+def test_metadata_stays_public_and_unverified_with_a_bad_token(server: McpServerProcess) -> None:
+    rejections_before = server.logs().count("token rejected")
     response = httpx.get(
-        f"{server.base_url}/.well-known/oauth-protected-resource/mcp", headers=bearer("garbage"), timeout=10
+        f"{server.base_url}/.well-known/oauth-protected-resource/mcp", headers=bearer("garbage-key-x"), timeout=10
     )
     assert response.status_code == 200
+    assert httpx.get(f"{server.base_url}/nowhere", headers=bearer("garbage-key-y"), timeout=10).status_code == 404
+    assert server.logs().count("token rejected") == rejections_before  # tokens are verified on the endpoint only
 
 
 @pytest.mark.anyio

@@ -33,6 +33,8 @@ def oscal_auth_check_token(token: AccessToken) -> str | None:
 
 @hookimpl
 def oscal_auth_audit(event: AuthEvent) -> None:
+    # A small synchronous append keeps the example short; a production audit hook should hand the
+    # event to a queue or a logging handler instead of doing I/O on the request path.
     if _audit_file is not None:
         with _audit_file.open("a", encoding="utf-8") as trail:
             trail.write(json.dumps(dataclasses.asdict(event)) + "\n")
