@@ -104,7 +104,10 @@ def read_bundled(path: str) -> bytes:
     expected = manifest_entries().get(path)
     if expected is None:
         raise BundledContentError(f"{path} is not listed in {MANIFEST_NAME}")
-    data = content_root().joinpath(*path.split("/")).read_bytes()
+    try:
+        data = content_root().joinpath(*path.split("/")).read_bytes()
+    except OSError as exc:
+        raise BundledContentError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     if sha256_hex(data) != expected:
         raise BundledContentError(f"{path}: SHA-256 does not match {MANIFEST_NAME}")
     return data

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel
 
 from oscal_mcp.tools.context import ToolContext
+from oscal_mcp.tools.models import oscal_version
 
 
 class AuthInfo(BaseModel):
@@ -34,13 +35,6 @@ class AboutResult(BaseModel):
     transport: str
     auth: AuthInfo
     caller: CallerInfo | None = None
-
-
-def oscal_version() -> str:
-    """The OSCAL version of the bundled trestle models (not a literal of ours)."""
-    from trestle.oscal import OSCAL_VERSION
-
-    return str(OSCAL_VERSION)
 
 
 def describe(context: ToolContext) -> AboutResult:

@@ -11,7 +11,7 @@ Every list is paginated and every text clipped, so results stay small.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -24,27 +24,38 @@ from pydantic import BaseModel, Field
 
 from oscal_mcp.content import BundledContentError, bundled_paths, read_bundled
 from oscal_mcp.tools.context import ToolContext
+from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.loading import (
     AccessError,
     ArchiveLimits,
     DocumentError,
+    FilePolicy,
     parse_document,
     read_local_file,
     read_zip_members,
 )
 from oscal_mcp.tools.models import enum_extra, get_model
 from oscal_mcp.tools.settings import ToolSettings
+from oscal_mcp.tools.text import clip
 from oscal_mcp.tools.validation import model_issues
 
 ROOT_KEY = "component-definition"
 MAX_DIRECTORY_FILES = 1000
 MAX_PROBLEMS_SHOWN = 20
+MAX_PROBLEM_CHARS = 300
 MAX_REQUIREMENTS_SHOWN = 50
-MAX_TEXT_CHARS = 500
+MAX_IMPLEMENTATIONS_SHOWN = 10
+MAX_PROPS_SHOWN = 50
+MAX_INCORPORATED_SHOWN = 50
+MAX_TEXT_CHARS = 500  # descriptions, purposes
+MAX_REQUIREMENT_CHARS = 200  # each implemented requirement's description in a list
+MAX_NAME_CHARS = 200  # titles, names, types, ids, sources, property names and values
+MAX_RESULT_CHARS = 256_000  # query_component_definition stops adding matches beyond this
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 QUERY_TYPES: tuple[str, ...] = ("all", "by_uuid", "by_title", "by_type")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 # -- the index -------------------------------------------------------------------------------------
@@ -139,11 +150,16 @@ class ComponentIndex:
             found = [d for d in self.definitions if _definition_key(d, attribute) == key]
             if found:
                 return found[0]
-        known = "; ".join(f"{d.title} ({d.uuid})" for d in self.definitions[:10])
+        known = "; ".join(f"{clip(d.title, 80)} ({clip(d.uuid, 40)})" for d in self.definitions[:10])
         raise ToolError(
-            f"no component definition matches {raw!r}; give a uuid, title or file name from "
+            f"no component definition matches {shown(raw)}; give a uuid, title or file name from "
             f"list_component_definitions. Known: {known or 'none'}"
         )
+
+
+def shown(raw: str) -> str:
+    """A caller's argument, clipped, as echoed in an error message."""
+    return repr(clip(raw.strip(), 100))
 
 
 def _definition_key(definition: Definition, attribute: str) -> str:
@@ -195,11 +211,13 @@ def _load_file(
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(directory):
         raise AccessError("it is a symlink that leaves OSCAL_COMPONENT_DEFINITIONS_DIR")
+    policy = FilePolicy((directory,))  # the file actually opened must still be inside the directory
     if path.name.lower().endswith(".zip"):
-        for member, data in read_zip_members(real, limits):
+        for member, data in read_zip_members(real, limits, policy=policy):
             _add_document(index, data, f"{shown}!{member}", "directory")
     else:
-        _add_document(index, read_local_file(real, settings.max_document_bytes, shown=shown), shown, "directory")
+        data = read_local_file(real, settings.max_document_bytes, shown=shown, policy=policy)
+        _add_document(index, data, shown, "directory")
 
 
 def _add_document(index: ComponentIndex, data: bytes, source: str, origin: Literal["bundled", "directory"]) -> None:
@@ -294,11 +312,17 @@ class DefinitionSummary(BaseModel):
     capability_count: int
 
 
-class DefinitionList(BaseModel):
-    definitions: list[DefinitionSummary]
+class Page(BaseModel):
     total: int
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
+
+
+class DefinitionList(Page):
+    definitions: list[DefinitionSummary]
     directory: str | None = Field(description="OSCAL_COMPONENT_DEFINITIONS_DIR, or null when only samples are loaded.")
-    problems: list[str] = Field(description="Files that were skipped, and why (first few).")
+    problems: list[str] = Field(description=f"Files that were skipped, and why (the first {MAX_PROBLEMS_SHOWN}).")
     problem_count: int
 
 
@@ -310,13 +334,6 @@ class ComponentSummary(BaseModel):
     definition_uuid: str
     definition_title: str
     control_count: int = Field(description="How many implemented requirements (controls) the component lists.")
-
-
-class Page(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
 
 
 class ComponentList(Page):
@@ -337,10 +354,17 @@ class ImplementationInfo(BaseModel):
     requirements: list[RequirementInfo] = Field(description=f"At most {MAX_REQUIREMENTS_SHOWN}.")
 
 
+class PropInfo(BaseModel):
+    name: str
+    value: str
+
+
 class ComponentDetail(ComponentSummary):
     purpose: str | None
-    props: dict[str, str]
-    control_implementations: list[ImplementationInfo]
+    prop_count: int
+    props: list[PropInfo] = Field(description=f"At most {MAX_PROPS_SHOWN}, in document order; names may repeat.")
+    control_implementation_count: int
+    control_implementations: list[ImplementationInfo] = Field(description=f"At most {MAX_IMPLEMENTATIONS_SHOWN}.")
 
 
 class ComponentQueryResult(BaseModel):
@@ -348,7 +372,12 @@ class ComponentQueryResult(BaseModel):
     value: str | None
     definition: str | None
     total: int = Field(description="How many components matched.")
-    matches: list[ComponentDetail] = Field(description="The first matches, at most limit.")
+    offset: int
+    next_offset: int | None = Field(description="Pass as offset for the next matches; null when none are left.")
+    matches: list[ComponentDetail] = Field(
+        description=f"Matches from offset on: at most limit, and fewer once the result reaches "
+        f"{MAX_RESULT_CHARS // 1000} KB (at least one is always returned)."
+    )
 
 
 class CapabilitySummary(BaseModel):
@@ -371,12 +400,21 @@ class IncorporatedComponent(BaseModel):
 
 
 class CapabilityDetail(CapabilitySummary):
-    incorporates_components: list[IncorporatedComponent]
-    control_implementations: list[ImplementationInfo]
+    incorporates_components: list[IncorporatedComponent] = Field(
+        description=f"At most {MAX_INCORPORATED_SHOWN}; component_count says how many there are."
+    )
+    control_implementation_count: int
+    control_implementations: list[ImplementationInfo] = Field(description=f"At most {MAX_IMPLEMENTATIONS_SHOWN}.")
 
 
-def clip(text: str, limit: int = MAX_TEXT_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def text(value: str) -> str:
+    """A long text (description, purpose...) as shown in results."""
+    return clip(value, MAX_TEXT_CHARS)
+
+
+def name(value: str) -> str:
+    """A short text (title, name, type, control id, source...) as shown in results and errors."""
+    return clip(value, MAX_NAME_CHARS)
 
 
 def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
@@ -386,18 +424,27 @@ def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
 
 
 def summarize_definition(d: Definition) -> DefinitionSummary:
-    shared = {name: getattr(d, name) for name in DefinitionSummary.model_fields if hasattr(d, name)}
-    return DefinitionSummary(**shared, component_count=len(d.components), capability_count=len(d.capabilities))
+    return DefinitionSummary(
+        uuid=name(d.uuid),
+        title=name(d.title),
+        version=name(d.version),
+        oscal_version=name(d.oscal_version),
+        last_modified=name(d.last_modified),
+        source=name(d.source),
+        origin=d.origin,
+        component_count=len(d.components),
+        capability_count=len(d.capabilities),
+    )
 
 
 def summarize_component(c: Component) -> ComponentSummary:
     return ComponentSummary(
-        uuid=c.uuid,
-        type=c.type,
-        title=c.title,
-        description=clip(c.description),
-        definition_uuid=c.definition_uuid,
-        definition_title=c.definition_title,
+        uuid=name(c.uuid),
+        type=name(c.type),
+        title=name(c.title),
+        description=text(c.description),
+        definition_uuid=name(c.definition_uuid),
+        definition_title=name(c.definition_title),
         control_count=sum(len(i.requirements) for i in c.implementations),
     )
 
@@ -405,32 +452,38 @@ def summarize_component(c: Component) -> ComponentSummary:
 def detail_component(c: Component) -> ComponentDetail:
     return ComponentDetail(
         **summarize_component(c).model_dump(),
-        purpose=c.purpose,
-        props=dict(c.props),
-        control_implementations=[implementation_info(i) for i in c.implementations],
+        purpose=text(c.purpose) if c.purpose is not None else None,
+        prop_count=len(c.props),
+        props=[PropInfo(name=name(n), value=name(v)) for n, v in c.props[:MAX_PROPS_SHOWN]],
+        control_implementation_count=len(c.implementations),
+        control_implementations=[implementation_info(i) for i in c.implementations[:MAX_IMPLEMENTATIONS_SHOWN]],
     )
 
 
 def implementation_info(i: Implementation) -> ImplementationInfo:
     return ImplementationInfo(
-        uuid=i.uuid,
-        source=i.source,
-        description=clip(i.description),
+        uuid=name(i.uuid),
+        source=name(i.source),
+        description=text(i.description),
         requirement_count=len(i.requirements),
         requirements=[
-            RequirementInfo(control_id=r.control_id, uuid=r.uuid, description=clip(r.description))
+            RequirementInfo(control_id=name(r.control_id), uuid=name(r.uuid), description=requirement_text(r))
             for r in i.requirements[:MAX_REQUIREMENTS_SHOWN]
         ],
     )
 
 
+def requirement_text(r: Requirement) -> str:
+    return clip(r.description, MAX_REQUIREMENT_CHARS)
+
+
 def summarize_capability(c: Capability) -> CapabilitySummary:
     return CapabilitySummary(
-        uuid=c.uuid,
-        name=c.name,
-        description=clip(c.description),
-        definition_uuid=c.definition_uuid,
-        definition_title=c.definition_title,
+        uuid=name(c.uuid),
+        name=name(c.name),
+        description=text(c.description),
+        definition_uuid=name(c.definition_uuid),
+        definition_title=name(c.definition_title),
         component_count=len(c.incorporates),
     )
 
@@ -440,18 +493,33 @@ def detail_capability(c: Capability, index: ComponentIndex) -> CapabilityDetail:
     return CapabilityDetail(
         **summarize_capability(c).model_dump(),
         incorporates_components=[
-            IncorporatedComponent(component_uuid=uuid, title=titles.get(uuid), description=clip(text))
-            for uuid, text in c.incorporates
+            IncorporatedComponent(
+                component_uuid=name(uuid), title=name(titles[uuid]) if uuid in titles else None, description=text(role)
+            )
+            for uuid, role in c.incorporates[:MAX_INCORPORATED_SHOWN]
         ],
-        control_implementations=[implementation_info(i) for i in c.implementations],
+        control_implementation_count=len(c.implementations),
+        control_implementations=[implementation_info(i) for i in c.implementations[:MAX_IMPLEMENTATIONS_SHOWN]],
     )
+
+
+def fit(details: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
+    """The leading `details` that fit in `budget` characters of JSON (at least one); built lazily."""
+    kept: list[M] = []
+    used = 0
+    for detail in details:
+        used += len(detail.model_dump_json())
+        if kept and used > budget:
+            break
+        kept.append(detail)
+    return kept
 
 
 def query(index: ComponentIndex, query_type: str, value: str | None, scope: Definition | None) -> list[Component]:
     """The components matching one query, best matches first; ToolError on a bad query."""
     kind = query_type.strip().lower()
     if kind not in QUERY_TYPES:
-        raise ToolError(f"unknown query_type {query_type!r}; use one of: {', '.join(QUERY_TYPES)}")
+        raise ToolError(f"unknown query_type {shown(query_type)}; use one of: {', '.join(QUERY_TYPES)}")
     if kind == "all":
         return index.components(scope)
     wanted = (value or "").strip().lower()
@@ -504,18 +572,20 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
     holder = IndexHolder(context.settings.tools)
     directory = context.settings.tools.component_definitions_dir
 
-    async def list_component_definitions() -> DefinitionList:
+    async def list_component_definitions(limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0) -> DefinitionList:
         """List the OSCAL component definitions this server has loaded: the bundled samples and
         the files in the operator's OSCAL_COMPONENT_DEFINITIONS_DIR (JSON files and .zip archives),
         each with uuid, title, version, source file and how many components and capabilities it
-        holds. Files that were skipped (invalid, too large, unsafe archive) are listed in problems.
+        holds. Paginated: pass next_offset as offset for more. Files that were skipped (invalid,
+        too large, unsafe archive) are listed in problems (the first few, with problem_count).
         Start here, then call list_components or query_component_definition."""
         index = await holder.get()
+        items, info = page(index.definitions, offset, limit)
         return DefinitionList(
-            definitions=[summarize_definition(d) for d in index.definitions],
-            total=len(index.definitions),
+            definitions=[summarize_definition(d) for d in items],
+            **info.model_dump(),
             directory=str(directory) if directory else None,
-            problems=index.problems[:MAX_PROBLEMS_SHOWN],
+            problems=[clip(problem, MAX_PROBLEM_CHARS) for problem in index.problems[:MAX_PROBLEMS_SHOWN]],
             problem_count=len(index.problems),
         )
 
@@ -543,21 +613,28 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         value: Annotated[str | None, Field(description="What to look for; required unless query_type is all.")] = None,
         definition: DefinitionParam = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Most matches to return in detail, 1 to 100.")] = 20,
+        offset: OffsetParam = 0,
     ) -> ComponentQueryResult:
         """Find components in the loaded component definitions and return them in detail: type,
         title, description, purpose, properties and each control implementation (source catalog or
-        profile, and the implemented requirements: control id and how the component implements it;
-        at most 50 per implementation, with the total). Query by uuid, by title (substring, any
-        case) or by type, or list all; restrict to one definition with definition."""
+        profile, and the implemented requirements: control id and how the component implements it).
+        Lists are capped (50 properties, 10 implementations, 50 requirements each) with their
+        totals, texts are clipped, and a result stops adding matches at about 256 KB: pass
+        next_offset as offset for more. Query by uuid, by title (substring, any case) or by type,
+        or list all; restrict to one definition with definition."""
         index = await holder.get()
         scope = index.find_definition(definition) if definition else None
         matches = query(index, query_type, value, scope)
+        details = fit(detail_component(c) for c in matches[offset : offset + limit])
+        after = offset + len(details)
         return ComponentQueryResult(
-            query_type=query_type.strip().lower(),
-            value=value,
-            definition=definition,
+            query_type=clip(query_type.strip().lower(), 40),
+            value=clip(value, 100) if value is not None else None,
+            definition=clip(definition, 100) if definition is not None else None,
             total=len(matches),
-            matches=[detail_component(c) for c in matches[:limit]],
+            offset=offset,
+            next_offset=after if after < len(matches) else None,
+            matches=details,
         )
 
     async def list_capabilities(
@@ -583,13 +660,15 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         found = next(iter(index.capabilities_by_uuid.get(wanted, [])), None)
         if found is None:
             total = len(index.capabilities())
-            raise ToolError(f"no capability with uuid {uuid!r}; call list_capabilities to see the {total} loaded")
+            raise ToolError(f"no capability with uuid {shown(uuid)}; call list_capabilities to see the {total} loaded")
         return detail_capability(found, index)
 
-    server.add_tool(
-        list_component_definitions, name="list_component_definitions", title="List the component definitions"
+    tools = (
+        (list_component_definitions, "list_component_definitions", "List the component definitions"),
+        (list_components, "list_components", "List components"),
+        (query_component_definition, "query_component_definition", "Query components"),
+        (list_capabilities, "list_capabilities", "List capabilities"),
+        (get_capability, "get_capability", "Get a capability"),
     )
-    server.add_tool(list_components, name="list_components", title="List components")
-    server.add_tool(query_component_definition, name="query_component_definition", title="Query components")
-    server.add_tool(list_capabilities, name="list_capabilities", title="List capabilities")
-    server.add_tool(get_capability, name="get_capability", title="Get a capability")
+    for fn, tool_name, title in tools:
+        server.add_tool(fn, name=tool_name, title=title, annotations=read_only())

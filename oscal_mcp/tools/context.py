@@ -10,7 +10,3 @@ from oscal_mcp.config import Settings
 @dataclass(frozen=True)
 class ToolContext:
     settings: Settings
-
-    @property
-    def auth_enabled(self) -> bool:
-        return self.settings.auth_enabled

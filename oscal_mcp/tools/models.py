@@ -17,6 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from oscal_mcp.tools.context import ToolContext
+from oscal_mcp.tools.hints import read_only
 
 Layer = Literal["control", "implementation", "assessment"]
 
@@ -221,6 +222,7 @@ def trestle_root_class(name: str) -> type[BaseModel]:
 
 
 def oscal_version() -> str:
+    """The OSCAL version of the bundled trestle models (not a literal of ours)."""
     from trestle.oscal import OSCAL_VERSION
 
     return str(OSCAL_VERSION)
@@ -264,4 +266,4 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         get_oscal_schema or validate_oscal_content, or to explain how the models relate."""
         return list_models()
 
-    server.add_tool(list_oscal_models, name="list_oscal_models", title="List the OSCAL models")
+    server.add_tool(list_oscal_models, name="list_oscal_models", title="List the OSCAL models", annotations=read_only())

@@ -15,9 +15,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.content import read_bundled
+from oscal_mcp.content import BundledContentError, read_bundled
 from oscal_mcp.tools.context import ToolContext
+from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.models import enum_extra
+from oscal_mcp.tools.text import clip
 
 RESOURCES_FILE = "resources.json"
 TOPICS: tuple[str, ...] = (
@@ -66,12 +68,24 @@ def catalog() -> ResourceCatalog:
     return ResourceCatalog.model_validate(json.loads(read_bundled(RESOURCES_FILE)))
 
 
+def checked_catalog() -> ResourceCatalog:
+    """The bundled list, or a ToolError when it fails its integrity check (never a partial list)."""
+    try:
+        return catalog()
+    except BundledContentError as exc:
+        raise ToolError(
+            f"the bundled resource list failed its integrity check ({exc}); it is not served. "
+            "Ask the operator to reinstall oscal-mcp from a trusted source"
+        ) from None
+
+
 def list_resources(topic: str | None) -> ResourceList:
-    resources = catalog().resources
+    resources = checked_catalog().resources
     wanted = topic.strip().lower() if topic else None
     if wanted:
         if wanted not in TOPICS:
-            raise ToolError(f"unknown topic {topic!r}; use one of: {', '.join(TOPICS)} (or omit it for all)")
+            shown = clip((topic or "").strip(), 60)
+            raise ToolError(f"unknown topic {shown!r}; use one of: {', '.join(TOPICS)} (or omit it for all)")
         resources = [r for r in resources if wanted in r.topics]
     return ResourceList(topic=wanted or None, topics=list(TOPICS), total=len(resources), resources=resources, note=NOTE)
 
@@ -94,4 +108,6 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         the list is bundled with the server, so it makes no network calls."""
         return list_resources(topic)
 
-    server.add_tool(list_oscal_resources, name="list_oscal_resources", title="List OSCAL resources")
+    server.add_tool(
+        list_oscal_resources, name="list_oscal_resources", title="List OSCAL resources", annotations=read_only()
+    )

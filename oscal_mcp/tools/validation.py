@@ -4,7 +4,8 @@ Levels, each reported separately:
 
 1. **well-formed** - the text parses as JSON or YAML (a failure names the line and column);
 2. **schema-valid** - the document satisfies the model's JSON Schema (`oscal_mcp.tools.schemas`),
-   checked with the ``jsonschema`` package;
+   checked with jsonschema-rs when installed, errors listed with ``jsonschema``
+   (`oscal_mcp.tools.schema_errors`: bounded in time, never quoting the document's values);
 3. **model-valid** - compliance-trestle's pydantic model of the root object accepts it.
 
 The model comes from the ``model`` argument or else from the document's root key (a ``$schema``
@@ -27,18 +28,22 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from oscal_mcp.tools import schema_errors
 from oscal_mcp.tools.context import ToolContext
+from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.loading import (
+    DOCUMENT_SUFFIXES,
     FORMATS,
     AccessError,
     DocumentError,
     DocumentFormat,
+    FilePolicy,
     fetch_remote,
     guess_format,
     is_remote,
     parse_document,
     read_local_file,
-    resolve_in_roots,
+    resolve_local,
 )
 from oscal_mcp.tools.models import (
     MODEL_NAMES,
@@ -51,7 +56,9 @@ from oscal_mcp.tools.models import (
     oscal_version,
     trestle_class,
 )
-from oscal_mcp.tools.schemas import fast_validator, property_names, schema_validator
+from oscal_mcp.tools.schemas import fast_validator, fast_validator_map, property_names, schema_validator
+from oscal_mcp.tools.settings import ToolSettings
+from oscal_mcp.tools.text import clip, utf8_size
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError as SchemaError
@@ -82,6 +89,10 @@ class LevelResult(BaseModel):
     error_count: int = Field(description="How many errors this level found in total.")
     errors: list[ValidationIssue] = Field(description="The first errors, at most max_errors_per_level.")
     errors_truncated: bool = Field(description="True when error_count is larger than the errors listed.")
+    error_count_complete: bool = Field(
+        default=True,
+        description="False when listing stopped at the level's time budget: error_count is then a lower bound.",
+    )
     note: str | None = Field(default=None, description="Why the level was skipped, or what it checked.")
 
 
@@ -126,21 +137,22 @@ def json_path(parts: Iterable[str | int]) -> str:
             path += f".{part}"
         else:
             path += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
-    return _clip(path, MAX_PATH_CHARS)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return clip(path, MAX_PATH_CHARS)
 
 
 def level_result(level: Level, issues: Iterable[ValidationIssue], max_errors: int) -> LevelResult:
     kept, total = cap(issues, max_errors)
+    return listed_result(level, kept, total)
+
+
+def listed_result(level: Level, kept: list[ValidationIssue], total: int, *, complete: bool = True) -> LevelResult:
     return LevelResult(
         level=level,
         status="failed" if total else "passed",
         error_count=total,
         errors=kept,
         errors_truncated=total > len(kept),
+        error_count_complete=complete,
     )
 
 
@@ -172,63 +184,66 @@ def detect_model(document: Any) -> Detection:
         return Detection(None, f"the document has several OSCAL root keys ({names}); it must have exactly one")
     if not keys:
         return Detection(None, f"the document has no root key; expected one of: {expected}")
-    shown = ", ".join(repr(_clip(key, 60)) for key in keys[:5])
+    shown = ", ".join(repr(clip(key, 60)) for key in keys[:5])
     return Detection(None, f"no OSCAL root key (found {shown}); expected one of: {expected}")
 
 
 # -- the levels ------------------------------------------------------------------------------------
 
 
-def schema_issues(model: OscalModel, document: Any) -> Iterator[ValidationIssue]:
-    for error in schema_validator(model.name).iter_errors(document):
-        for leaf in _leaf_errors(error):
-            yield ValidationIssue(path=json_path(leaf.absolute_path), message=_clip(leaf.message, MAX_MESSAGE_CHARS))
+def schema_issue(error: SchemaError) -> ValidationIssue:
+    """One schema error as an issue: its path, and a message that never quotes the document's values."""
+    return ValidationIssue(
+        path=json_path(error.absolute_path), message=clip(schema_errors.message(error), MAX_MESSAGE_CHARS)
+    )
 
 
 def schema_level(model: OscalModel, document: Any, max_errors: int) -> LevelResult:
-    """The schema-valid level: a fast yes from jsonschema-rs when installed, else jsonschema's errors."""
+    """The schema-valid level: valid or not from jsonschema-rs when installed (else jsonschema), then
+    the errors of an invalid document listed by jsonschema within `LISTING_BUDGET_SECONDS`."""
     fast = fast_validator(model.name)
-    if fast is not None and _fast_says_valid(fast, document):
-        result = level_result("schema-valid", [], max_errors)
-        engine = "jsonschema-rs"
-    else:
-        result = level_result("schema-valid", schema_issues(model, document), max_errors)
-        engine = "jsonschema"
-    return result.model_copy(update={"note": f"Checked with {engine}. {SCHEMA_LEVEL_NOTE}"})
+    verdict = _fast_verdict(fast, document) if fast is not None else None
+    engine = "jsonschema-rs" if verdict is not None else "jsonschema"
+    pruner = fast_validator_map(model.name) if fast is not None and not verdict else None
+    if verdict is None:
+        verdict = schema_errors.is_valid(schema_validator(model.name), document, pruner=pruner)
+    if verdict:
+        note = f"Checked with {engine}. {SCHEMA_LEVEL_NOTE}"
+        return listed_result("schema-valid", [], 0).model_copy(update={"note": note})
+    return _schema_errors(model, document, max_errors, pruner, engine)
 
 
-def _fast_says_valid(fast: Any, document: Any) -> bool:
+def _schema_errors(model: OscalModel, document: Any, max_errors: int, pruner: Any, engine: str) -> LevelResult:
+    """The level of a document known to be invalid: its errors, listed within the time budget."""
+    budget = schema_errors.LISTING_BUDGET_SECONDS
+    listed = schema_errors.list_errors(
+        schema_validator(model.name), document, schema_issue, max_errors, pruner=pruner, budget=budget
+    )
+    items, total = listed.items, listed.total
+    if not listed.complete and total == 0:
+        message = "the document is not schema-valid; listing stopped before its first error was located"
+        items, total = [ValidationIssue(path="$", message=message)], 1
+    result = listed_result("schema-valid", items, total, complete=listed.complete)
+    return result.model_copy(update={"note": _schema_note(engine, listed.complete, budget, pruner is not None)})
+
+
+def _schema_note(engine: str, complete: bool, budget: float, fast: bool) -> str:
+    listed = "" if engine == "jsonschema" else "; errors listed with jsonschema"
+    note = f"Checked with {engine}{listed}. {SCHEMA_LEVEL_NOTE}"
+    if complete:
+        return note
+    hint = "" if fast else " Installing oscal-mcp[fast] (jsonschema-rs) makes listing faster."
+    return (
+        f"{note} Listing stopped after {budget:g} s (the schema level's time budget): error_count counts "
+        f"the errors found until then. Fix those and validate again.{hint}"
+    )
+
+
+def _fast_verdict(fast: Any, document: Any) -> bool | None:
     try:
         return bool(fast.is_valid(document))
-    except Exception:  # a value jsonschema-rs cannot convert (e.g. NaN from YAML): use jsonschema
-        return False
-
-
-def _leaf_errors(error: SchemaError) -> Iterator[SchemaError]:
-    """Replace an anyOf/oneOf failure by the errors of the branch the value most nearly matched.
-
-    Pydantic renders an optional field as ``anyOf: [X, {type: null}]``, so a bad value inside X shows
-    up as "... is not valid under any of the given schemas" with the whole subtree in the message.
-    The branch whose errors reach deepest into the value (fewest errors on a tie) is the one the
-    author meant; its own errors are reported instead, recursively.
-    """
-    if not error.context:
-        yield error
-        return
-    branches: dict[Any, list[SchemaError]] = {}
-    for sub in error.context:
-        branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else None, []).append(sub)
-    candidates = [errors for errors in branches.values() if not _only_null_type(errors)]
-    if not candidates:
-        yield error
-        return
-    best = max(candidates, key=lambda errors: (max(len(e.absolute_path) for e in errors), -len(errors)))
-    for sub in best:
-        yield from _leaf_errors(sub)
-
-
-def _only_null_type(errors: list[SchemaError]) -> bool:
-    return all(e.validator == "type" and e.validator_value == "null" for e in errors)
+    except Exception:  # a value jsonschema-rs cannot convert (e.g. NaN from YAML): let jsonschema decide
+        return None
 
 
 def model_issues(model: OscalModel, document: Any) -> Iterator[ValidationIssue]:
@@ -247,10 +262,10 @@ def model_issues(model: OscalModel, document: Any) -> Iterator[ValidationIssue]:
         keys = property_names(model.name)
         for detail in prune_union_branches(details, keys):
             parts = [model.root_key, *(p for i, p in enumerate(detail["loc"]) if not _is_tag(detail, i, keys))]
-            yield ValidationIssue(path=json_path(parts), message=_clip(detail["msg"], MAX_MESSAGE_CHARS))
+            yield ValidationIssue(path=json_path(parts), message=clip(detail["msg"], MAX_MESSAGE_CHARS))
     except Exception as exc:  # trestle validators may raise their own errors on odd content
         message = f"compliance-trestle rejected the document: {type(exc).__name__}: {exc}"
-        yield ValidationIssue(path=json_path([model.root_key]), message=_clip(message, MAX_MESSAGE_CHARS))
+        yield ValidationIssue(path=json_path([model.root_key]), message=clip(message, MAX_MESSAGE_CHARS))
 
 
 def prune_union_branches(details: Sequence[ErrorDetails], keys: frozenset[str]) -> list[ErrorDetails]:
@@ -307,12 +322,12 @@ class Request:
 
 def validate(request: Request) -> ValidationResult:
     """Validate one document through the three levels; never raises on bad content."""
-    size = len(request.data) if isinstance(request.data, bytes) else len(request.data.encode("utf-8", "replace"))
+    size = len(request.data) if isinstance(request.data, bytes) else utf8_size(request.data)
     try:
         document = parse_document(request.data, request.fmt)
     except DocumentError as exc:
         issue = ValidationIssue(
-            path="$", message=_clip(exc.message, MAX_MESSAGE_CHARS), line=exc.line, column=exc.column
+            path="$", message=clip(exc.message, MAX_MESSAGE_CHARS), line=exc.line, column=exc.column
         )
         levels = [
             level_result("well-formed", [issue], request.max_errors),
@@ -354,7 +369,7 @@ def _stated_version(document: Any, model: OscalModel | None) -> str | None:
         metadata = inner.get("metadata") if isinstance(inner, dict) else None
         stated = metadata.get("oscal-version") if isinstance(metadata, dict) else None
         if isinstance(stated, str):
-            return _clip(stated, 40)
+            return clip(stated, 40)
     return None
 
 
@@ -386,7 +401,11 @@ def _summary(valid: bool, model: OscalModel | None, levels: list[LevelResult], m
     name = model.name if model else "document"
     if valid:
         return f"valid {name}: well-formed, schema-valid and model-valid (OSCAL {oscal_version()})"
-    failed = [f"{level.level}: {level.error_count} error(s)" for level in levels if level.status == "failed"]
+    failed = [
+        f"{level.level}: {level.error_count}{'' if level.error_count_complete else '+'} error(s)"
+        for level in levels
+        if level.status == "failed"
+    ]
     truncated = any(level.errors_truncated for level in levels)
     shown = f"; showing at most {max_errors} per level" if truncated else ""
     return f"not a valid {name}: " + ", ".join(failed) + shown
@@ -426,10 +445,21 @@ async def read_source(context: ToolContext, raw: str) -> tuple[bytes, str]:
             return await fetch_remote(
                 text, timeout_seconds=tools.remote_timeout_seconds, max_bytes=tools.max_document_bytes
             ), text
-        path = resolve_in_roots(text, tools.file_roots)
-        return await to_thread.run_sync(lambda: read_local_file(path, tools.max_document_bytes, shown=text)), str(path)
+        return await to_thread.run_sync(read_local, text, tools)
     except AccessError as exc:
         raise ToolError(str(exc)) from None
+
+
+def document_policy(tools: ToolSettings) -> FilePolicy:
+    """validate_oscal_file reads JSON and YAML files in the roots, never hidden ones (.env, .git/...)."""
+    return FilePolicy(tools.file_roots, DOCUMENT_SUFFIXES, hidden=False)
+
+
+def read_local(text: str, tools: ToolSettings) -> tuple[bytes, str]:
+    """Resolve, check and read a local document (blocking: realpath and reads belong in a worker thread)."""
+    policy = document_policy(tools)
+    path = resolve_local(text, policy)
+    return read_local_file(path, tools.max_document_bytes, shown=text, policy=policy), str(path)
 
 
 ModelParam = Annotated[
@@ -464,10 +494,10 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         result with valid=false, not an error: fix the listed paths and validate again. For a file
         the server can read, call validate_oscal_file instead of pasting it."""
         chosen, fmt = requested_model(model), requested_format(format)
-        size = len(content)
+        size = utf8_size(content)
         if size > tools.max_document_bytes:
             raise ToolError(
-                f"content is {size} characters; the limit is {tools.max_document_bytes} bytes "
+                f"content is {size} bytes in UTF-8; the limit is {tools.max_document_bytes} bytes "
                 "(OSCAL_MAX_DOCUMENT_BYTES). Save it to a file and ask the operator about the limit"
             )
         return await run(Request(content, fmt, chosen, "content", tools.max_errors))
@@ -482,16 +512,25 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         ],
         model: ModelParam = None,
     ) -> ValidationResult:
-        """Validate an OSCAL JSON or YAML file the server can read (format from the suffix: .json,
-        .yaml/.yml), with the same three levels and bounded error lists as validate_oscal_content.
-        Only files inside the server's configured roots (OSCAL_FILE_ROOTS, default: its working
-        directory) are read; paths leaving them through '..' or symlinks are refused. http(s) URLs
-        work only when the operator enabled OSCAL_ALLOW_REMOTE_URIS; redirects are not followed.
-        A missing file, a directory or a file above the size limit is an error naming the cause."""
+        """Validate an OSCAL JSON or YAML file the server can read (format from the suffix), with
+        the same three levels and bounded error lists as validate_oscal_content. Readable files:
+        those ending in .json, .yaml or .yml (any case) inside the server's configured roots
+        (OSCAL_FILE_ROOTS, default: its working directory), and never a file or directory whose
+        name starts with '.' (such as .env or .git); paths leaving the roots through '..' or
+        symlinks are refused. http(s) URLs work only when the operator enabled
+        OSCAL_ALLOW_REMOTE_URIS, for public hosts only; redirects are not followed. A refused path,
+        a missing file, a directory or a file above the size limit is an error naming the cause."""
         chosen = requested_model(model)
         data, shown = await read_source(context, path)
         fmt = guess_format(shown, data)
         return await run(Request(data, fmt, chosen, shown, tools.max_errors))
 
-    server.add_tool(validate_oscal_content, name="validate_oscal_content", title="Validate OSCAL content")
-    server.add_tool(validate_oscal_file, name="validate_oscal_file", title="Validate an OSCAL file")
+    server.add_tool(
+        validate_oscal_content, name="validate_oscal_content", title="Validate OSCAL content", annotations=read_only()
+    )
+    server.add_tool(
+        validate_oscal_file,
+        name="validate_oscal_file",
+        title="Validate an OSCAL file",
+        annotations=read_only(open_world=tools.allow_remote_uris),
+    )

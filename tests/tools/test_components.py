@@ -160,3 +160,182 @@ async def test_a_query_can_be_restricted_to_one_definition(connect: Connect, com
         in_beta = structured(await client.call_tool("query_component_definition", {**args, "definition": "beta"}))
     assert sorted(m["title"] for m in everywhere["matches"]) == ["Alpha widget", "Beta widget"]
     assert [m["title"] for m in in_beta["matches"]] == ["Beta widget"]
+
+
+# -- bounded results -------------------------------------------------------------------------------
+
+
+def uuid4(seed: int) -> str:
+    import uuid
+
+    return str(uuid.UUID(int=seed, version=4))
+
+
+def huge_definition(title: str, seed: int, components: int = 1) -> dict[str, Any]:
+    """A valid component definition whose every text and list is far beyond the result caps."""
+    doc = component_definition(title, seed=seed)
+    inner = doc["component-definition"]
+    inner["metadata"]["title"] = title + " " + "T" * 10_000
+    template = inner["components"][0]
+    inner["components"] = []
+    for n in range(components):
+        component = json.loads(json.dumps(template))
+        component["uuid"] = uuid4(seed * 1000 + n)
+        component["title"] = f"{title} {n} " + "t" * 10_000
+        component["description"] = "D" * 100_000
+        component["purpose"] = "P" * 100_000
+        component["props"] = [{"name": "tag", "value": f"value {i} " + "v" * 1000} for i in range(500)]
+        component["control-implementations"] = [
+            {
+                "uuid": uuid4(seed * 100_000 + n * 100 + i),
+                "source": "https://example.org/" + "s" * 5000,
+                "description": "I" * 5000,
+                "implemented-requirements": [
+                    {
+                        "uuid": uuid4(seed * 10_000_000 + n * 10_000 + i * 100 + r),
+                        "control-id": f"ac-{r + 1}",
+                        "description": "R" * 1000,
+                    }
+                    for r in range(60)
+                ],
+            }
+            for i in range(30)
+        ]
+        inner["components"].append(component)
+    capability = inner["capabilities"][0]
+    capability["incorporates-components"] = [
+        {"component-uuid": inner["components"][0]["uuid"], "description": "role " + "r" * 5000} for _ in range(300)
+    ]
+    return doc
+
+
+@pytest.fixture
+def huge_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "huge"
+    directory.mkdir()
+    (directory / "huge.json").write_text(json.dumps(huge_definition("Huge", seed=500)))
+    return directory
+
+
+@pytest.mark.anyio
+async def test_one_huge_component_gives_a_bounded_result(connect: Connect, huge_dir: Path) -> None:
+    async with connect(OSCAL_COMPONENT_DEFINITIONS_DIR=str(huge_dir)) as client:
+        found = structured(
+            await client.call_tool("query_component_definition", {"query_type": "by_title", "value": "huge"})
+        )
+        capability_id = structured(await client.call_tool("list_capabilities", {"definition": "huge.json"}))
+        capability = structured(
+            await client.call_tool("get_capability", {"uuid": capability_id["capabilities"][0]["uuid"]})
+        )
+        listed = structured(await client.call_tool("list_component_definitions", {}))
+    (match,) = found["matches"]
+    assert len(json.dumps(found)) < 200_000
+    assert len(match["title"]) <= 200 and len(match["description"]) <= 500 and len(match["purpose"]) <= 500
+    assert match["prop_count"] == 500 and len(match["props"]) == 50
+    assert all(len(p["value"]) <= 200 for p in match["props"])
+    assert match["control_implementation_count"] == 30 and len(match["control_implementations"]) == 10
+    implementation = match["control_implementations"][0]
+    assert len(implementation["source"]) <= 200 and len(implementation["description"]) <= 500
+    assert implementation["requirement_count"] == 60 and len(implementation["requirements"]) == 50
+    assert all(len(r["description"]) <= 200 for r in implementation["requirements"])
+    assert match["definition_title"].endswith("\u2026") and len(match["definition_title"]) <= 200
+    assert capability["component_count"] == 300 and len(capability["incorporates_components"]) == 50
+    assert len(json.dumps(capability)) < 100_000
+    assert all(len(d["title"]) <= 200 for d in listed["definitions"])
+
+
+@pytest.mark.anyio
+async def test_query_results_stop_at_a_size_budget_and_continue_from_next_offset(
+    connect: Connect, tmp_path: Path
+) -> None:
+    directory = tmp_path / "many"
+    directory.mkdir()
+    (directory / "many.json").write_text(json.dumps(huge_definition("Many", seed=600, components=8)))
+    args = {"query_type": "by_title", "value": "many", "limit": 100}
+    async with connect(OSCAL_COMPONENT_DEFINITIONS_DIR=str(directory)) as client:
+        first = structured(await client.call_tool("query_component_definition", args))
+        second = structured(
+            await client.call_tool("query_component_definition", {**args, "offset": first["next_offset"]})
+        )
+    assert first["total"] == 8 and 1 <= len(first["matches"]) < 8
+    assert len(json.dumps(first)) < 400_000
+    assert first["next_offset"] == len(first["matches"]) and second["offset"] == first["next_offset"]
+    assert {m["uuid"] for m in first["matches"]}.isdisjoint(m["uuid"] for m in second["matches"])
+
+
+@pytest.mark.anyio
+async def test_repeated_props_are_all_returned_in_order(connect: Connect, tmp_path: Path) -> None:
+    directory = tmp_path / "props"
+    directory.mkdir()
+    doc = component_definition("Props", seed=700)
+    doc["component-definition"]["components"][0]["props"] = [
+        {"name": "tag", "value": "first"},
+        {"name": "tag", "value": "second"},
+        {"name": "owner", "value": "team"},
+    ]
+    (directory / "props.json").write_text(json.dumps(doc))
+    async with connect(OSCAL_COMPONENT_DEFINITIONS_DIR=str(directory)) as client:
+        found = structured(
+            await client.call_tool("query_component_definition", {"query_type": "by_title", "value": "props widget"})
+        )
+    (match,) = found["matches"]
+    assert match["props"] == [
+        {"name": "tag", "value": "first"},
+        {"name": "tag", "value": "second"},
+        {"name": "owner", "value": "team"},
+    ]
+    assert match["prop_count"] == 3
+
+
+@pytest.mark.anyio
+async def test_component_definitions_are_paginated(connect: Connect, comp_dir: Path) -> None:
+    async with connect(OSCAL_COMPONENT_DEFINITIONS_DIR=str(comp_dir)) as client:
+        first = structured(await client.call_tool("list_component_definitions", {"limit": 3}))
+        rest = structured(await client.call_tool("list_component_definitions", {"limit": 3, "offset": 3}))
+    assert first["total"] == 4 and len(first["definitions"]) == 3 and first["next_offset"] == 3
+    assert len(rest["definitions"]) == 1 and rest["next_offset"] is None
+    assert first["problem_count"] == rest["problem_count"] == 3
+
+
+@pytest.mark.anyio
+async def test_errors_clip_what_they_echo(connect: Connect, huge_dir: Path) -> None:
+    async with connect(OSCAL_COMPONENT_DEFINITIONS_DIR=str(huge_dir)) as client:
+        scope = error_text(await client.call_tool("list_components", {"definition": "nothing-like-this " * 1000}))
+        capability = error_text(await client.call_tool("get_capability", {"uuid": "x" * 10_000}))
+        kind = error_text(await client.call_tool("query_component_definition", {"query_type": "y" * 10_000}))
+    assert "list_component_definitions" in scope and "Huge TTT" in scope
+    for text in (scope, capability, kind):
+        assert len(text) < 2000, len(text)
+
+
+def test_a_definition_file_with_a_huge_integer_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    directory = tmp_path / "ints"
+    directory.mkdir()
+    (directory / "big.json").write_text('{"component-definition": {"uuid": ' + "1" * 5000 + "}}")
+    index = build_index(ToolSettings(component_definitions_dir=directory))
+    assert any("big.json: skipped" in p and "more than 4300 digits" in p for p in index.problems)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd (Linux)")
+def test_a_directory_swapped_while_definitions_load_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from oscal_mcp.tools import components
+
+    directory = tmp_path / "compdefs"
+    (directory / "sub").mkdir(parents=True)
+    (directory / "sub" / "a.json").write_text(json.dumps(component_definition("Inside", seed=800)))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.json").write_text(json.dumps(component_definition("Outside", seed=900)))
+    checked_read = components.read_local_file
+
+    def racing(path: Path, *args: Any, **kwargs: Any) -> bytes:  # the swap lands between the check and the open
+        shutil.rmtree(directory / "sub")
+        (directory / "sub").symlink_to(outside)
+        return checked_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(components, "read_local_file", racing)
+    index = build_index(ToolSettings(component_definitions_dir=directory))
+    assert not [d for d in index.definitions if d.origin == "directory"]
+    assert any("sub/a.json: skipped" in p and "changed while it was being opened" in p for p in index.problems)

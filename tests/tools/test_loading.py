@@ -1,19 +1,24 @@
 from __future__ import annotations
 
+import gzip
 import io
+import ipaddress
 import json
+import re
+import socket
 import threading
 import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
 from oscal_mcp.tools import loading
 from oscal_mcp.tools.loading import AccessError, ArchiveLimits, DocumentError, parse_document, read_zip_members
-from tests.tools.conftest import Connect, structured
+from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.documents import catalog
 
 LIMITS = ArchiveLimits(max_member_bytes=1 << 20, max_total_bytes=4 << 20)
@@ -104,25 +109,35 @@ def test_yaml_keys_become_strings() -> None:
 
 class Handler(BaseHTTPRequestHandler):
     body = json.dumps(catalog()).encode()
+    seen: ClassVar[list[tuple[str, dict[str, str]]]] = []  # (path, headers) of every request, reset per server
 
     def do_GET(self) -> None:
-        if self.path == "/redirect":
+        Handler.seen.append((self.path, dict(self.headers.items())))
+        route = self.path.split("?", 1)[0]
+        if route == "/gzip":
+            compressed = gzip.compress(self.body)
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(compressed)))
+            self.end_headers()
+            self.wfile.write(compressed)
+        elif route == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/catalog.json")
             self.end_headers()
-        elif self.path == "/slow":
+        elif route == "/slow":
             self.send_response(200)
             self.end_headers()
             for _ in range(50):
                 self.wfile.write(b" ")
                 self.wfile.flush()
                 time.sleep(0.1)
-        elif self.path == "/catalog.json":
+        elif route == "/catalog.json":
             self.send_response(200)
             self.send_header("Content-Length", str(len(self.body)))
             self.end_headers()
             self.wfile.write(self.body)
-        elif self.path == "/chunked-big":
+        elif route == "/chunked-big":
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b" " * 200_000)
@@ -142,11 +157,14 @@ class QuietServer(ThreadingHTTPServer):
 @pytest.fixture
 def http_base(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A local HTTP server; the public-address check is lifted for 127.0.0.1 in these tests only."""
+    checked = loading.address_problem
+    loopback = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(loading, "address_problem", lambda address: None if address == loopback else checked(address))
+    yield from serve()
 
-    async def any_host(host: str, port: int) -> None:
-        return None
 
-    monkeypatch.setattr(loading, "check_public_host", any_host)
+def serve() -> Iterator[str]:
+    Handler.seen = []
     server = QuietServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -194,3 +212,124 @@ def test_corrupt_compressed_data_is_an_access_error(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(AccessError):
         read_zip_members(path, LIMITS)
+
+
+# -- DNS rebinding and address checks --------------------------------------------------------------
+
+PUBLIC = "93.184.215.14"  # a global unicast address; nothing in these tests expects it to answer
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[list[str]]]) -> list[str]:
+    """Patch socket.getaddrinfo: the n-th lookup of a name gets its n-th answer (the last one after that).
+
+    Every other name (and numeric addresses) resolves as usual. Returns the names looked up, in order.
+    """
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in answers:
+            return real(host, port, *args, **kwargs)
+        answer = answers[name][min(lookups.count(name), len(answers[name]) - 1)]
+        lookups.append(name)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 0))) for address in answer]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return lookups
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    """A local HTTP server with the public-address check in force."""
+    yield from serve()
+
+
+@pytest.mark.anyio
+async def test_dns_rebinding_never_reaches_a_loopback_server(
+    monkeypatch: pytest.MonkeyPatch, local_server: str
+) -> None:
+    port = local_server.rsplit(":", 1)[1]
+    lookups = fake_dns(monkeypatch, {"rebind.test": [[PUBLIC], ["127.0.0.1"]]})
+    with pytest.raises(AccessError):
+        await loading.fetch_remote(f"http://rebind.test:{port}/catalog.json", timeout_seconds=1, max_bytes=1 << 20)
+    assert Handler.seen == []  # the connection went to the address that was checked, never to 127.0.0.1
+    assert lookups == ["rebind.test"]  # resolved once
+
+
+@pytest.mark.anyio
+async def test_the_checked_address_is_fetched_with_the_name_in_host(
+    monkeypatch: pytest.MonkeyPatch, http_base: str
+) -> None:
+    port = http_base.rsplit(":", 1)[1]
+    fake_dns(monkeypatch, {"oscal.test": [["127.0.0.1"]]})
+    body = await loading.fetch_remote(
+        f"http://oscal.test:{port}/catalog.json?v=1", timeout_seconds=5, max_bytes=1 << 20
+    )
+    assert body == Handler.body
+    ((path, headers),) = Handler.seen
+    assert path == "/catalog.json?v=1"
+    assert headers["Host"] == f"oscal.test:{port}"
+    assert headers["Accept-Encoding"] == "identity"
+
+
+@pytest.mark.anyio
+async def test_a_compressed_response_is_refused(http_base: str) -> None:
+    with pytest.raises(AccessError, match="compressed responses are refused"):
+        await loading.fetch_remote(f"{http_base}/gzip", timeout_seconds=5, max_bytes=1 << 20)
+
+
+@pytest.mark.anyio
+async def test_every_resolved_address_must_be_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, {"mixed.test": [[PUBLIC, "10.0.0.7"]]})
+    with pytest.raises(AccessError, match=r"non-public address \(10\.0\.0\.7\)"):
+        await loading.fetch_remote("http://mixed.test/catalog.json", timeout_seconds=2, max_bytes=1 << 20)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("[64:ff9b::7f00:1]", "NAT64 address (64:ff9b::7f00:1, embedding 127.0.0.1)"),
+        ("[64:ff9b::808:808]", "NAT64 address"),  # refused even when it embeds a public address
+        ("[64:ff9b:1::a00:1]", "local-use NAT64 address"),
+        ("[2002:7f00:1::1]", "6to4 address (2002:7f00:1::1, embedding 127.0.0.1)"),
+        ("[::7f00:1]", "IPv4-compatible IPv6 address (::7f00:1, embedding 127.0.0.1)"),
+        ("[::ffff:127.0.0.1]", "non-public address (127.0.0.1)"),
+        ("[::ffff:a9fe:a9fe]", "non-public address (169.254.169.254)"),
+        ("224.0.0.1", "non-public address (224.0.0.1)"),
+        ("[ff0e::1]", "non-public address (ff0e::1)"),
+    ],
+)
+async def test_translated_mapped_and_multicast_addresses_are_refused(host: str, expected: str) -> None:
+    with pytest.raises(AccessError, match=re.escape(expected)):
+        await loading.fetch_remote(f"http://{host}/catalog.json", timeout_seconds=2, max_bytes=1 << 20)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://example.com:abc/", "is not a valid URL"),
+        ("http://example.com:99999/", "ports are 1 to 65535"),
+        ("http://exa\x01mple.com/", "control characters"),
+        ("http://exa mple.com/", "control characters"),
+        ("http://" + "a" * 70_000 + ".com/", "at most 4096 are accepted"),
+        ("http://\u2603.com/", "is not a valid URL"),  # not a valid IDNA name
+        ("http://[::1/", "is not a valid URL"),
+        ("http://exa%41mple.com/", "invalid host name"),
+    ],
+)
+async def test_a_malformed_url_is_a_clear_error(connect: Connect, url: str, expected: str) -> None:
+    async with connect(OSCAL_ALLOW_REMOTE_URIS="true") as client:
+        result = await client.call_tool("validate_oscal_file", {"path": url})
+    text = error_text(result)
+    assert expected in text, text
+    assert "Error executing tool validate_oscal_file:" in text  # a ToolError, not the opaque unexpected error
+    assert len(text) < 1000
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_an_integer_with_too_many_digits_is_a_document_error(fmt: str) -> None:
+    with pytest.raises(DocumentError, match="more than 4300 digits"):
+        parse_document('{"a": ' + "1" * 5000 + "}", fmt)  # type: ignore[arg-type]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -44,3 +46,26 @@ def test_every_resource_has_an_https_url_a_known_topic_and_a_one_line_descriptio
         assert "\n" not in resource.description and len(resource.description) < 250, resource.name
     covered = {topic for r in resources for topic in r.topics}
     assert covered == set(TOPICS)
+
+
+@pytest.mark.anyio
+async def test_a_resource_list_failing_its_integrity_check_is_a_clear_error(
+    connect: Connect, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import oscal_mcp.content as content
+    from oscal_mcp.tools import resources
+
+    copy = tmp_path / "content"
+    shutil.copytree(Path(content.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "resources.json").write_text('{"topics": [], "resources": []}')
+    monkeypatch.setattr(content, "content_root", lambda: copy)
+    resources.catalog.cache_clear()
+    try:
+        async with connect() as client:
+            tampered = error_text(await client.call_tool("list_oscal_resources", {}))
+            (copy / "resources.json").unlink()
+            missing = error_text(await client.call_tool("list_oscal_resources", {}))
+    finally:
+        resources.catalog.cache_clear()
+    for text in (tampered, missing):
+        assert "failed its integrity check" in text and "resources.json" in text and "reinstall" in text, text

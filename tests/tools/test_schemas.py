@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from oscal_mcp.tools.models import MODEL_NAMES
-from oscal_mcp.tools.schemas import model_schema
+from oscal_mcp.tools.schemas import SCHEMA_NAMES, model_schema
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.documents import catalog
 
@@ -65,3 +67,21 @@ def test_schemas_are_generated_once_and_cached() -> None:
     for _ in range(100):
         model_schema("profile")
     assert time.perf_counter() - started < 0.01
+
+
+@pytest.mark.anyio
+async def test_schemas_are_sent_as_compact_json_of_the_size_the_description_states(connect: Connect) -> None:
+    async with connect() as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        results = {name: await client.call_tool("get_oscal_schema", {"model": name}) for name in SCHEMA_NAMES}
+    description = tools["get_oscal_schema"].description or ""
+    low, high = (int(n) for n in re.search(r"(\d+)-(\d+) KB of compact JSON per\s+model", description).groups())  # type: ignore[union-attr]
+    complete = int(re.search(r"and (\d+) KB for \"complete\"", description).group(1))  # type: ignore[union-attr]
+    for name, result in results.items():
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert "\n" not in text and json.loads(text) == structured(result)
+        size = len(text) / 1000
+        if name == "complete":
+            assert abs(size - complete) <= complete * 0.1, size
+        else:
+            assert low <= size <= high, (name, size)

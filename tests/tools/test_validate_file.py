@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +123,95 @@ async def test_remote_uris_to_loopback_are_refused_even_when_enabled(connect: Co
     async with connect(OSCAL_ALLOW_REMOTE_URIS="true") as client:
         text = error_text(await client.call_tool("validate_oscal_file", {"path": "http://127.0.0.1:9/catalog.json"}))
     assert "non-public address" in text
+
+
+# -- which files are readable ------------------------------------------------------------------------
+
+SECRET = "s3cr3t-value"
+
+
+@pytest.mark.anyio
+async def test_dotenv_and_other_hidden_files_are_never_read(connect: Connect, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"OSCAL_AUTH_CLIENT_SECRET={SECRET}\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config.json").write_text(json.dumps({"token": SECRET}))
+    (tmp_path / "alias.json").symlink_to(tmp_path / ".env")
+    async with connect() as client:
+        for path in (".env", str(tmp_path / ".env"), ".git/config.json", "alias.json", "./.env"):
+            text = error_text(await client.call_tool("validate_oscal_file", {"path": path, "model": "catalog"}))
+            assert SECRET not in text
+            assert "starts with '.'" in text and "hidden files and directories are never read" in text, text
+
+
+@pytest.mark.anyio
+async def test_only_json_and_yaml_files_are_read(connect: Connect, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text(f"password: {SECRET}\n")
+    (tmp_path / "CATALOG.JSON").write_text(json.dumps(catalog()))
+    (tmp_path / "catalog.YML").write_text(json.dumps(catalog()))
+    async with connect() as client:
+        text = error_text(await client.call_tool("validate_oscal_file", {"path": "notes.txt", "model": "catalog"}))
+        upper = structured(await client.call_tool("validate_oscal_file", {"path": "CATALOG.JSON"}))
+        yml = structured(await client.call_tool("validate_oscal_file", {"path": "catalog.YML"}))
+    assert SECRET not in text and "only files ending in .json, .yaml, .yml are read" in text
+    assert upper["valid"] is True and yml["valid"] is True
+
+
+@pytest.mark.anyio
+async def test_a_readable_file_that_is_not_oscal_is_not_echoed(connect: Connect, tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text(f"client_secret: {SECRET}\ncatalog: {SECRET}\n")
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_file", {"path": "settings.yaml"}))
+    assert result["valid"] is False
+    assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.anyio
+async def test_the_tool_description_says_which_files_are_readable(connect: Connect) -> None:
+    async with connect() as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    description = tools["validate_oscal_file"].description or ""
+    assert ".json, .yaml or .yml" in description and "'.'" in description and ".env" in description
+
+
+@pytest.mark.anyio
+async def test_paths_are_resolved_in_a_worker_thread(
+    connect: Connect, good_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    real = os.path.realpath
+
+    def spy(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if "catalog.json" in str(path):
+            threads.append(threading.get_ident())
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os.path, "realpath", spy)
+    async with connect() as client:
+        assert structured(await client.call_tool("validate_oscal_file", {"path": "catalog.json"}))["valid"]
+    assert threads and threading.get_ident() not in threads
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd (Linux)")
+def test_a_directory_swapped_for_a_symlink_after_the_check_is_refused(tmp_path: Path) -> None:
+    from oscal_mcp.tools.loading import DOCUMENT_SUFFIXES, AccessError, FilePolicy, read_local_file, resolve_local
+
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "catalog.json").write_text("{}")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "catalog.json").write_text(json.dumps({"token": SECRET}))
+    policy = FilePolicy((root,), DOCUMENT_SUFFIXES, hidden=False)
+    checked = resolve_local("sub/catalog.json", policy)
+    shutil.rmtree(root / "sub")  # the race, won by the attacker: the checked directory becomes a symlink
+    (root / "sub").symlink_to(outside)
+    with pytest.raises(AccessError, match="changed while it was being opened") as caught:
+        read_local_file(checked, 1 << 20, shown="sub/catalog.json", policy=policy)
+    assert "outside the allowed file roots" in str(caught.value)
+    (root / ".git").mkdir()  # a swap into a hidden directory of the root is refused as well
+    (root / ".git" / "catalog.json").write_text(json.dumps({"token": SECRET}))
+    (root / "sub").unlink()
+    (root / "sub").symlink_to(root / ".git")
+    with pytest.raises(AccessError, match="changed while it was being opened") as caught:
+        read_local_file(checked, 1 << 20, shown="sub/catalog.json", policy=policy)
+    assert "hidden files and directories are never read" in str(caught.value)

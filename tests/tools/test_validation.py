@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -301,3 +302,177 @@ def test_validation_never_raises_on_any_json_value(document: Any, model: Any, fm
 def test_validation_never_raises_on_arbitrary_text(text: str, fmt: str) -> None:
     result = validate(Request(text, fmt, None, "content", 3))  # type: ignore[arg-type]
     assert result.valid is False
+
+
+# -- schema messages never quote the document ----------------------------------------------------------
+
+SECRET = "s3cr3t-value-that-must-not-leak"
+
+
+def secret_everywhere() -> dict[str, Any]:
+    """A catalog with a secret string in a pattern, a type, an enum and an object position."""
+    doc = catalog(groups=1, controls_per_group=2)
+    controls = doc["catalog"]["groups"][0]["controls"]
+    controls[0]["id"] = f"{SECRET} has spaces"  # pattern
+    controls[1]["params"][0]["select"] = {"how-many": SECRET}  # enum
+    controls[1]["parts"] = SECRET  # type: an array expected
+    doc["catalog"]["metadata"]["props"] = [{"name": "x", "value": "y", SECRET: 1}]  # additional property
+    return doc
+
+
+def test_schema_errors_keep_the_reason_but_never_the_value() -> None:
+    result = validate(Request(json.dumps(secret_everywhere()), "json", None, "content", 20))
+    schema = {e.path: e.message for e in result.levels[1].errors}
+    assert schema["$.catalog.groups[0].controls[0].id"].startswith(f"a string of {len(SECRET) + 11} characters ")
+    assert "does not match '^" in schema["$.catalog.groups[0].controls[0].id"]
+    how_many = schema["$.catalog.groups[0].controls[1].params[0].select.how-many"]
+    assert how_many == f"a string of {len(SECRET)} characters is not one of 'one', 'one-or-more'"
+    assert (
+        schema["$.catalog.groups[0].controls[1].parts"]
+        == f"a string of {len(SECRET)} characters is not of type 'array'"
+    )
+    additional = schema["$.catalog.metadata.props[0]"]
+    assert additional.startswith("Additional properties are not allowed (") and "was unexpected" in additional
+    schema_text = json.dumps([e.model_dump() for e in result.levels[1].errors])
+    assert schema_text.count(SECRET) == 1  # only as the unexpected property's name, as in its JSON path
+
+
+@pytest.mark.anyio
+async def test_a_dotenv_like_document_is_not_echoed(connect: Connect) -> None:
+    content = "OSCAL_AUTH_CLIENT_SECRET=s3cr3t-value"
+    async with connect() as client:
+        result = structured(
+            await client.call_tool("validate_oscal_content", {"content": content, "model": "catalog", "format": "yaml"})
+        )
+    assert "s3cr3t" not in json.dumps(result)
+    (error,) = levels(result)["schema-valid"]["errors"]
+    assert error["message"] == "a string of 37 characters is not of type 'object'"
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        (None, "null"),
+        (True, "a boolean"),
+        (7, "an integer"),
+        (1.5, "a number"),
+        ("", "a string of 0 characters"),
+        ("x", "a string of 1 character"),
+        ([1, 2], "an array of 2 items"),
+        ({"a": 1}, "an object with 1 property"),
+    ],
+)
+def test_values_are_described_not_quoted(value: Any, described: str) -> None:
+    from oscal_mcp.tools.schema_errors import describe
+
+    assert describe(value) == described
+
+
+# -- numbers Python will not convert -------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+async def test_an_integer_with_too_many_digits_is_a_well_formedness_error(connect: Connect, fmt: str) -> None:
+    async with connect() as client:
+        result = structured(await client.call_tool("validate_oscal_content", {"content": "1" * 5000, "format": fmt}))
+        nested = structured(
+            await client.call_tool(
+                "validate_oscal_content", {"content": '{"catalog": {"x": ' + "9" * 5000 + "}}", "format": fmt}
+            )
+        )
+    for outcome in (result, nested):
+        (error,) = levels(outcome)["well-formed"]["errors"]
+        assert "more than 4300 digits" in error["message"]
+        assert outcome["valid"] is False
+
+
+# -- sizes are bytes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_content_limit_counts_utf8_bytes_not_characters(connect: Connect) -> None:
+    content = '{"catalog": "' + "\u00e9" * 1500 + '"}'  # 1515 characters, 3015 bytes
+    async with connect(OSCAL_MAX_DOCUMENT_BYTES="2048") as client:
+        text = error_text(await client.call_tool("validate_oscal_content", {"content": content}))
+    assert "3015 bytes" in text and "OSCAL_MAX_DOCUMENT_BYTES" in text
+
+
+def test_size_bytes_counts_utf8_bytes() -> None:
+    result = validate(Request('{"a": "\u00e9"}', "json", None, "content", 20))
+    assert result.size_bytes == len('{"a": "\u00e9"}'.encode())
+
+
+# -- a bounded schema level ------------------------------------------------------------------------------
+
+
+def numbers_for_strings(node: Any) -> Any:
+    """Every string replaced by a number: the most expensive kind of invalid document to list."""
+    if isinstance(node, dict):
+        return {key: numbers_for_strings(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [numbers_for_strings(item) for item in node]
+    return 7 if isinstance(node, str) else node
+
+
+@pytest.mark.parametrize("engine", ["jsonschema", "jsonschema-rs"])
+def test_listing_schema_errors_stops_at_the_time_budget(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    import time
+
+    from oscal_mcp.tools import schema_errors, validation
+    from oscal_mcp.tools.models import get_model
+
+    if engine == "jsonschema":
+        monkeypatch.setattr(validation, "fast_validator", lambda name: None)
+    else:
+        pytest.importorskip("jsonschema_rs")
+    monkeypatch.setattr(schema_errors, "LISTING_BUDGET_SECONDS", 0.5)
+    doc = catalog(groups=40, controls_per_group=20)
+    doc["catalog"]["groups"] = numbers_for_strings(doc["catalog"]["groups"])  # about 20 000 errors
+    started = time.monotonic()
+    level = validation.schema_level(get_model("catalog"), doc, 20)
+    assert time.monotonic() - started < 2.5
+    assert level.status == "failed" and level.error_count_complete is False
+    assert 20 <= level.error_count < 20_000 and len(level.errors) == 20
+    assert level.note and "Listing stopped after 0.5 s" in level.note
+    summary = validate(Request(json.dumps(doc), "json", None, "content", 20)).summary
+    assert re.search(r"schema-valid: \d+\+ error\(s\)", summary), summary
+
+
+def test_the_time_budget_never_cuts_a_valid_document_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oscal_mcp.tools import schema_errors, validation
+    from oscal_mcp.tools.models import get_model
+
+    monkeypatch.setattr(validation, "fast_validator", lambda name: None)
+    monkeypatch.setattr(schema_errors, "LISTING_BUDGET_SECONDS", 0.0)
+    level = validation.schema_level(get_model("catalog"), catalog(groups=5, controls_per_group=10), 20)
+    assert level.status == "passed" and level.error_count_complete is True
+    stopped = validation.schema_level(get_model("catalog"), broken_catalog(), 20)
+    assert stopped.status == "failed" and stopped.error_count >= 1 and stopped.error_count_complete is False
+
+
+def numbers_catalog() -> dict[str, Any]:
+    doc = catalog(groups=1, controls_per_group=2)
+    doc["catalog"]["groups"] = numbers_for_strings(doc["catalog"]["groups"])
+    return doc
+
+
+def mixed_catalog() -> dict[str, Any]:
+    doc = broken_catalog()
+    doc["catalog"]["groups"][0]["controls"][0]["params"][0]["select"] = {"how-many": "all", "choice": []}
+    doc["catalog"]["groups"].append({"id": "g9", "title": "Nested", "groups": [{"id": "bad id", "title": 5}]})
+    doc["catalog"]["back-matter"] = {"resources": [{"uuid": "nope", "rlinks": [{"href": 3}]}]}
+    return doc
+
+
+@pytest.mark.parametrize("document", [numbers_catalog(), mixed_catalog(), secret_everywhere(), {"catalog": None}])
+def test_both_engines_list_the_same_errors(monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]) -> None:
+    pytest.importorskip("jsonschema_rs")
+    from oscal_mcp.tools import validation
+    from oscal_mcp.tools.models import get_model
+
+    fast = validation.schema_level(get_model("catalog"), document, 50)
+    monkeypatch.setattr(validation, "fast_validator", lambda name: None)
+    slow = validation.schema_level(get_model("catalog"), document, 50)
+    assert fast.status == "failed"
+    assert fast.model_dump(exclude={"note"}) == slow.model_dump(exclude={"note"})
