@@ -32,7 +32,7 @@ from oscal_mcp.tools import schema_errors, schemas
 from oscal_mcp.tools.loading import parse_document
 from oscal_mcp.tools.models import MODEL_NAMES, get_model
 from oscal_mcp.tools.validation import model_issues, schema_level
-from tests.tools.documents import catalog_of_size
+from tests.tools.documents import catalog_of_size, numbers_for_strings
 
 MB = 1_000_000
 
@@ -60,14 +60,6 @@ def invalid(text: str) -> str:
         for control in group["controls"]:
             del control["title"]
     return json.dumps(doc)
-
-
-def numbers_for_strings(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: numbers_for_strings(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [numbers_for_strings(item) for item in node]
-    return 7 if isinstance(node, str) else node
 
 
 def invalid_everywhere(size: int) -> str:

@@ -102,10 +102,12 @@ def parse_int(values: Mapping[str, str], name: str, default: int, *, minimum: in
     return number
 
 
-def validate_http_url(name: str, raw: str) -> str:
-    """An absolute http(s) URL with a host and no fragment, returned stripped of spaces."""
+def validate_http_url(name: str, raw: str, *, credentials_hint: str = "configure them separately") -> str:
+    """An absolute http(s) URL with a host, no fragment and no credentials, stripped of spaces."""
     url = raw.strip()
     parts = urlsplit(url)
+    if "@" in parts.netloc:  # checked first: the message must not echo a password
+        raise ConfigurationError(f"{name} must not carry credentials (user:password@); {credentials_hint}")
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
         raise ConfigurationError(
             f"{name}={raw!r} is not a valid URL; use an absolute http:// or https:// URL without a fragment"

@@ -75,7 +75,7 @@ from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from oscal_mcp_auth.cache import Codec, ResultCache, SingleFlight, cache_key, result_cache
-from oscal_mcp_auth.config import AuthConfig, backend_settings, canonical_resource
+from oscal_mcp_auth.config import AuthConfig, backend_settings, canonical_resource, validate_http_url
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.http import FetchError, new_client, request_json, warn_if_cleartext
@@ -134,15 +134,8 @@ class IntrospectionSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        url = value.strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
-            raise ValueError("use an absolute http:// or https:// URL without a fragment")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError(f"put credentials in {PREFIX}CLIENT_ID and {PREFIX}CLIENT_SECRET, not in the URL")
-        return url
+        hint = f"put credentials in {PREFIX}CLIENT_ID and {PREFIX}CLIENT_SECRET, not in the URL"
+        return None if value is None else validate_http_url(f"{PREFIX}URL", value, credentials_hint=hint)
 
 
 def load_settings(config: AuthConfig) -> IntrospectionSettings:

@@ -31,7 +31,6 @@ import math
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from jose.exceptions import JOSEError
 from mcp.server.auth.provider import AccessToken
@@ -92,10 +91,7 @@ class JwtSettings(BaseModel):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        url = validate_http_url("OSCAL_AUTH_JWT_JWKS_URI", value)
-        if "@" in urlsplit(url).netloc:
-            raise ValueError("a JWKS URI must not carry credentials")
-        return url
+        return validate_http_url("OSCAL_AUTH_JWT_JWKS_URI", value)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> JwtSettings:

@@ -78,3 +78,10 @@ def test_a_url_with_credentials_is_never_echoed() -> None:
         backend_settings(config, "example", UrlSettings)
     assert "S3cr3tP4ss" not in str(error.value)
     assert "OSCAL_AUTH_EXAMPLE_URL" in str(error.value)
+
+
+def test_an_issuer_with_credentials_is_refused_without_echoing_them() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        AuthConfig.from_mapping({"OSCAL_AUTH_ISSUER_URL": "https://admin:Pa55word@idp.example.com"})
+    assert "OSCAL_AUTH_ISSUER_URL must not carry credentials" in str(error.value)
+    assert "Pa55word" not in str(error.value)

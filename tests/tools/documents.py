@@ -117,3 +117,12 @@ def component_definition(title: str = "Test component definition", seed: int = 1
             ],
         }
     }
+
+
+def numbers_for_strings(node: Any) -> Any:
+    """Every string replaced by a number: the most expensive kind of invalid document to list."""
+    if isinstance(node, dict):
+        return {key: numbers_for_strings(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [numbers_for_strings(item) for item in node]
+    return 7 if isinstance(node, str) else node

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from oscal_mcp.tools.models import MODEL_NAMES, MODELS
 from oscal_mcp.tools.validation import Request, ValidationIssue, cap, detect_model, json_path, level_result, validate
 from tests.tools.conftest import Connect, error_text, structured
-from tests.tools.documents import catalog, component_definition
+from tests.tools.documents import catalog, component_definition, numbers_for_strings
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=10)
 JSON_VALUES = st.recursive(
@@ -404,15 +404,6 @@ def test_size_bytes_counts_utf8_bytes() -> None:
 
 
 # -- a bounded schema level ------------------------------------------------------------------------------
-
-
-def numbers_for_strings(node: Any) -> Any:
-    """Every string replaced by a number: the most expensive kind of invalid document to list."""
-    if isinstance(node, dict):
-        return {key: numbers_for_strings(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [numbers_for_strings(item) for item in node]
-    return 7 if isinstance(node, str) else node
 
 
 @pytest.mark.parametrize("engine", ["jsonschema", "jsonschema-rs"])
