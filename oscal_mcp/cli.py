@@ -24,9 +24,22 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "OSCAL_MCP_MAX_REQUEST_BYTES",
         "largest accepted HTTP request body (default 32 MiB)",
     ),
+    (
+        "--allowed-hosts",
+        "OSCAL_MCP_ALLOWED_HOSTS",
+        "comma-separated Host values accepted, e.g. mcp.example.com,mcp.example.com:* "
+        "(default: loopback names and the resource URL's host)",
+    ),
+    (
+        "--allowed-origins",
+        "OSCAL_MCP_ALLOWED_ORIGINS",
+        "comma-separated Origin values accepted (default: loopback pages and the resource URL's origin)",
+    ),
+    ("--cors-origins", "OSCAL_MCP_CORS_ORIGINS", "comma-separated origins browsers may call from, or * (default off)"),
 )
 _SWITCHES: tuple[tuple[str, str, str], ...] = (
     ("--stateless-http", "OSCAL_MCP_STATELESS_HTTP", "no server-side sessions (for several replicas)"),
+    ("--json-response", "OSCAL_MCP_JSON_RESPONSE", "answer with plain JSON instead of event streams"),
     (
         "--allow-unauthenticated",
         "OSCAL_MCP_ALLOW_UNAUTHENTICATED",

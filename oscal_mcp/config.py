@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
 
+from oscal_mcp.cors import parse_cors_origins
+from oscal_mcp.rebinding import parse_hosts, parse_origins
 from oscal_mcp.tools.settings import ToolSettings
 from oscal_mcp_auth.config import AuthConfig, parse_bool, parse_int
 from oscal_mcp_auth.errors import ConfigurationError
@@ -40,6 +42,10 @@ class Settings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    json_response: bool = False
     auth: AuthConfig = field(default_factory=AuthConfig)
     tools: ToolSettings = field(default_factory=ToolSettings)
 
@@ -91,6 +97,10 @@ def load_settings(values: Mapping[str, str]) -> Settings:
         session_idle_seconds=parse_int(
             values, "OSCAL_MCP_SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS, minimum=1, maximum=7 * 86_400
         ),
+        allowed_hosts=_listed(values, "OSCAL_MCP_ALLOWED_HOSTS", parse_hosts),
+        allowed_origins=_listed(values, "OSCAL_MCP_ALLOWED_ORIGINS", parse_origins),
+        cors_origins=_listed(values, "OSCAL_MCP_CORS_ORIGINS", parse_cors_origins),
+        json_response=parse_bool(values, "OSCAL_MCP_JSON_RESPONSE", False),
     )
     default_resource = settings.public_url if is_loopback(host) else None
     auth = AuthConfig.from_mapping(values, default_resource_url=default_resource)
@@ -137,6 +147,13 @@ def _choice(
     if value not in accepted:
         raise ConfigError(f"{name}={raw!r} is not accepted; use one of: {', '.join(accepted)}")
     return value
+
+
+def _listed(values: Mapping[str, str], name: str, parse: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
+    try:
+        return parse(values.get(name, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 def _host(raw: str) -> str:

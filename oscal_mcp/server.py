@@ -1,26 +1,34 @@
-"""Server assembly: settings -> MCPServer (+ Starlette app for HTTP). The only place auth is wired in."""
+"""Server assembly: settings -> MCPServer (+ our own Starlette app for HTTP). The only place auth is wired in.
+
+The HTTP app is built from public pieces, outermost first: DNS-rebinding guard -> CORS -> routes
+(the RFC 9728 metadata document; the MCP endpoint, behind `oscal_mcp_auth.BearerAuth` when auth
+is on). The endpoint is the app the SDK's ``streamable_http_app()`` returns, used whole and
+unchanged; our lifespan runs its session manager and closes the verifier at shutdown.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
-from mcp.server.auth.routes import build_resource_metadata_url
-from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
-from pydantic import AnyHttpUrl
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from oscal_mcp import __version__
 from oscal_mcp.config import Settings
 from oscal_mcp.content import verify_bundled_content
+from oscal_mcp.cors import Cors
+from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import register_tools
-from oscal_mcp_auth import VerificationPipeline, load_verifier
-from oscal_mcp_auth.asgi import install_bearer_auth
+from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifier, protect
 
 logger = logging.getLogger("oscal_mcp")
 
@@ -29,83 +37,91 @@ INSTRUCTIONS = (
     "JSON schemas, validate OSCAL documents, and query component definitions."
 )
 
+# The SDK's own Host/Origin check would refuse a reverse proxy's public Host on a loopback bind;
+# `RebindingGuard` does that job in front of everything instead.
+_NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
-def build_server(settings: Settings, verifier: VerificationPipeline | None = None) -> MCPServer[Any]:
-    """The MCP server with every tool registered; `verifier` is given only when auth is on."""
-    auth_settings = _sdk_auth_settings(settings) if verifier is not None else None
+
+def build_server(settings: Settings) -> MCPServer[Any]:
+    """The MCP server with every tool registered; it knows nothing about HTTP or authentication."""
     server: MCPServer[Any] = MCPServer(
         name=settings.server_name,
         version=__version__,
         instructions=INSTRUCTIONS,
         log_level=settings.log_level,  # type: ignore[arg-type]
-        token_verifier=verifier if auth_settings is not None else None,
-        auth=auth_settings,
     )
     register_tools(server, ToolContext(settings))
     return server
 
 
-def _sdk_auth_settings(settings: Settings) -> AuthSettings | None:
-    """The SDK's settings serve the RFC 9728 metadata; they need an issuer to point clients to."""
-    auth = settings.auth
-    if auth.issuer_url is None or auth.resource_server_url is None:
-        return None
-    # Strings, not AnyHttpUrl objects: AuthSettings keeps a path-less issuer as written, while a bare
-    # AnyHttpUrl would add a trailing slash and break the exact issuer match (RFC 8414 section 3.3).
-    return AuthSettings.model_validate(
-        {
-            "issuer_url": auth.issuer_url,
-            "resource_server_url": auth.resource_server_url,
-            "required_scopes": list(auth.required_scopes) or None,
-            "validate_token_resource": True,
-        }
-    )
-
-
 def build_http_app(settings: Settings) -> Starlette:
-    """The streamable-http ASGI app, with bearer auth installed when it is configured."""
+    """The streamable-http ASGI app, with bearer auth when it is configured."""
     verifier = load_verifier(settings.auth) if settings.auth_enabled else None
-    server = build_server(settings, verifier)
-    app = server.streamable_http_app(
+    server = build_server(settings)
+    endpoint = server.streamable_http_app(
         streamable_http_path=settings.path,
+        json_response=settings.json_response,
         stateless_http=settings.stateless_http,
         max_request_body_size=settings.max_request_bytes,
         max_sessions=settings.max_sessions,
         session_idle_timeout=settings.session_idle_seconds,
-        host=settings.host,
+        transport_security=_NO_SDK_HOST_CHECK,
     )
-    if verifier is not None:
-        _secure(app, settings, verifier)
-    return app
+    return Starlette(
+        routes=_routes(settings, endpoint, verifier),
+        middleware=_middleware(settings),
+        lifespan=_lifespan(server, verifier),
+    )
 
 
-def _secure(app: Starlette, settings: Settings, verifier: VerificationPipeline) -> None:
+def protected_resource(settings: Settings) -> ProtectedResource:
+    """This server as an OAuth protected resource; only called when auth is on (a resource URL is set)."""
     auth = settings.auth
-    metadata_url = None
-    if auth.issuer_url is not None and auth.resource_server_url is not None:
-        metadata_url = str(build_resource_metadata_url(AnyHttpUrl(auth.resource_server_url)))
-    install_bearer_auth(
-        app,
-        verifier,
-        endpoint_path=settings.path,
+    if auth.resource_server_url is None:
+        raise RuntimeError("authentication is on without a resource server URL")  # config.py prevents it
+    return ProtectedResource(
+        url=auth.resource_server_url,
+        authorization_servers=(auth.issuer_url,) if auth.issuer_url else (),
         required_scopes=auth.required_scopes,
-        resource_server_url=auth.resource_server_url,
-        resource_metadata_url=metadata_url,
-        on_scope_denied=verifier.scope_denied,
     )
-    app.router.lifespan_context = _closing(app.router.lifespan_context, verifier)
 
 
-def _closing(lifespan: Any, verifier: VerificationPipeline) -> Any:
+def _routes(settings: Settings, endpoint: ASGIApp, verifier: VerificationPipeline | None) -> list[BaseRoute]:
+    if verifier is None:
+        return [Route(settings.path, endpoint)]
+    resource = protected_resource(settings)
+    return protect(endpoint, verifier, resource, path=settings.path, on_scope_denied=verifier.scope_denied)
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    middleware: list[Middleware] = []
+    policy = policy_for(
+        bind_host=settings.host,
+        resource_url=settings.auth.resource_server_url,
+        allowed_hosts=settings.allowed_hosts,
+        allowed_origins=settings.allowed_origins,
+        cors_origins=settings.cors_origins,
+    )
+    if policy is not None:
+        middleware.append(Middleware(RebindingGuard, policy=policy))
+    if settings.cors_origins:
+        middleware.append(Middleware(Cors, origins=settings.cors_origins))
+    return middleware
+
+
+def _lifespan(
+    server: MCPServer[Any], verifier: VerificationPipeline | None
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
-    async def lifespan_then_close(app: Starlette) -> AsyncIterator[Any]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            async with lifespan(app) as state:
-                yield state
+            async with server.session_manager.run():
+                yield
         finally:
-            await verifier.aclose()
+            if verifier is not None:
+                await verifier.aclose()
 
-    return lifespan_then_close
+    return lifespan
 
 
 def run(settings: Settings) -> None:
@@ -130,12 +146,18 @@ def run(settings: Settings) -> None:
 def _warn_about_settings(settings: Settings) -> None:
     if settings.transport == "stdio" and settings.auth.configured:
         logger.warning("authentication settings are ignored with the stdio transport (it is local only)")
-    if settings.transport == "streamable-http" and not settings.auth_enabled:
-        from oscal_mcp.config import is_loopback
+    if settings.transport != "streamable-http" or settings.auth_enabled:
+        return
+    from oscal_mcp.config import is_loopback
 
-        if not is_loopback(settings.host):
-            logger.warning(
-                "serving on %s WITHOUT authentication (--allow-unauthenticated): anyone who can reach "
-                "this address can use the server",
-                settings.host,
-            )
+    if not is_loopback(settings.host):
+        logger.warning(
+            "serving on %s WITHOUT authentication (--allow-unauthenticated): anyone who can reach "
+            "this address can use the server",
+            settings.host,
+        )
+    if "*" in settings.cors_origins:
+        logger.warning(
+            "OSCAL_MCP_CORS_ORIGINS=* WITHOUT authentication: any web page a user opens can call this "
+            "server's tools from their browser; list the origins you trust instead"
+        )

@@ -2,13 +2,24 @@
 
 The public surface is small::
 
-    from oscal_mcp_auth import AuthConfig, load_verifier, hookimpl
+    from oscal_mcp_auth import AuthConfig, ProtectedResource, load_verifier, protect, hookimpl
 
 `load_verifier(config)` builds the backend named by ``OSCAL_AUTH_VERIFIER`` (found through the
 ``oscal_mcp_auth.verifiers`` entry points) and wraps it with the hook plugins installed under
 ``oscal_mcp_auth.plugins``. The result implements the MCP SDK's ``TokenVerifier`` protocol.
+
+`protect(endpoint, verifier, resource)` returns the routes of a protected MCP endpoint of any MCP
+SDK v2 server: the RFC 9728 metadata and the endpoint behind `BearerAuth`, our ASGI wrapper::
+
+    mcp = MCPServer("echo")
+    resource = ProtectedResource("https://mcp.example.com/mcp", authorization_servers=(issuer,))
+    app = Starlette(
+        routes=protect(mcp.streamable_http_app(), verifier, resource),
+        lifespan=lambda app: mcp.session_manager.run(),
+    )
 """
 
+from oscal_mcp_auth.asgi import BearerAuth, ScopeDenied, protect
 from oscal_mcp_auth.config import AuthConfig, backend_settings
 from oscal_mcp_auth.errors import (
     AuthError,
@@ -20,15 +31,19 @@ from oscal_mcp_auth.errors import (
 )
 from oscal_mcp_auth.hooks import AuthEvent, hookimpl, hookspec
 from oscal_mcp_auth.registry import available_verifiers
+from oscal_mcp_auth.resource import ProtectedResource
 from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
 
 __all__ = [
     "AuthConfig",
     "AuthError",
     "AuthEvent",
+    "BearerAuth",
     "ConfigurationError",
     "MissingExtraError",
     "PluginLoadError",
+    "ProtectedResource",
+    "ScopeDenied",
     "TokenRejected",
     "VerificationPipeline",
     "VerifierNotFoundError",
@@ -37,4 +52,5 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_verifier",
+    "protect",
 ]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, bearer_challenge
+import json
+from typing import Any
+
+import pytest
+
+from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, bearer_challenge, send_challenge
 
 META = "https://oscal.example.com/.well-known/oauth-protected-resource/mcp"
 
@@ -34,3 +39,39 @@ def test_quotes_and_control_characters_cannot_break_the_header() -> None:
     value = bearer_challenge(failure, resource_metadata_url=None, scopes=())
     assert "\r" not in value and "\n" not in value
     assert value == 'Bearer error="invalid_token", error_description="bad quoteInjected: yes"'
+
+
+async def _sent(failure: BearerError, scopes: tuple[str, ...] = ("oscal:read",)) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+
+    await send_challenge(send, failure, resource_metadata_url=META, scopes=scopes)
+    return messages
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "failure",
+    [
+        NO_CREDENTIALS,
+        BearerError(400, "invalid_request", "More than one Authorization header"),
+        BearerError(401, "invalid_token", "expired"),
+        BearerError(403, "insufficient_scope", "Missing scope: oscal:read"),
+    ],
+    ids=["401-no-credentials", "400", "401-invalid-token", "403"],
+)
+async def test_send_challenge_status_headers_and_json_body(failure: BearerError) -> None:
+    start, body = await _sent(failure)
+    assert start["type"] == "http.response.start" and start["status"] == failure.status
+    headers = {name.decode(): value.decode() for name, value in start["headers"]}
+    assert headers["content-type"] == "application/json"
+    assert headers["cache-control"] == "no-store"  # RFC 6750 section 5.3: challenges are never cached
+    assert headers["www-authenticate"] == bearer_challenge(failure, resource_metadata_url=META, scopes=("oscal:read",))
+    assert body["type"] == "http.response.body"
+    assert int(headers["content-length"]) == len(body["body"])
+    expected = {"error_description": failure.description}
+    if failure.error is not None:
+        expected["error"] = failure.error
+    assert json.loads(body["body"]) == expected

@@ -1,0 +1,82 @@
+"""The MCP endpoint as an OAuth 2.0 protected resource: its identifier, its metadata, its audience rule.
+
+- RFC 8707 (resource indicators): a token is accepted only if it was issued for this resource.
+- RFC 9728 (protected resource metadata): the document clients read to find the Authorization
+  Server, served by the SDK's public `create_protected_resource_routes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter, ValidationError
+from starlette.routing import Route
+
+from oscal_mcp_auth.errors import ConfigurationError
+
+# A path-less URL keeps its spelling (no trailing slash added): RFC 8414 section 3.3 compares
+# issuers as exact strings, so the metadata must name the issuer exactly as configured.
+_AS_WRITTEN = TypeAdapter(AnyHttpUrl, config=ConfigDict(url_preserve_empty_path=True))
+
+
+@dataclass(frozen=True)
+class ProtectedResource:
+    """What a protected MCP endpoint is, and what every request to it needs.
+
+    `url` is the resource identifier clients ask tokens for (RFC 8707), usually the endpoint's
+    public URL, e.g. ``https://mcp.example.com/mcp``. With `authorization_servers` set, the
+    RFC 9728 metadata document is served and every challenge points to it; without, neither is.
+    """
+
+    url: str
+    authorization_servers: tuple[str, ...] = ()
+    required_scopes: tuple[str, ...] = ()
+    resource_name: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("url", self.url), *(("authorization_servers", s) for s in self.authorization_servers)):
+            try:
+                _AS_WRITTEN.validate_python(value)
+            except ValidationError:
+                raise ConfigurationError(f"ProtectedResource.{name}={value!r} is not an http(s) URL") from None
+
+    @cached_property
+    def metadata_url(self) -> str | None:
+        """Where the RFC 9728 metadata is served (RFC 9728 section 3.1), or None when it is not."""
+        if not self.authorization_servers:
+            return None
+        return str(build_resource_metadata_url(AnyHttpUrl(self.url)))
+
+    def accepts_resource(self, token_resource: str | None) -> bool:
+        """RFC 8707: the token's resource is this one, compared as URLs, a trailing slash aside.
+
+        Parsing both as URLs makes the comparison ignore the case of scheme and host and the
+        spelling of a default port; a missing or unparsable resource never matches.
+        """
+        if not token_resource:
+            return False
+        if token_resource == self.url:
+            return True  # the common case, without parsing
+        try:
+            theirs = str(AnyHttpUrl(token_resource))
+        except ValidationError:
+            return False
+        return theirs.removesuffix("/") == self._canonical_url
+
+    @cached_property
+    def _canonical_url(self) -> str:
+        return str(AnyHttpUrl(self.url)).removesuffix("/")
+
+
+def metadata_routes(resource: ProtectedResource) -> list[Route]:
+    """The RFC 9728 metadata route (public, readable cross-origin), or none without an issuer."""
+    if not resource.authorization_servers:
+        return []
+    return create_protected_resource_routes(
+        resource_url=_AS_WRITTEN.validate_python(resource.url),
+        authorization_servers=[_AS_WRITTEN.validate_python(issuer) for issuer in resource.authorization_servers],
+        scopes_supported=list(resource.required_scopes) or None,
+        resource_name=resource.resource_name,
+    )
