@@ -37,7 +37,7 @@ _ORIGIN_PATTERN = re.compile(rf"[a-z][a-z0-9+.-]*://{_HOST}{_PORT}")
 
 def parse_hosts(raw: str) -> tuple[str, ...]:
     """Comma-separated ``host``, ``host:port`` or ``host:*`` (any port); raises ValueError."""
-    return _parse(raw, _HOST_PATTERN, "a host name or IP address, optionally with :port or :*")
+    return _parse(raw, _HOST_PATTERN, "a host name or IP address ([...] around IPv6), optionally with :port or :*")
 
 
 def parse_origins(raw: str) -> tuple[str, ...]:
