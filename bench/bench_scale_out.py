@@ -65,7 +65,8 @@ def main() -> None:
     auth = IntrospectionAS.start(token_ttl=3600)
     redis = RedisServer().start()
     base = auth.server_env(OSCAL_MCP_LOG_LEVEL="WARNING", OSCAL_MCP_STATELESS_HTTP="true")
-    shared = [McpServerProcess(env={**base, "OSCAL_AUTH_CACHE_URL": redis.url}) for _ in range(2)]
+    cache = {"OSCAL_AUTH_CACHE_URL": redis.url, "OSCAL_AUTH_CACHE_SECRET": "bench-cache-secret-of-at-least-32-bytes"}
+    shared = [McpServerProcess(env={**base, **cache}) for _ in range(2)]
     local = [McpServerProcess(env=base) for _ in range(2)]
     try:
         for server in shared + local:

@@ -3,23 +3,26 @@
 Keys are SHA-256 digests of tokens (`cache_key`), never the tokens. Every entry carries its own
 expiry and the cache has a bound, so memory stays flat under a flood of distinct tokens.
 `SingleFlight` collapses concurrent work on one key into a single call.
+
+With ``OSCAL_AUTH_CACHE_URL``, `TieredCache` keeps memory in front of a `SharedStore` (Redis, see
+`redis_cache`, imported only then), whose entries are authenticated with ``OSCAL_AUTH_CACHE_SECRET``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError
 
-if TYPE_CHECKING:
-    from oscal_mcp_auth.redis_cache import RedisStore
-
+logger = logging.getLogger("oscal_mcp_auth")
 V = TypeVar("V")
 DEFAULT_MAX_ENTRIES = 10_000
 
@@ -35,17 +38,28 @@ class ResultCache(Protocol[V]):
 
     async def set(self, key: str, value: V, ttl_seconds: float) -> None: ...
 
-    async def delete(self, key: str) -> None: ...
+    async def add(self, key: str, value: V, ttl_seconds: float) -> bool:
+        """Store `value` only if `key` has no live entry; True when it was absent. Atomic across
+        replicas sharing a Redis (``SET NX``), e.g. to remember a one-time value such as a jti."""
+        ...
 
 
 class SharedStore(Protocol):
-    """JSON documents shared between processes, each with its own expiry (see `redis_cache`)."""
+    """JSON documents shared between processes, each with its own expiry (see `redis_cache`).
+
+    Every failure (unreachable, slow, an entry that fails authentication) is a miss, never an error.
+    """
 
     async def get(self, key: str) -> tuple[Any, float] | None:
         """The value and its remaining lifetime in seconds, or None (absent, expired or failing)."""
         ...
 
     async def set(self, key: str, value: Any, ttl_seconds: float) -> None: ...
+
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool | None:
+        """Store only if `key` is absent: True if stored, False if present, None if the store
+        could not be asked (the caller decides what an outage means)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -90,8 +104,14 @@ class MemoryCache(Generic[V]):
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
-    async def delete(self, key: str) -> None:
-        self._entries.pop(key, None)
+    async def add(self, key: str, value: V, ttl_seconds: float) -> bool:
+        return self.add_now(key, value, ttl_seconds)
+
+    def add_now(self, key: str, value: V, ttl_seconds: float) -> bool:
+        if self.get_now(key) is not None:
+            return False
+        self.set_now(key, value, ttl_seconds)
+        return True
 
 
 class Codec(Generic[V]):
@@ -105,6 +125,50 @@ class Codec(Generic[V]):
         self.decode = decode
 
 
+class TieredCache(Generic[V]):
+    """A `ResultCache`: memory first, then the shared store, shared by every replica using it.
+
+    A hit in memory costs nothing; a miss asks the shared store; a result computed here is written
+    to both. When the shared store fails, memory carries on alone (see `redis_cache`).
+    """
+
+    def __init__(self, local: MemoryCache[V], shared: SharedStore, codec: Codec[V]) -> None:
+        self.local = local
+        self.shared = shared
+        self._codec = codec
+
+    async def get(self, key: str) -> V | None:
+        value = self.local.get_now(key)
+        if value is not None:
+            return value
+        found = await self.shared.get(key)
+        if found is None:
+            return None
+        raw, remaining = found
+        try:
+            value = self._codec.decode(raw)
+        except Exception:
+            logger.warning("shared cache entry %s could not be decoded; ignored", key[:16])
+            return None
+        self.local.set_now(key, value, remaining)
+        return value
+
+    async def set(self, key: str, value: V, ttl_seconds: float) -> None:
+        self.local.set_now(key, value, ttl_seconds)
+        await self.shared.set(key, self._codec.encode(value), ttl_seconds)
+
+    async def add(self, key: str, value: V, ttl_seconds: float) -> bool:
+        """Absent here and in the shared store; while the store is unreachable, here alone."""
+        if self.local.get_now(key) is not None:
+            return False
+        stored = await self.shared.add(key, self._codec.encode(value), ttl_seconds)
+        self.local.set_now(key, value, ttl_seconds)  # present from now on, whoever stored it
+        return stored is not False
+
+    async def aclose(self) -> None:
+        await self.shared.aclose()
+
+
 def result_cache(
     config: AuthConfig, namespace: str, max_entries: int, codec: Codec[V], *, policy: str = ""
 ) -> ResultCache[V]:
@@ -114,18 +178,19 @@ def result_cache(
     local: MemoryCache[V] = MemoryCache(max_entries)
     if config.cache_url is None:
         return local
-    store = shared_store(config, namespace, policy=policy)
-    from oscal_mcp_auth.redis_cache import TieredCache
-
-    return TieredCache(local, store, codec)
+    return TieredCache(local, shared_store(config, namespace, policy=policy), codec)
 
 
-def shared_store(config: AuthConfig, namespace: str, *, policy: str = "") -> RedisStore:
+def shared_store(config: AuthConfig, namespace: str, *, policy: str = "") -> SharedStore:
     """A Redis store whose keys are scoped to this deployment: the issuer, the resource and
     `policy` (the backend's settings that change what a result means: endpoint, client id,
-    audience rules...), so deployments or rollouts sharing one Redis never read each other's."""
+    audience rules...), so deployments or rollouts sharing one Redis never read each other's.
+    The scope is derived with the cache secret too, so replicas with different secrets simply do
+    not share (rather than reading each other's entries as forgeries)."""
     if config.cache_url is None:
         raise ValueError("no OSCAL_AUTH_CACHE_URL configured")
+    if config.cache_secret is None:
+        raise ConfigurationError("OSCAL_AUTH_CACHE_URL needs OSCAL_AUTH_CACHE_SECRET (or OSCAL_AUTH_CACHE_SECRET_FILE)")
     try:
         from oscal_mcp_auth.redis_cache import RedisStore
     except ModuleNotFoundError as exc:
@@ -134,9 +199,9 @@ def shared_store(config: AuthConfig, namespace: str, *, policy: str = "") -> Red
             "install it with: pip install 'oscal-mcp[redis]'"
         ) from exc
     identity = f"{config.issuer_url}|{config.resource_server_url}|{config.leeway_seconds}|{policy}"
-    scope = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    scope = hmac.new(config.cache_secret, identity.encode(), hashlib.sha256).hexdigest()[:16]
     try:
-        return RedisStore(config.cache_url, f"oscal_mcp_auth:{namespace}:{scope}:")
+        return RedisStore(config.cache_url, f"oscal_mcp_auth:{namespace}:{scope}:", config.cache_secret)
     except ValueError as exc:  # e.g. a port that is not a number; never echo the URL (password)
         raise ConfigurationError(f"OSCAL_AUTH_CACHE_URL is not usable: {type(exc).__name__}") from None
 

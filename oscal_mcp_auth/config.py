@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
 
 DEFAULT_LEEWAY_SECONDS = 60
+MIN_CACHE_SECRET_BYTES = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -37,6 +39,7 @@ class AuthConfig:
     leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
     scope_implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
     cache_url: str | None = field(default=None, repr=False)  # may hold a Redis password
+    cache_secret: bytes | None = field(default=None, repr=False)  # authenticates every Redis entry
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -56,6 +59,7 @@ class AuthConfig:
         if verifier is None and issuer is not None:
             verifier = "jwt"
         resource = _optional_url(values, "OSCAL_AUTH_RESOURCE_SERVER_URL") or default_resource_url
+        cache_url = _cache_url(values.get("OSCAL_AUTH_CACHE_URL"))
         return cls(
             verifier=verifier,
             issuer_url=issuer,
@@ -65,7 +69,8 @@ class AuthConfig:
             leeway_seconds=parse_int(
                 values, "OSCAL_AUTH_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, minimum=0, maximum=3600
             ),
-            cache_url=_cache_url(values.get("OSCAL_AUTH_CACHE_URL")),
+            cache_url=cache_url,
+            cache_secret=_cache_secret(values, required=cache_url is not None),
             scope_implies=MappingProxyType(parse_implications(values.get("OSCAL_AUTH_SCOPE_IMPLIES", ""))),
             environ=MappingProxyType(dict(values)),
         )
@@ -124,6 +129,34 @@ def _cache_url(raw: str | None) -> str | None:
         # never echo the value: it may contain the Redis password
         raise ConfigurationError("OSCAL_AUTH_CACHE_URL is not a redis://, rediss:// or unix:// URL")
     return url
+
+
+def _cache_secret(values: Mapping[str, str], *, required: bool) -> bytes | None:
+    """``OSCAL_AUTH_CACHE_SECRET`` or the contents of ``OSCAL_AUTH_CACHE_SECRET_FILE`` (never echoed)."""
+    inline = values.get("OSCAL_AUTH_CACHE_SECRET") or None
+    path = (values.get("OSCAL_AUTH_CACHE_SECRET_FILE") or "").strip() or None
+    if inline is not None and path is not None:
+        raise ConfigurationError("set either OSCAL_AUTH_CACHE_SECRET or OSCAL_AUTH_CACHE_SECRET_FILE, not both")
+    if path is not None:
+        try:
+            inline = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(
+                f"OSCAL_AUTH_CACHE_SECRET_FILE ({path}) is not readable: {type(exc).__name__}"
+            ) from None
+    if inline is None:
+        if required:
+            raise ConfigurationError(
+                "OSCAL_AUTH_CACHE_URL needs OSCAL_AUTH_CACHE_SECRET (or OSCAL_AUTH_CACHE_SECRET_FILE): a random "
+                "value of at least 32 bytes shared by the replicas, e.g. python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return None
+    secret = inline.encode()
+    if len(secret) < MIN_CACHE_SECRET_BYTES:
+        name = "OSCAL_AUTH_CACHE_SECRET_FILE" if path is not None else "OSCAL_AUTH_CACHE_SECRET"
+        raise ConfigurationError(f"{name} is too short: use at least {MIN_CACHE_SECRET_BYTES} bytes")
+    return secret
 
 
 def _optional_url(values: Mapping[str, str], name: str) -> str | None:

@@ -13,6 +13,7 @@ import stops start-up with its name in the message.
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Literal
@@ -28,6 +29,8 @@ PLUGIN_GROUP = "oscal_mcp_auth.plugins"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+BAD_RESULT = "hook_bad_result"
+_REASON_WORD = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what a veto reason may look like in a log line
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,9 @@ class AuthHookSpecs:
         that is not a non-empty string vetoes with reason ``hook_bad_result``), so no
         implementation can silence another. An implementation that raises vetoes with reason
         ``hook_error``: failures fail closed. Implementations must be plain functions (not
-        ``async def``).
+        ``async def``) and must not be wrappers (``wrapper=True`` or ``hookwrapper=True``): a
+        wrapper decides the result of every implementation it wraps, so a forgotten ``return``
+        would silence every veto. Such plugins are refused at start-up.
         """
 
     @hookspec
@@ -113,3 +118,33 @@ def register_plugin(manager: pluggy.PluginManager, plugin: object, name: str) ->
             if impl.plugin_name == name and inspect.iscoroutinefunction(impl.function):
                 manager.unregister(name=name)
                 raise PluginLoadError(f"hook plugin '{name}': {caller.name} must be a plain function, not async")
+    try:
+        refuse_veto_wrappers(manager)
+    except PluginLoadError:
+        manager.unregister(name=name)
+        raise
+
+
+def refuse_veto_wrappers(manager: pluggy.PluginManager) -> None:
+    """Refuse any wrapper around ``oscal_auth_check_token``: it could replace every veto."""
+    for impl in manager.hook.oscal_auth_check_token.get_hookimpls():
+        if impl.wrapper or impl.hookwrapper:
+            raise PluginLoadError(
+                f"hook plugin '{impl.plugin_name}': oscal_auth_check_token must not be a wrapper "
+                "(wrapper=True or hookwrapper=True), since a wrapper decides the result of every veto; "
+                "make it a plain implementation (return None to allow)"
+            )
+
+
+def veto_reason(results: object) -> str | None:
+    """What the results of ``oscal_auth_check_token`` mean: None to allow, else the veto reason.
+
+    pluggy returns the list of results that are not None, each one a veto. Anything that is not
+    exactly that shape (a wrapper could return anything) vetoes with reason ``hook_bad_result``.
+    """
+    if not isinstance(results, list):
+        return BAD_RESULT
+    if not results:
+        return None
+    first = results[0]
+    return first if isinstance(first, str) and _REASON_WORD.fullmatch(first) else BAD_RESULT

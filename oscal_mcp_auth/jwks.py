@@ -9,6 +9,10 @@ Behaviour (Spring Security's resource server is the model):
   ``min_refresh_seconds``, so a flood of forged kids cannot hammer the AS;
 - when a refresh fails, the last good key set keeps serving (stale-on-error) and the failure is
   logged; the next attempt waits ``min_refresh_seconds``. With no key set at all it fails closed;
+- stale keys expire: once the key set is ``max_stale_seconds`` old without a successful refresh,
+  it is dropped and tokens are refused (`KeysExpired`, reason ``keys_unavailable``) until a fetch
+  succeeds, so keys the AS removed are not trusted forever while its JWKS endpoint fails. Stale
+  serving logs a WARNING when it starts and when it stops;
 - with a shared store (Redis, ``OSCAL_AUTH_CACHE_URL``), a key set fetched by one replica is
   published for the others, so N replicas ask the AS once; a replica that meets an unknown kid
   takes the published set if it has the kid, and asks the AS otherwise.
@@ -41,6 +45,15 @@ ASYMMETRIC_ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS_BY_CURVE.values())
 _ANY_KID = object()
 _SHARED_KEY = "document"
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
+# RFC 9111 section 1.2.2: a delta-seconds too large to represent is taken as 2^31
+MAX_DELTA_SECONDS = 2**31
+
+
+class KeysExpired(FetchError):
+    """The last good key set grew older than ``max_stale_seconds`` and was dropped."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("keys_unavailable", detail)
 
 
 @dataclass(frozen=True)
@@ -115,8 +128,14 @@ def key_set_from_pem(pem: str, allowed_algorithms: tuple[str, ...]) -> KeySet:
 
 
 def max_age(headers: httpx.Headers) -> int | None:
+    """``Cache-Control: max-age`` in seconds, at most `MAX_DELTA_SECONDS` however many digits it has."""
     match = _MAX_AGE.search(headers.get("cache-control", ""))
-    return int(match.group(1)) if match else None
+    if match is None:
+        return None
+    digits = match.group(1).lstrip("0")
+    if len(digits) > len(str(MAX_DELTA_SECONDS)):  # int() of thousands of digits raises ValueError
+        return MAX_DELTA_SECONDS
+    return min(int(digits or "0"), MAX_DELTA_SECONDS)
 
 
 class JwksCache:
@@ -130,6 +149,7 @@ class JwksCache:
         allowed_algorithms: tuple[str, ...],
         cache_seconds: float = 300,
         min_refresh_seconds: float = 30,
+        max_stale_seconds: float = 86_400,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
@@ -141,18 +161,22 @@ class JwksCache:
         self._allowed = allowed_algorithms
         self._cache_seconds = cache_seconds
         self._min_refresh = min_refresh_seconds
+        self._max_stale = max_stale_seconds
         self._timeout = timeout_seconds
         self._max_bytes = max_bytes
         self._clock = clock
         self._keys: KeySet | None = None
         self._fresh_until = 0.0
+        self._refreshed_at = 0.0  # when the key set was last fetched successfully
+        self._stale_since: float | None = None  # when serving a stale key set began
+        self._dropped = False  # the key set expired (max_stale_seconds) and nothing replaced it
         self._next_attempt = 0.0  # no fetch before this moment (cool-down after a fetch)
         self._flight: SingleFlight[KeySet | None] = SingleFlight()
-        self.fetch_count = 0
 
     @property
     def current(self) -> KeySet | None:
-        return self._keys
+        """The key set in use; None before the first fetch and once it is past `max_stale_seconds`."""
+        return None if self._keys is None or self._too_old() else self._keys
 
     async def find(self, kid: str | None, alg: str) -> SigningKey | None:
         """The key for (kid, alg), refreshing when stale or when the kid is unknown (rate-limited).
@@ -171,9 +195,25 @@ class JwksCache:
             return self._keys
         if self._may_fetch():
             await self._flight.run("jwks", self._fetch)
+        self._drop_if_too_old()
         if self._keys is None:
+            if self._dropped:
+                raise KeysExpired(f"no successful JWKS refresh for over {self._max_stale:g} s")
             raise FetchError("jwks_unavailable", "no signing keys have been fetched yet")
         return self._keys
+
+    def _too_old(self) -> bool:
+        now = self._clock()
+        return now >= self._fresh_until and now - self._refreshed_at > self._max_stale
+
+    def _drop_if_too_old(self) -> None:
+        if self._keys is not None and self._too_old():
+            logger.warning(
+                "JWKS: no successful refresh for over %g s; stale serving stopped, the last key set is "
+                "dropped and tokens are rejected (keys_unavailable) until a refresh succeeds",
+                self._max_stale,
+            )
+            self._keys, self._stale_since, self._dropped = None, None, True
 
     def _may_fetch(self) -> bool:
         """Join a fetch under way, or start one once the cool-down (which protects the AS) is over."""
@@ -184,7 +224,6 @@ class JwksCache:
         published = await self._published(wanted_kid)
         if published is not None:
             return published
-        self.fetch_count += 1
         try:
             with anyio.fail_after(self._timeout):  # discovery and the key set together
                 uri = await self._resolve_uri()
@@ -194,11 +233,11 @@ class JwksCache:
             if response.status_code != 200:
                 raise FetchError("bad_status", f"JWKS answered HTTP {response.status_code}")
             keys = KeySet.from_jwks(response.body, self._allowed)
+            age = max_age(response.headers)
         except TimeoutError:
             return self._failed(FetchError("timeout", f"no key set within {self._timeout:g} s"))
         except FetchError as exc:
             return self._failed(exc)
-        age = max_age(response.headers)
         ttl = self._cache_seconds if age is None else min(max(age, self._min_refresh), self._cache_seconds)
         self._install(keys, ttl)
         if self._shared is not None:
@@ -224,16 +263,32 @@ class JwksCache:
 
     def _install(self, keys: KeySet, ttl: float) -> None:
         previous = self._keys.kids if self._keys is not None else frozenset()
-        self._keys = keys
-        self._fresh_until = self._clock() + ttl
+        now = self._clock()
+        if self._stale_since is not None or self._dropped:
+            logger.warning(
+                "JWKS refreshed after %g s of failed refreshes; stale serving stopped",
+                now - (self._stale_since if self._stale_since is not None else self._refreshed_at),
+            )
+        self._keys, self._stale_since, self._dropped = keys, None, False
+        self._fresh_until, self._refreshed_at = now + ttl, now
         if keys.kids != previous:
             logger.info("JWKS loaded: %d keys, kids=%s", len(keys), ",".join(sorted(str(k) for k in keys.kids)))
 
     def _failed(self, exc: FetchError) -> KeySet:
-        """Stale-on-error: log, and keep serving the last good key set; with none, fail closed."""
+        """Stale-on-error: log, and keep serving the last good key set until it is too old; with
+        none, fail closed."""
+        self._drop_if_too_old()
         self._log_failure(exc)
         if self._keys is None:
+            if self._dropped:
+                raise KeysExpired(f"refresh failed ({exc.reason}) and the last key set expired") from exc
             raise exc
+        if self._stale_since is None and self._clock() >= self._fresh_until:
+            self._stale_since = self._clock()
+            logger.warning(
+                "JWKS: stale serving started; the last good key set is used for at most %g s more",
+                self._max_stale - (self._clock() - self._refreshed_at),
+            )
         return self._keys
 
     async def aclose(self) -> None:
@@ -243,6 +298,6 @@ class JwksCache:
 
     def _log_failure(self, exc: FetchError) -> None:
         if self._keys is None:
-            logger.warning("JWKS fetch failed (%s: %s); no keys yet, tokens are rejected", exc.reason, exc.detail)
+            logger.warning("JWKS fetch failed (%s: %s); no usable keys, tokens are rejected", exc.reason, exc.detail)
         else:
             logger.warning("JWKS refresh failed (%s: %s); serving the last good key set", exc.reason, exc.detail)

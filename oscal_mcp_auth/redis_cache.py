@@ -1,46 +1,69 @@
-"""A verification cache shared by several server replicas through Redis (extra ``redis``).
+"""A `SharedStore` in Redis (extra ``redis``), for caches shared by several server replicas.
 
-`TieredCache` keeps a bounded in-memory cache in front of Redis: a hit in memory costs nothing, a
-miss asks Redis, and a result computed here is written to both. Every value carries its own
-absolute expiry (and Redis expires the key at the same moment), so no entry outlives the token it
-describes, on any replica.
+Every value carries its own absolute expiry (and Redis expires the key at the same moment), so no
+entry outlives what it describes, on any replica.
 
-When Redis is unreachable or slow, each operation gives up after a short timeout, the cache
-carries on with memory alone (logged once per outage), and Redis is tried again after a pause.
-A Redis failure is a cache miss, never an accepted token: the cache fails closed.
+Every entry is authenticated: it is stored as ``hex(HMAC-SHA256(secret, key name + payload))
+|| payload``, under ``OSCAL_AUTH_CACHE_SECRET``. An entry that was edited, truncated, moved under
+another key or planted by someone without the secret fails the check and is a miss: the replica
+computes the answer itself. Such entries are counted (`unauthenticated_entries`) and logged once
+per burst. The secret authenticates, it does not encrypt: a Redis reader still sees token hashes,
+the cached identities and scopes, and when they were written; and a Redis writer can still delete
+entries or put back an older authentic entry under its own key until that entry's expiry.
 
-The Redis instance must be private to the deployment (password, TLS, network policy): whoever can
-write to it can plant verification results and, through the shared JWKS document, signing keys,
-which is as good as minting tokens.
+When Redis is unreachable or slow, each operation gives up after a short timeout, the caller
+carries on without it (logged once per outage), and Redis is tried again after a pause. A Redis
+failure is a miss, never an accepted token: the cache fails closed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from oscal_mcp_auth.cache import Codec, MemoryCache
-
 logger = logging.getLogger("oscal_mcp_auth")
 
-V = TypeVar("V")
 OPERATION_TIMEOUT_SECONDS = 0.5
 RETRY_AFTER_SECONDS = 5.0
+BURST_QUIET_SECONDS = 60.0  # a burst of bad entries ends after this long without one
+_MAC_CHARS = 2 * hashlib.sha256().digest_size  # hex: the stored value stays ASCII text
+
+
+def seal(secret: bytes, key: str, payload: bytes) -> bytes:
+    """The stored form of `payload` under the full Redis key name `key`."""
+    return _mac(secret, key, payload) + payload
+
+
+def unseal(secret: bytes, key: str, stored: bytes) -> bytes | None:
+    """The payload, if `stored` was sealed under `key` with `secret`; None otherwise."""
+    mac, payload = stored[:_MAC_CHARS], stored[_MAC_CHARS:]
+    if len(mac) != _MAC_CHARS or not hmac.compare_digest(mac, _mac(secret, key, payload)):
+        return None
+    return payload
+
+
+def _mac(secret: bytes, key: str, payload: bytes) -> bytes:
+    name = key.encode()
+    # the key name's length first, so no (key, payload) pair can pose as another by moving bytes
+    return hmac.new(secret, len(name).to_bytes(4, "big") + name + payload, hashlib.sha256).hexdigest().encode()
 
 
 class RedisStore:
-    """JSON values under a key prefix with an absolute expiry; every failure is a logged miss."""
+    """Authenticated JSON values under a key prefix with an absolute expiry; failures are misses."""
 
     def __init__(
         self,
         url: str,
         prefix: str,
+        secret: bytes,
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
@@ -53,53 +76,81 @@ class RedisStore:
             health_check_interval=30,
         )
         self._prefix = prefix
+        self._secret = secret
         self._clock = clock
         self._monotonic = monotonic
         self._down_until = 0.0
         self._down = False
+        self._burst_until = 0.0
+        self.unauthenticated_entries = 0
 
     async def get(self, key: str) -> tuple[Any, float] | None:
         """The stored JSON value and its remaining lifetime in seconds, or None."""
         if not self._available():
             return None
+        name = self._prefix + key
         try:
-            raw = await self._client.get(self._prefix + key)
+            stored = await self._client.get(name)
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None
         self._recovered()
-        if raw is None:
+        if stored is None:
             return None
-        try:
-            envelope = json.loads(raw)
+        payload = unseal(self._secret, name, stored if isinstance(stored, bytes) else stored.encode())
+        if payload is None:
+            self._unauthenticated(key)
+            return None
+        try:  # authentic, so written by a replica holding the secret; perhaps an older version
+            envelope = json.loads(payload)
             remaining = float(envelope["exp"]) - self._clock()
             value = envelope["v"]
         except (ValueError, KeyError, TypeError):
-            logger.warning("shared cache entry %s is malformed; ignored", key[:16])
+            logger.warning("shared cache (redis) entry %s is malformed; ignored", key[:16])
             return None
         return (value, remaining) if remaining > 0 else None
 
     async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
-        if ttl_seconds <= 0 or not self._available():
-            return
-        envelope = json.dumps({"exp": self._clock() + ttl_seconds, "v": value}, separators=(",", ":"))
-        try:
-            await self._client.set(self._prefix + key, envelope, px=max(1, int(ttl_seconds * 1000)))
-        except (RedisError, OSError) as exc:
-            self._failed(exc)
-            return
-        self._recovered()
+        await self._write(key, value, ttl_seconds, only_if_absent=False)
 
-    async def delete(self, key: str) -> None:
-        if not self._available():
-            return
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool | None:
+        """``SET NX PX``: True if stored, False if the key exists, None if Redis could not be asked.
+
+        An existing entry counts as present even if it fails authentication: for a replay cache,
+        doubt must mean "seen" (a Redis writer can deny service anyway, never grant it).
+        """
+        return await self._write(key, value, ttl_seconds, only_if_absent=True)
+
+    async def _write(self, key: str, value: Any, ttl_seconds: float, *, only_if_absent: bool) -> bool | None:
+        if ttl_seconds <= 0 or not self._available():
+            return None
+        name = self._prefix + key
+        payload = json.dumps({"exp": self._clock() + ttl_seconds, "v": value}, separators=(",", ":")).encode()
         try:
-            await self._client.delete(self._prefix + key)
+            stored = await self._client.set(
+                name, seal(self._secret, name, payload), px=max(1, int(ttl_seconds * 1000)), nx=only_if_absent
+            )
         except (RedisError, OSError) as exc:
             self._failed(exc)
+            return None
+        self._recovered()
+        return bool(stored)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def _unauthenticated(self, key: str) -> None:
+        self.unauthenticated_entries += 1
+        now = self._monotonic()
+        if now >= self._burst_until:
+            logger.warning(
+                "shared cache (redis) entry %s is unauthenticated (edited, moved, planted or written with "
+                "another OSCAL_AUTH_CACHE_SECRET); ignored. %d such entries so far; more in this burst are "
+                "counted, not logged",
+                key[:16],
+                self.unauthenticated_entries,
+            )
+        self._burst_until = now + BURST_QUIET_SECONDS
 
     def _available(self) -> bool:
         return self._monotonic() >= self._down_until
@@ -118,39 +169,3 @@ class RedisStore:
         if self._down:
             self._down = False
             logger.warning("shared cache (redis) reachable again")
-
-
-class TieredCache(Generic[V]):
-    """A `ResultCache`: memory first, then Redis, shared by every replica using the same prefix."""
-
-    def __init__(self, local: MemoryCache[V], shared: RedisStore, codec: Codec[V]) -> None:
-        self.local = local
-        self.shared = shared
-        self._codec = codec
-
-    async def get(self, key: str) -> V | None:
-        value = self.local.get_now(key)
-        if value is not None:
-            return value
-        found = await self.shared.get(key)
-        if found is None:
-            return None
-        raw, remaining = found
-        try:
-            value = self._codec.decode(raw)
-        except Exception:
-            logger.warning("shared cache entry %s could not be decoded; ignored", key[:16])
-            return None
-        self.local.set_now(key, value, remaining)
-        return value
-
-    async def set(self, key: str, value: V, ttl_seconds: float) -> None:
-        self.local.set_now(key, value, ttl_seconds)
-        await self.shared.set(key, self._codec.encode(value), ttl_seconds)
-
-    async def delete(self, key: str) -> None:
-        await self.local.delete(key)
-        await self.shared.delete(key)
-
-    async def aclose(self) -> None:
-        await self.shared.aclose()

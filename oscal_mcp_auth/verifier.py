@@ -7,7 +7,6 @@ rejects the token (reason ``verifier_error``), and so does a veto hook that rais
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
@@ -17,12 +16,11 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
-from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager
+from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, veto_reason
 from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
 
 logger = logging.getLogger("oscal_mcp_auth")
-_REASON_WORD = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what a veto reason may look like in a log line
 
 
 def token_id(token: str) -> str:
@@ -82,13 +80,12 @@ class VerificationPipeline:
         if not self._hooks.oscal_auth_check_token.get_hookimpls():
             return
         try:
-            vetoes = self._hooks.oscal_auth_check_token(token=access, config=self.config)
+            results = self._hooks.oscal_auth_check_token(token=access, config=self.config)
         except Exception as exc:
             logger.warning("hook oscal_auth_check_token raised %s; rejecting the token", type(exc).__name__)
             raise TokenRejected("hook_error", type(exc).__name__) from None
-        if vetoes:  # pluggy returns the results that are not None: each one is a veto
-            veto = vetoes[0]
-            reason = veto if isinstance(veto, str) and _REASON_WORD.fullmatch(veto) else "hook_bad_result"
+        reason = veto_reason(results)
+        if reason is not None:
             raise TokenRejected(reason, f"vetoed by a hook; client_id={access.client_id}")
 
     def _reject(self, fingerprint: str, reason: str, detail: str) -> None:
@@ -143,6 +140,7 @@ def load_verifier(config: AuthConfig, *, plugin_manager: pluggy.PluginManager | 
     unknown, its extra is missing, a plugin fails to load or its settings are invalid.
     """
     manager = plugin_manager if plugin_manager is not None else create_plugin_manager()
+    refuse_veto_wrappers(manager)
     backend = build_verifier(config)
     _configure_plugins(manager, config)
     return VerificationPipeline(backend, config, manager, name=config.verifier or "?")

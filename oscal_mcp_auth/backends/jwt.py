@@ -41,7 +41,7 @@ from oscal_mcp_auth.config import AuthConfig, backend_settings, canonical_resour
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.http import FetchError, new_client, warn_if_cleartext
-from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, SigningKey, key_set_from_pem
+from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, KeysExpired, SigningKey, key_set_from_pem
 from oscal_mcp_auth.scopes import split_scopes
 
 logger = logging.getLogger("oscal_mcp_auth")
@@ -64,6 +64,7 @@ class JwtSettings(BaseModel):
     client_id_claim: str | None = None
     jwks_cache_seconds: float = Field(default=300, ge=1, le=86_400)
     jwks_min_refresh_seconds: float = Field(default=30, ge=1, le=3_600)  # the flood guard: never 0
+    jwks_max_stale_seconds: float = Field(default=86_400, ge=0, le=30 * 86_400)
     timeout_seconds: float = Field(default=5, gt=0, le=60)
     max_response_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_lifetime_seconds: float = Field(default=86_400, ge=0, le=365 * 86_400)
@@ -151,6 +152,8 @@ class JwtVerifier:
         else:
             try:
                 found = await self._keys.find(kid, alg)
+            except KeysExpired as exc:
+                raise TokenRejected("keys_unavailable", exc.detail) from None
             except FetchError as exc:
                 raise TokenRejected("jwks_unavailable", exc.reason) from None
         if found is None:
@@ -334,6 +337,7 @@ def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksC
         allowed_algorithms=settings.algorithms,
         cache_seconds=settings.jwks_cache_seconds,
         min_refresh_seconds=settings.jwks_min_refresh_seconds,
+        max_stale_seconds=settings.jwks_max_stale_seconds,
         timeout_seconds=settings.timeout_seconds,
         max_bytes=settings.max_response_bytes,
         shared=shared_store(config, "jwks", policy=f"{settings.jwks_uri}") if config.cache_url else None,

@@ -1,17 +1,21 @@
-"""The JWKS cache: single-flight, TTL, max-age, rate-limited refresh, stale-on-error, bounded fetches."""
+"""The JWKS cache: single-flight, TTL, max-age, rate-limited refresh, stale-on-error with a
+limit, bounded fetches."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from oscal_mcp_auth import AuthConfig, TokenRejected
+from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier
 from oscal_mcp_auth.http import FetchError
-from oscal_mcp_auth.jwks import JwksCache, KeySet, max_age
-from tests.auth.keys import public_keys
+from oscal_mcp_auth.jwks import MAX_DELTA_SECONDS, JwksCache, KeySet, KeysExpired, max_age
+from tests.auth.keys import ISSUER, RESOURCE, mint, public_keys
 
 pytestmark = pytest.mark.anyio
 URI = "https://as.example.com/jwks"
@@ -228,3 +232,118 @@ async def test_one_timeout_covers_discovery_and_the_key_set() -> None:
     with pytest.raises(FetchError) as error:
         await cache.find("rs-1", "RS256")
     assert error.value.reason == "timeout"
+
+
+# --- Stale keys expire (issue #12 item 5) ------------------------------------------------------------
+
+
+def failing_after_first_fetch() -> list[Any]:
+    return [httpx.Response(200, json=public_keys())] + [httpx.Response(503)] * 20
+
+
+@respx.mock
+async def test_stale_keys_are_dropped_past_max_stale_and_requests_fail_closed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    route = respx.get(URI).mock(side_effect=[*failing_after_first_fetch()[:3], httpx.Response(200, json=public_keys())])
+    clock = Clock()
+    cache = make_cache(clock, max_stale_seconds=3_600)
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        await cache.find("rs-1", "RS256")
+        clock.now += 301  # stale, and the AS fails: the last good set keeps serving
+        assert await cache.find("rs-1", "RS256") is not None
+        assert "stale serving started" in caplog.text
+        clock.now += 3_300  # 3601 s since the last successful refresh
+        with pytest.raises(KeysExpired) as expired:
+            await cache.find("rs-1", "RS256")
+        assert expired.value.reason == "keys_unavailable"
+        assert cache.current is None
+        assert "stale serving stopped" in caplog.text
+        clock.now += 10  # within the cool-down: still refused, without asking the AS
+        with pytest.raises(KeysExpired):
+            await cache.find("rs-1", "RS256")
+        assert route.call_count == 3
+        clock.now += 31  # the AS answers again: keys are back
+        assert await cache.find("rs-1", "RS256") is not None
+    assert caplog.text.count("stale serving started") == 1
+    assert caplog.text.count("stale serving stopped") == 2  # dropped, then refreshed after the drop
+
+
+@respx.mock
+async def test_stale_keys_expire_even_while_no_refresh_is_allowed() -> None:
+    respx.get(URI).mock(side_effect=failing_after_first_fetch())
+    clock = Clock()
+    cache = make_cache(clock, max_stale_seconds=320)
+    await cache.find("rs-1", "RS256")
+    clock.now += 301
+    assert await cache.find("rs-1", "RS256") is not None  # refresh failed at age 301: stale serving
+    assert cache.current is not None
+    clock.now += 20  # age 321, inside the 30 s cool-down: no fetch, but the set is too old
+    assert cache.current is None
+    with pytest.raises(KeysExpired):
+        await cache.find("rs-1", "RS256")
+
+
+@respx.mock
+async def test_a_successful_refresh_ends_stale_serving(caplog: pytest.LogCaptureFixture) -> None:
+    good = httpx.Response(200, json=public_keys())
+    respx.get(URI).mock(side_effect=[good, httpx.Response(503), good])
+    clock = Clock()
+    cache = make_cache(clock, max_stale_seconds=3_600)
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        await cache.find("rs-1", "RS256")
+        clock.now += 301
+        await cache.find("rs-1", "RS256")
+        clock.now += 31
+        await cache.find("rs-1", "RS256")
+        clock.now += 3_600  # long after: the refresh above reset the age
+        assert cache.current is not None
+    assert "stale serving stopped" in caplog.text
+
+
+@respx.mock
+async def test_the_jwt_verifier_refuses_with_keys_unavailable_once_keys_expired() -> None:
+    respx.get(URI).mock(side_effect=failing_after_first_fetch())
+    clock = Clock()
+    cache = make_cache(clock, max_stale_seconds=600)
+    verifier = JwtVerifier(AuthConfig.from_mapping({"OSCAL_AUTH_ISSUER_URL": ISSUER,
+                                                    "OSCAL_AUTH_RESOURCE_SERVER_URL": RESOURCE}),
+                           JwtSettings(), cache)  # fmt: skip
+    assert (await verifier.verify_token(mint(jti="a"))).client_id == "client-1"
+    clock.now += 601
+    with pytest.raises(TokenRejected) as rejected:
+        await verifier.verify_token(mint(jti="a"))  # even a token verified (and cached) before
+    assert rejected.value.reason == "keys_unavailable"
+
+
+def test_max_stale_is_a_jwt_setting() -> None:
+    assert JwtSettings().jwks_max_stale_seconds == 86_400
+    assert JwtSettings.model_validate({"jwks_max_stale_seconds": "60"}).jwks_max_stale_seconds == 60
+
+
+# --- Cache-Control max-age with thousands of digits (issue #12 item 8) -----------------------------
+
+
+def test_max_age_is_bounded_however_many_digits_it_has() -> None:
+    assert max_age(httpx.Headers({"cache-control": "max-age=" + "9" * 5000})) == MAX_DELTA_SECONDS
+    assert max_age(httpx.Headers({"cache-control": "max-age=" + "0" * 5000 + "60"})) == 60
+    assert max_age(httpx.Headers({"cache-control": "max-age=2147483649"})) == MAX_DELTA_SECONDS
+
+
+@respx.mock
+async def test_a_huge_max_age_on_a_refresh_keeps_the_keys_and_the_cache_bounds() -> None:
+    huge = {"cache-control": "max-age=" + "9" * 5000}
+    rotated = {"keys": [dict(public_keys()["keys"][0], kid="rs-2")]}
+    route = respx.get(URI).mock(
+        side_effect=[httpx.Response(200, json=public_keys()), httpx.Response(200, json=rotated, headers=huge),
+                     httpx.Response(200, json=public_keys())]
+    )  # fmt: skip
+    clock = Clock()
+    cache = make_cache(clock)
+    await cache.find("rs-1", "RS256")
+    clock.now += 301
+    key = await cache.find("rs-2", "RS256")  # used to raise ValueError out of the fetch
+    assert key is not None and key.kid == "rs-2"
+    clock.now += 301  # fresh for cache_seconds (300), not for 10^4999 s
+    await cache.find("rs-2", "RS256")
+    assert route.call_count == 3

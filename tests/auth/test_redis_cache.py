@@ -1,9 +1,12 @@
-"""The Redis-backed shared cache against a real redis-server: sharing, expiry, failure, recovery."""
+"""The Redis-backed shared cache against a real redis-server: sharing, expiry, failure, recovery,
+and entries authenticated with the cache secret."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,19 +15,19 @@ from mcp.server.auth.provider import AccessToken
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError
 from oscal_mcp_auth.backends.introspection import CACHE_CODEC, Refusal
-from oscal_mcp_auth.cache import MemoryCache, result_cache, shared_store
+from oscal_mcp_auth.cache import MemoryCache, TieredCache, result_cache, shared_store
 from oscal_mcp_auth.jwks import JwksCache
-from oscal_mcp_auth.redis_cache import TieredCache
 from tests.auth.keys import public_keys
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
+SECRET = "s" * 32
 
 
-def config(redis: RedisServer, resource: str = "https://oscal.example.com/mcp") -> AuthConfig:
+def config(redis: RedisServer, resource: str = "https://oscal.example.com/mcp", secret: str = SECRET) -> AuthConfig:
     return AuthConfig.from_mapping(
         {"OSCAL_AUTH_ISSUER_URL": "https://as.example.com", "OSCAL_AUTH_RESOURCE_SERVER_URL": resource,
-         "OSCAL_AUTH_CACHE_URL": redis.url}
+         "OSCAL_AUTH_CACHE_URL": redis.url, "OSCAL_AUTH_CACHE_SECRET": secret}
     )  # fmt: skip
 
 
@@ -80,20 +83,13 @@ async def test_redis_down_falls_back_to_memory_and_recovers(
     assert caplog.text.count("shared cache (redis) unreachable") == 1
 
 
-async def test_a_malformed_entry_is_a_miss(redis_server: RedisServer) -> None:
-    cache = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
-    await cache.set("k1", ACCESS, 30)
-    key = next(k for k in redis_server.command("KEYS", "*").decode().split("\r\n") if "oscal" in k)
-    redis_server.command("SET", key, "not-json")
-    fresh = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
-    assert await fresh.get("k1") is None
-
-
 def test_cache_url_is_validated_without_echoing_it() -> None:
     with pytest.raises(ConfigurationError) as error:
         AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "http://user:hunter2@cache:6379"})
     assert "hunter2" not in str(error.value)
-    assert "hunter2" not in repr(AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://:hunter2@cache:6379"}))
+    valid = {"OSCAL_AUTH_CACHE_URL": "redis://:hunter2@cache:6379", "OSCAL_AUTH_CACHE_SECRET": SECRET}
+    assert "hunter2" not in repr(AuthConfig.from_mapping(valid))
+    assert SECRET not in repr(AuthConfig.from_mapping(valid))
 
 
 def test_without_a_cache_url_the_cache_is_local() -> None:
@@ -117,7 +113,6 @@ async def test_a_jwks_fetched_by_one_replica_serves_the_others(redis_server: Red
     for jwks in replicas:
         assert await jwks.find("rs-1", "RS256") is not None
     assert route.call_count == 1
-    assert [jwks.fetch_count for jwks in replicas] == [1, 0, 0]
 
 
 async def test_policies_that_change_a_result_do_not_share_entries(redis_server: RedisServer) -> None:
@@ -128,8 +123,159 @@ async def test_policies_that_change_a_result_do_not_share_entries(redis_server: 
 
 
 def test_an_unusable_cache_url_names_the_setting_not_the_password() -> None:
-    broken = AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://:hunter2@cache:notaport/0"})
+    broken = AuthConfig.from_mapping(
+        {"OSCAL_AUTH_CACHE_URL": "redis://:hunter2@cache:notaport/0", "OSCAL_AUTH_CACHE_SECRET": SECRET}
+    )
     with pytest.raises(ConfigurationError) as error:
         shared_store(broken, "introspection")
     assert "OSCAL_AUTH_CACHE_URL" in str(error.value)
     assert "hunter2" not in str(error.value)
+
+
+# --- Entries are authenticated with OSCAL_AUTH_CACHE_SECRET (issue #12 item 1) -----------------------
+
+
+def stored_keys(redis: RedisServer) -> list[str]:
+    return [k for k in redis.command("KEYS", "*").decode().split("\r\n") if k.startswith("oscal_mcp_auth")]
+
+
+def raw_get(redis: RedisServer, key: str) -> str:
+    header, _, rest = redis.command("GET", key).decode().partition("\r\n")
+    return rest[: int(header[1:])]
+
+
+def raw_set(redis: RedisServer, key: str, value: str) -> None:
+    """SET through RESP with the value as a bulk string, so quotes and spaces survive."""
+    words = ["SET", key, value, "PX", "60000"]
+    frame = f"*{len(words)}\r\n" + "".join(f"${len(w.encode())}\r\n{w}\r\n" for w in words)
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as sock:
+        sock.sendall(frame.encode())
+        assert sock.recv(16).startswith(b"+OK")
+
+
+STRONG = ACCESS.model_copy(update={"client_id": "admin", "scopes": ["oscal:read", "oscal:write"]})
+
+
+def tamperings(redis: RedisServer) -> dict[str, object]:
+    """Ways to alter the entry of "weak" given the entries of "weak" and "strong" (same prefix)."""
+    weak_key = next(k for k in stored_keys(redis) if k.endswith(":weak"))
+    strong_key = next(k for k in stored_keys(redis) if k.endswith(":strong"))
+    weak, strong = raw_get(redis, weak_key), raw_get(redis, strong_key)
+    return {
+        "moved": lambda: raw_set(redis, weak_key, strong),
+        "edited": lambda: raw_set(redis, weak_key, weak.replace('"oscal:read"', '"oscal:read","oscal:write"')),
+        "truncated": lambda: raw_set(redis, weak_key, weak[:-5]),
+        "mac only": lambda: raw_set(redis, weak_key, weak[:64]),
+        "empty": lambda: raw_set(redis, weak_key, ""),
+        "plain json": lambda: raw_set(redis, weak_key, strong[64:]),
+        "planted": lambda: raw_set(redis, weak_key.removesuffix("weak") + "planted", strong),
+    }
+
+
+@pytest.mark.parametrize("attack", ["moved", "edited", "truncated", "mac only", "empty", "plain json", "planted"])
+async def test_an_altered_or_planted_entry_is_a_counted_miss(redis_server: RedisServer, attack: str) -> None:
+    writer = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    await writer.set("weak", ACCESS, 30)
+    await writer.set("strong", STRONG, 30)
+    tamperings(redis_server)[attack]()  # type: ignore[operator]
+    reader = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    assert isinstance(reader, TieredCache)
+    assert await reader.get("planted" if attack == "planted" else "weak") is None
+    assert reader.shared.unauthenticated_entries == 1  # type: ignore[attr-defined]
+
+
+async def test_unauthenticated_entries_are_logged_once_per_burst(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    for n in range(5):
+        await writer.set(f"k{n}", ACCESS, 30)
+    for key in stored_keys(redis_server):
+        raw_set(redis_server, key, raw_get(redis_server, key)[:-1])
+    reader = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        assert [await reader.get(f"k{n}") for n in range(5)] == [None] * 5
+    assert caplog.text.count("unauthenticated") == 1
+    assert reader.shared.unauthenticated_entries == 5  # type: ignore[attr-defined]
+    assert SECRET not in caplog.text
+
+
+async def test_replicas_with_different_secrets_do_not_share(redis_server: RedisServer) -> None:
+    ours = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    theirs = result_cache(config(redis_server, secret="t" * 32), "introspection", 100, CACHE_CODEC)
+    await ours.set("k1", ACCESS, 30)
+    assert await theirs.get("k1") is None
+    assert theirs.shared.unauthenticated_entries == 0  # type: ignore[attr-defined]  # other keys, not forgeries
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, "OSCAL_AUTH_CACHE_URL needs OSCAL_AUTH_CACHE_SECRET"),
+        ({"OSCAL_AUTH_CACHE_SECRET": "short-secret-hunter2"}, "OSCAL_AUTH_CACHE_SECRET is too short"),
+        ({"OSCAL_AUTH_CACHE_SECRET": SECRET, "OSCAL_AUTH_CACHE_SECRET_FILE": "/x"}, "either"),
+        ({"OSCAL_AUTH_CACHE_SECRET_FILE": "/nonexistent/hunter2"}, "OSCAL_AUTH_CACHE_SECRET_FILE"),
+    ],
+)
+def test_the_cache_secret_is_required_and_checked_without_echoing_it(settings: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message) as error:
+        AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:6379/0", **settings})
+    assert "short-secret-hunter2" not in str(error.value)
+    assert SECRET not in str(error.value)
+
+
+def test_the_cache_secret_may_come_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    path.write_text(SECRET + "\n")
+    loaded = AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:6379/0",
+                                      "OSCAL_AUTH_CACHE_SECRET_FILE": str(path)})  # fmt: skip
+    assert loaded.cache_secret == SECRET.encode()
+    path.write_text("x" * 31)
+    with pytest.raises(ConfigurationError, match="OSCAL_AUTH_CACHE_SECRET_FILE is too short"):
+        AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:6379/0",
+                                 "OSCAL_AUTH_CACHE_SECRET_FILE": str(path)})  # fmt: skip
+
+
+# --- Add if absent: what a replay cache (DPoP proof jti) needs ----------------------------------------
+
+
+async def test_add_if_absent_is_atomic_across_replicas(redis_server: RedisServer) -> None:
+    replicas = [result_cache(config(redis_server), "replay", 100, CACHE_CODEC) for _ in range(4)]
+    outcomes = await asyncio.gather(*(cache.add("jti-1", ACCESS, 30) for cache in replicas for _ in range(3)))
+    assert outcomes.count(True) == 1
+    assert await replicas[0].add("jti-2", ACCESS, 30) is True
+    assert await replicas[1].add("jti-2", ACCESS, 30) is False
+
+
+async def test_added_entries_are_authenticated_and_expire(redis_server: RedisServer) -> None:
+    cache = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
+    assert await cache.add("jti-1", ACCESS, 0.3) is True
+    other = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
+    assert await other.get("jti-1") == ACCESS  # written sealed, like every entry
+    await asyncio.sleep(0.5)
+    assert await result_cache(config(redis_server), "replay", 100, CACHE_CODEC).add("jti-1", ACCESS, 30) is True
+
+
+async def test_a_planted_entry_makes_add_report_present(redis_server: RedisServer) -> None:
+    cache = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
+    await cache.add("jti-1", ACCESS, 30)
+    key = stored_keys(redis_server)[0]
+    raw_set(redis_server, key.removesuffix("jti-1") + "jti-2", "forged")
+    assert await result_cache(config(redis_server), "replay", 100, CACHE_CODEC).add("jti-2", ACCESS, 30) is False
+
+
+async def test_add_falls_back_to_memory_while_redis_is_down(redis_server: RedisServer) -> None:
+    cache = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
+    redis_server.stop()
+    assert await cache.add("jti-1", ACCESS, 30) is True
+    assert await cache.add("jti-1", ACCESS, 30) is False
+
+
+async def test_memory_add_if_absent() -> None:
+    clock = [0.0]
+    cache: MemoryCache[str] = MemoryCache(10, clock=lambda: clock[0])
+    assert await cache.add("k", "first", 10) is True
+    assert await cache.add("k", "second", 10) is False
+    assert await cache.get("k") == "first"
+    clock[0] = 10.0
+    assert await cache.add("k", "third", 10) is True

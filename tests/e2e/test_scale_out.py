@@ -22,12 +22,14 @@ from tests.redis_server import RedisServer
 pytestmark = [pytest.mark.e2e]
 
 CACHE_SECONDS = 3
+CACHE_SECRET = "scale-out-cache-secret-of-32-bytes-or-more"
 
 
 @pytest.fixture
 def replicas(introspection_as: IntrospectionAS, redis_server: RedisServer) -> Iterator[list[McpServerProcess]]:
     env = introspection_as.server_env(
         OSCAL_AUTH_CACHE_URL=redis_server.url,
+        OSCAL_AUTH_CACHE_SECRET=CACHE_SECRET,
         OSCAL_AUTH_INTROSPECTION_CACHE_SECONDS=str(CACHE_SECONDS),
         OSCAL_MCP_STATELESS_HTTP="true",
     )
@@ -97,7 +99,7 @@ def test_stateless_replicas_serve_tool_calls_without_session_affinity(
 
 
 def test_jwks_is_fetched_once_for_all_jwt_replicas(redis_server: RedisServer) -> None:
-    shared = {"OSCAL_AUTH_CACHE_URL": redis_server.url}
+    shared = {"OSCAL_AUTH_CACHE_URL": redis_server.url, "OSCAL_AUTH_CACHE_SECRET": CACHE_SECRET}
     with jwt_stack(shared) as first:
         second = McpServerProcess(env=dict(first.server.env))
         second.env["OSCAL_AUTH_RESOURCE_SERVER_URL"] = first.server.url  # one public URL for both
@@ -107,3 +109,11 @@ def test_jwks_is_fetched_once_for_all_jwt_replicas(redis_server: RedisServer) ->
             assert post_initialize(first.server.url, bearer(token)).status_code == 200
             assert post_initialize(second.url, bearer(token)).status_code == 200
             assert first.auth.hits("jwks") == 1
+
+
+def test_a_cache_url_without_a_secret_stops_start_up(
+    introspection_as: IntrospectionAS, redis_server: RedisServer
+) -> None:
+    env = introspection_as.server_env(OSCAL_AUTH_CACHE_URL=redis_server.url)
+    with pytest.raises(RuntimeError, match=r"(?s)exited with 2:.*OSCAL_AUTH_CACHE_URL needs OSCAL_AUTH_CACHE_SECRET"):
+        McpServerProcess(env=env).start()
