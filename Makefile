@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := redis-server nginx chromium
 # Where to look for those commands (nginx lives in /usr/sbin, which a user's PATH may lack).
 SYSTEM_PATH ?= $(PATH):/usr/sbin:/sbin
-missing_packages := $(foreach command,$(SYSTEM_PACKAGES),$(if $(shell PATH='$(SYSTEM_PATH)'; command -v $(command)),,$(command)))
+missing_packages := $(foreach tool,$(SYSTEM_PACKAGES),$(if $(shell PATH='$(SYSTEM_PATH)'; command -v $(tool)),,$(tool)))
 # Debian's python3 creates venvs only with python3-venv installed; only matters before the venv exists.
 ifeq ($(wildcard $(BIN)/python),)
 missing_packages += $(if $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null && echo ok),,python3-venv)
