@@ -19,6 +19,8 @@ MAX_QUERY_WORDS = 16
 MAX_WORD_CHARS = 100
 SNIPPET_TOKENS = 16
 _WORD_CHARS = re.compile(r"\w")
+# SQLite ends a query string at NUL; control characters are never part of a word anyway.
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # bm25 weights per column: a hit in the title or the ref counts more than one in the body.
 _RANK = "bm25(entries, 8.0, 4.0, 1.0)"
 
@@ -58,7 +60,8 @@ class HitPage:
 
 def match_expression(text: str, *, any_word: bool = False) -> str:
     """The caller's text as a safe FTS5 expression: quoted words joined by AND (implicit) or OR."""
-    words = [word[:MAX_WORD_CHARS] for word in text.split() if _WORD_CHARS.search(word)][:MAX_QUERY_WORDS]
+    cleaned = _CONTROL_CHARS.sub(" ", text)
+    words = [word[:MAX_WORD_CHARS] for word in cleaned.split() if _WORD_CHARS.search(word)][:MAX_QUERY_WORDS]
     if not words:
         raise QueryTextError("the search text has no letters or digits; give one or more words, ids or uuids")
     quoted = ['"' + word.replace('"', '""') + '"' for word in words]
