@@ -78,6 +78,11 @@ class Bounded:
     notes: list[str] = field(default_factory=list)
     note_count: int = 0
 
+    def all_notes(self) -> list[str]:
+        """The notes kept, and how many more cuts were made when there were too many to list."""
+        more = self.note_count - len(self.notes)
+        return self.notes + ([f"and {more} more cuts"] if more > 0 else [])
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -91,22 +91,25 @@ def _back_matter_target(store: DocumentStore, importer: StoredDocument, uuid: st
 
 def _href_target(store: DocumentStore, importer: StoredDocument, href: str) -> StoredDocument | None:
     parts = urlsplit(href.strip())
-    path = parts.path
     candidates = [d for d in store.documents if d.model in _IMPORTABLE and d is not importer]
-    if parts.scheme in ("", "trestle") and path:
-        base = "" if parts.scheme == "trestle" else posixpath.dirname(importer.path)
-        wanted = posixpath.normpath(
-            posixpath.join(base, parts.netloc, path) if parts.netloc else posixpath.join(base, path)
-        )
-        same_place = [d for d in candidates if d.origin == importer.origin and d.path == wanted]
-        if same_place:
-            return same_place[0]
-    stem = _stem(posixpath.basename(path))
-    if not stem:
-        return None
-    named = [d for d in candidates if _stem(d.file_name) == stem]
+    wanted = _relative_path(importer, parts.scheme, parts.netloc, parts.path)
+    same_place = [d for d in candidates if d.origin == importer.origin and d.path == wanted]
+    if same_place:
+        return same_place[0]
+    stem = _stem(posixpath.basename(parts.path))
+    named = [d for d in candidates if stem and _stem(d.file_name) == stem]
     named.sort(key=lambda d: (d.origin != importer.origin, d.origin != "bundled"))
     return named[0] if named else None
+
+
+def _relative_path(importer: StoredDocument, scheme: str, netloc: str, path: str) -> str | None:
+    """The store path a relative href (from the importer's folder) or a trestle:// href (from the
+    documents directory) names; None for absolute URLs and paths."""
+    if scheme == "trestle":
+        return posixpath.normpath(netloc + path)
+    if scheme or netloc or not path or path.startswith("/"):
+        return None
+    return posixpath.normpath(posixpath.join(posixpath.dirname(importer.path), path))
 
 
 def _stem(name: str) -> str:

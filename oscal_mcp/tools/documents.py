@@ -100,7 +100,7 @@ def _hit(store: DocumentStore, entry: int, snippet: str) -> SearchHit:
             ref=clip(document.uuid, 100),
             context={},
             object={"metadata": metadata.value},
-            clipped=metadata.notes,
+            clipped=metadata.all_notes(),
         )
     else:
         hit = oscal_object(document, found)

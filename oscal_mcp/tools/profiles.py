@@ -78,7 +78,7 @@ def profile_detail(store: DocumentStore, profile: StoredDocument) -> ProfileDeta
         imports=imports,
         merge=rest.value["merge"] or None,
         modify=rest.value["modify"] or None,
-        clipped=rest.notes,
+        clipped=rest.all_notes(),
     )
 
 

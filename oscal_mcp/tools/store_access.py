@@ -115,16 +115,13 @@ def document_ref(d: StoredDocument) -> DocumentRef:
 
 def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
     bounded = bound(found.obj)
-    clipped = bounded.notes + (
-        [f"{bounded.note_count - len(bounded.notes)} more"] if bounded.note_count > len(bounded.notes) else []
-    )
     return OscalObject(
         document=document_ref(d),
         kind=found.kind,
         ref=clip(found.ref, 200),
         context={k: clip(v, 200) for k, v in found.context.items()},
         object=bounded.value,
-        clipped=clipped,
+        clipped=bounded.all_notes(),
     )
 
 

@@ -12,6 +12,7 @@ from oscal_mcp.oscal.catalogs import find_control, normalize_control_id, stateme
 from oscal_mcp.oscal.profiles import ProfileResolutionError, ResolutionCache, import_target, resolve
 from oscal_mcp.oscal.store import DocumentStore, build_store
 from oscal_mcp.oscal.store_sources import SourceLimits
+from tests.tools.documents import catalog
 from tests.tools.store_documents import BUNDLED_CATALOG_HREF, tailored_profile, u
 
 LIMITS = SourceLimits(max_document_bytes=1 << 20, max_archive_bytes=1 << 22)
@@ -128,3 +129,21 @@ def test_statement_text_shows_assignments_and_selections() -> None:
     text = statement_text(ac1.obj)
     assert text.startswith("a. Develop, document, and disseminate to [Assignment: organization-defined personnel")
     assert "[Selection (one or more): Organization-level; Mission/business process-level; System-level]" in text
+
+
+def test_relative_and_trestle_hrefs_pick_the_named_file_among_files_of_the_same_name(tmp_path: Path) -> None:
+    first, second = catalog(), catalog()
+    second["catalog"]["uuid"] = u(1700)
+    store = store_with(
+        tmp_path,
+        {
+            "a/cat.json": first,
+            "b/cat.json": second,
+            "b/p.json": profile_importing("cat.json", seed=1701),
+            "p.json": profile_importing("trestle://a/cat.json", seed=1702),
+        },
+    )
+    sibling = store.find("b/p.json", "profile")
+    assert import_target(store, sibling, "cat.json").path == "b/cat.json"
+    assert import_target(store, sibling, "../a/cat.json").path == "a/cat.json"
+    assert import_target(store, store.find("p.json", "profile"), "trestle://a/cat.json").path == "a/cat.json"

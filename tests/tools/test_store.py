@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -198,3 +200,12 @@ def test_documents_dir_setting_is_read_and_checked(tmp_path: Path) -> None:
     assert ToolSettings.from_mapping({}).documents_dir is None
     with pytest.raises(ConfigurationError, match="OSCAL_DOCUMENTS_DIR"):
         ToolSettings.from_mapping({"OSCAL_DOCUMENTS_DIR": str(tmp_path / "missing")})
+
+
+def test_the_store_and_profile_modules_import_neither_mcp_nor_trestle() -> None:
+    code = (
+        "import sys, oscal_mcp.oscal.store, oscal_mcp.oscal.profiles, oscal_mcp.oscal.catalogs\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mcp', 'trestle')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
