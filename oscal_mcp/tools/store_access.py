@@ -27,7 +27,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_RESULT_CHARS = 256_000  # a page stops adding objects beyond this (at least one is returned)
 MAX_PROBLEMS_SHOWN = 20
-T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class StoreAccess:
@@ -125,12 +125,12 @@ def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
     )
 
 
-def fit(items: Iterable[T], budget: int = MAX_RESULT_CHARS) -> list[T]:
+def fit(items: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
     """The leading `items` whose JSON fits in `budget` characters (at least one); built lazily."""
-    kept: list[T] = []
+    kept: list[M] = []
     used = 0
     for item in items:
-        used += len(item.model_dump_json()) if isinstance(item, BaseModel) else len(str(item))
+        used += len(item.model_dump_json())
         if kept and used > budget:
             break
         kept.append(item)
