@@ -20,8 +20,17 @@ CONTENT_DIR = Path(__file__).resolve().parent
 
 
 def render_manifest(content_dir: Path = CONTENT_DIR) -> str:
-    lines = [f"{sha256_hex(entry.read_bytes())}  {path}" for path, entry in data_files(content_dir).items()]
+    """The manifest of the files on disk, after the ``#`` lines of the current one (origin and
+    version notes of bundled third-party content, which only a maintainer writes)."""
+    lines = [*_comment_lines(content_dir / MANIFEST_NAME)]
+    lines += [f"{sha256_hex(entry.read_bytes())}  {path}" for path, entry in data_files(content_dir).items()]
     return "\n".join(lines) + "\n"
+
+
+def _comment_lines(manifest_file: Path) -> list[str]:
+    if not manifest_file.is_file():
+        return []
+    return [line for line in manifest_file.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
 
 
 def problems(content_dir: Path = CONTENT_DIR) -> list[str]:

@@ -32,6 +32,8 @@ TOPICS: tuple[str, ...] = (
     "validation",
     "learning",
     "community",
+    "fedramp",
+    "converters",
 )
 
 
@@ -103,8 +105,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         """List curated community OSCAL resources (name, URL, maintainer, topics, one-line
         description): official catalogs and baselines (NIST SP 800-53, FedRAMP), schemas, tools such
         as oscal-cli and compliance-trestle, SDKs in Python, Java and Go, validation aids and learning
-        material. Filter with topic (catalogs, profiles, component-definitions, schemas, tools, sdks,
-        validation, learning, community). Use it to point a user at where to get or learn something;
+        material, FedRAMP content and converters between formats. Filter with topic (catalogs, profiles,
+        component-definitions, schemas, tools, sdks, validation, learning, community, fedramp,
+        converters). Use it to point a user at where to get or learn something;
         the list is bundled with the server, so it makes no network calls."""
         return list_resources(topic)
 

@@ -26,6 +26,23 @@ def test_every_sample_is_listed(tmp_path: Path) -> None:
     assert len(content.bundled_paths("component-definitions/")) == 2
 
 
+def test_the_nist_catalog_and_its_four_baselines_are_listed_with_their_origin() -> None:
+    nist = {path.rsplit("/", 1)[-1] for path in content.bundled_paths("nist/sp800-53-rev5/")}
+    assert nist == {
+        "NIST_SP-800-53_rev5_catalog.json",
+        *(f"NIST_SP-800-53_rev5_{level}-baseline_profile.json" for level in ("LOW", "MODERATE", "HIGH", "PRIVACY")),
+    }
+    notes = [line for line in (CONTENT_DIR / content.MANIFEST_NAME).read_text().splitlines() if line.startswith("#")]
+    assert any("usnistgov/oscal-content" in line and "a849dbca" in line for line in notes)
+    assert any("version 5.0.1" in line for line in notes)
+
+
+def test_regenerating_the_manifest_keeps_the_origin_notes(copy_of_content: Path) -> None:
+    rendered = manifest_script.render_manifest(copy_of_content)
+    assert rendered == (copy_of_content / content.MANIFEST_NAME).read_text()
+    assert rendered.startswith("# nist/sp800-53-rev5/")
+
+
 @pytest.fixture
 def copy_of_content(tmp_path: Path) -> Path:
     target = tmp_path / "content"
@@ -72,7 +89,7 @@ def test_the_manifest_script_checks_and_exits_zero() -> None:
         [sys.executable, "-m", "oscal_mcp.content.manifest"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert "matches 3 files" in result.stdout
+    assert f"matches {len(content.manifest_entries())} files" in result.stdout
 
 
 def test_tampered_content_stops_start_up_with_exit_status_2(

@@ -17,6 +17,21 @@ EXPECTED_TOOLS = {
     "query_component_definition",
     "list_capabilities",
     "get_capability",
+    # the document store
+    "list_oscal_documents",
+    "search_oscal",
+    "list_catalog_groups",
+    "list_catalog_controls",
+    "get_catalog_control",
+    "get_profile",
+    "resolve_profile",
+    "list_ssp_components",
+    "list_ssp_implemented_requirements",
+    "list_assessment_plan_tasks",
+    "list_assessment_plan_activities",
+    "list_assessment_findings",
+    "list_poam_items",
+    "list_control_mappings",
 }
 
 

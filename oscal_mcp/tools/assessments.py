@@ -1,0 +1,71 @@
+"""Assessment-layer tools: assessment plan tasks and activities, assessment findings, POA&M items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.store_access import (
+    DEFAULT_LIMIT,
+    AssessmentPlanParam,
+    AssessmentResultsParam,
+    LimitParam,
+    ObjectPage,
+    OffsetParam,
+    PoamParam,
+    StoreAccess,
+    collect,
+    object_page,
+    scope,
+)
+
+
+def register(server: MCPServer[Any], access: StoreAccess) -> None:
+    async def list_assessment_plan_tasks(
+        assessment_plan: AssessmentPlanParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+    ) -> ObjectPage:
+        """List the tasks of assessment plans (SAP): milestones and actions with their timing,
+        dependencies, associated activities, subjects and responsible roles, as whole OSCAL objects
+        (sub-tasks listed too, with parent-task-uuid in context). Use it for "what will the
+        assessor do, and when". Paginated."""
+        found = collect(scope(await access.get(), assessment_plan, "assessment-plan"), "task")
+        return object_page(found, offset, limit)
+
+    async def list_assessment_plan_activities(
+        assessment_plan: AssessmentPlanParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+    ) -> ObjectPage:
+        """List the activities an assessment plan defines (local-definitions activities: the steps
+        of an assessment method, e.g. examine the account management policy, and the controls
+        each one covers) as whole OSCAL objects. Paginated."""
+        found = collect(scope(await access.get(), assessment_plan, "assessment-plan"), "activity")
+        return object_page(found, offset, limit)
+
+    async def list_assessment_findings(
+        assessment_results: AssessmentResultsParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+    ) -> ObjectPage:
+        """List the findings of assessment results (SAR): each finding's target (control or
+        objective) and its status (satisfied / not-satisfied), related observations and risks, as
+        whole OSCAL objects, with the result it belongs to in context. Use it for "which controls
+        failed the assessment". Paginated; search_oscal also finds observations and risks."""
+        found = collect(scope(await access.get(), assessment_results, "assessment-results"), "finding")
+        return object_page(found, offset, limit)
+
+    async def list_poam_items(
+        poam: PoamParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+    ) -> ObjectPage:
+        """List the items of plans of action and milestones (POA&M): each known weakness with its
+        description, related findings, observations and risks, and remediation milestones, as whole
+        OSCAL objects. Use it for "what is still open for this system". Paginated."""
+        found = collect(scope(await access.get(), poam, "plan-of-action-and-milestones"), "poam-item")
+        return object_page(found, offset, limit)
+
+    tools = (
+        (list_assessment_plan_tasks, "list_assessment_plan_tasks", "List assessment plan tasks"),
+        (list_assessment_plan_activities, "list_assessment_plan_activities", "List assessment plan activities"),
+        (list_assessment_findings, "list_assessment_findings", "List assessment findings"),
+        (list_poam_items, "list_poam_items", "List POA&M items"),
+    )
+    for fn, tool_name, title in tools:
+        server.add_tool(fn, name=tool_name, title=title, annotations=read_only())

@@ -1,0 +1,152 @@
+"""`list_oscal_documents` and `search_oscal`: what the document store holds, and full-text search in it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from anyio import to_thread
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from oscal_mcp.oscal.objects import bound, clip, string
+from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+from oscal_mcp.oscal.store_index import HitPage, QueryTextError, SearchIndexError
+from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.store_access import (
+    DEFAULT_LIMIT,
+    MAX_PROBLEMS_SHOWN,
+    DocumentSummary,
+    LimitParam,
+    ModelParam,
+    OffsetParam,
+    OscalObject,
+    Page,
+    StoreAccess,
+    document_ref,
+    fit,
+    model_name,
+    oscal_object,
+    page_info,
+)
+
+MAX_SEARCH_LIMIT = 50
+MAX_PROBLEM_CHARS = 300
+
+
+class DocumentList(Page):
+    model: str | None
+    documents: list[DocumentSummary]
+    directory: str | None = Field(description="OSCAL_DOCUMENTS_DIR, or null when only bundled content is loaded.")
+    problems: list[str] = Field(description=f"Files that were skipped, and why (the first {MAX_PROBLEMS_SHOWN}).")
+    problem_count: int
+
+
+class SearchHit(BaseModel):
+    snippet: str = Field(description="Where the words matched, marked with [ ].")
+    hit: OscalObject
+
+
+class SearchResult(Page):
+    text: str
+    model: str | None
+    match: str = Field(description="'all words' when every word matched; else 'any word' (a looser fallback).")
+    hits: list[SearchHit]
+
+
+def summary(d: StoredDocument) -> DocumentSummary:
+    metadata = d.metadata
+    return DocumentSummary(
+        **document_ref(d).model_dump(),
+        version=clip(string(metadata, "version"), 100),
+        oscal_version=clip(string(metadata, "oscal-version"), 40),
+        last_modified=clip(string(metadata, "last-modified"), 60),
+        origin=d.origin,
+        object_count=sum(1 for _ in d.objects()),
+    )
+
+
+def document_list(store: DocumentStore, model: str | None, limit: int, offset: int) -> DocumentList:
+    documents = store.of_model(model)
+    shown = documents[offset : offset + limit]
+    return DocumentList(
+        **page_info(len(documents), offset, len(shown)).model_dump(),
+        model=model,
+        documents=[summary(d) for d in shown],
+        directory=str(store.directory) if store.directory else None,
+        problems=[clip(p, MAX_PROBLEM_CHARS) for p in store.problems[:MAX_PROBLEMS_SHOWN]],
+        problem_count=len(store.problems),
+    )
+
+
+def search_result(store: DocumentStore, page: HitPage, text: str, model: str | None, offset: int) -> SearchResult:
+    hits = fit(_hit(store, entry, snippet) for entry, snippet in ((h.entry, h.snippet) for h in page.hits))
+    return SearchResult(
+        **page_info(page.total, offset, len(hits)).model_dump(),
+        text=clip(text.strip(), 200),
+        model=model,
+        match=page.mode,
+        hits=hits,
+    )
+
+
+def _hit(store: DocumentStore, entry: int, snippet: str) -> SearchHit:
+    document, found = store.entry(entry)
+    if found is None:  # the document's own entry: its metadata
+        metadata = bound(document.metadata)
+        hit = OscalObject(
+            document=document_ref(document),
+            kind="document",
+            ref=clip(document.uuid, 100),
+            context={},
+            object={"metadata": metadata.value},
+            clipped=metadata.all_notes(),
+        )
+    else:
+        hit = oscal_object(document, found)
+    return SearchHit(snippet=clip(snippet, 400), hit=hit)
+
+
+def register(server: MCPServer[Any], access: StoreAccess) -> None:
+    async def list_oscal_documents(
+        model: ModelParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+    ) -> DocumentList:
+        """List the OSCAL documents this server can query: the bundled NIST SP 800-53 rev5 catalog
+        and its LOW, MODERATE, HIGH and PRIVACY baseline profiles, sample component definitions,
+        and every document in the operator's OSCAL_DOCUMENTS_DIR (JSON, YAML, .zip), optionally of
+        one model (catalog, profile, system-security-plan, assessment-plan, assessment-results,
+        plan-of-action-and-milestones, mapping-collection, component-definition). Each has a source,
+        uuid, title, version and how many objects it holds. Files that were skipped are listed in
+        problems. Use it to find the document to pass to the other query tools."""
+        store = await access.get()
+        return document_list(store, model_name(model), limit, offset)
+
+    async def search_oscal(
+        text: Annotated[
+            str, Field(description="Words, a control id (ac-2.1, AC-2(1)), a uuid or a name; every word must match.")
+        ],
+        model: ModelParam = None,
+        limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT, description="Most hits, 1 to 50.")] = 10,
+        offset: OffsetParam = 0,
+    ) -> SearchResult:
+        """Full-text search across every OSCAL document the server holds (catalog controls and groups,
+        profiles, components and capabilities, SSP components and implemented requirements, assessment
+        tasks, activities, findings, observations and risks, POA&M items, control mappings, document
+        metadata), optionally in one model. Best matches first, each with a snippet and the matching
+        OSCAL object (bounded). Use it when you do not know where something is defined: "which
+        findings mention encryption", "what says multi-factor". Words are matched as words (no
+        query syntax); when no object has them all, objects with any of them are returned."""
+        store = await access.get()
+        wanted = model_name(model)
+        try:
+            page = await to_thread.run_sync(store.search, text, wanted, limit, offset)
+        except QueryTextError as exc:
+            raise ToolError(str(exc)) from None
+        except SearchIndexError as exc:
+            raise ToolError(f"{exc}; try other words") from None
+        return search_result(store, page, text, wanted, offset)
+
+    server.add_tool(
+        list_oscal_documents, name="list_oscal_documents", title="List OSCAL documents", annotations=read_only()
+    )
+    server.add_tool(search_oscal, name="search_oscal", title="Search OSCAL documents", annotations=read_only())

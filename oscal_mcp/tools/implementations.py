@@ -1,0 +1,80 @@
+"""System security plan tools: `list_ssp_components`, `list_ssp_implemented_requirements`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from oscal_mcp.oscal.catalogs import normalize_control_id
+from oscal_mcp.oscal.objects import string
+from oscal_mcp.oscal.queries import Found
+from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.store_access import (
+    DEFAULT_LIMIT,
+    LimitParam,
+    ObjectPage,
+    OffsetParam,
+    SspParam,
+    StoreAccess,
+    collect,
+    object_page,
+    scope,
+)
+
+SSP = "system-security-plan"
+
+
+def control_matcher(control_id: str | None) -> Any:
+    """A filter on a found object's ref (a control id), any case, AC-2(1) accepted; None keeps all."""
+    if not control_id:
+        return None
+    wanted = {control_id.strip().lower(), normalize_control_id(control_id)}
+    return lambda found: found.ref.lower() in wanted
+
+
+def register(server: MCPServer[Any], access: StoreAccess) -> None:
+    async def list_ssp_components(
+        ssp: SspParam = None,
+        component_type: Annotated[
+            str | None, Field(description="Only components of this type, e.g. software, service, this-system.")
+        ] = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+    ) -> ObjectPage:
+        """List the components of a system security plan (system-implementation components: the
+        system itself, software, services, hardware, policies, interconnections...) as whole OSCAL
+        objects with type, title, description, status, props, links, responsible roles and
+        protocols. Across every SSP in the store, or one. Paginated. Use it for "what is this system
+        made of" or "which SSP components are services"."""
+        wanted = (component_type or "").strip().lower()
+
+        def keep(found: Found) -> bool:
+            return not wanted or string(found.obj, "type").lower() == wanted
+
+        found = collect(scope(await access.get(), ssp, SSP), "component", keep)
+        return object_page(found, offset, limit)
+
+    async def list_ssp_implemented_requirements(
+        ssp: SspParam = None,
+        control_id: Annotated[str | None, Field(description="Only this control, e.g. ac-2 or AC-2(1).")] = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+    ) -> ObjectPage:
+        """List how a system security plan implements its controls: each implemented requirement
+        (control-id, set-parameters, statements, by-components with the responsible component's
+        description of how it implements the control, responsible roles) as a whole OSCAL object.
+        Filter by control_id to answer "how does this system do AC-2". Paginated."""
+        found = collect(scope(await access.get(), ssp, SSP), "implemented-requirement", control_matcher(control_id))
+        return object_page(found, offset, limit)
+
+    server.add_tool(
+        list_ssp_components, name="list_ssp_components", title="List SSP components", annotations=read_only()
+    )
+    server.add_tool(
+        list_ssp_implemented_requirements,
+        name="list_ssp_implemented_requirements",
+        title="List SSP implemented requirements",
+        annotations=read_only(),
+    )

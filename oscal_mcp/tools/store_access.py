@@ -1,0 +1,180 @@
+"""What the document-store tools share: the lazily built store, parameters, pages and bounded objects.
+
+The store is built once, at the first call of any store tool, in a worker thread (never on the
+start-up path); concurrent first calls wait for the same build. Tools get a `StoreAccess`, which
+carries only the tool settings the store needs, never the server or auth settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from anyio import to_thread
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from oscal_mcp.oscal.objects import bound, clip
+from oscal_mcp.oscal.profiles import ResolutionCache
+from oscal_mcp.oscal.queries import Found
+from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument, build_store
+from oscal_mcp.oscal.store_sources import SourceLimits
+from oscal_mcp.tools.models import MODEL_NAMES, UnknownModelError, enum_extra, get_model
+from oscal_mcp.tools.settings import ToolSettings
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_RESULT_CHARS = 256_000  # a page stops adding objects beyond this (at least one is returned)
+MAX_PROBLEMS_SHOWN = 20
+M = TypeVar("M", bound=BaseModel)
+
+
+class StoreAccess:
+    """The store, built on first use; and the profile resolutions cache that goes with it."""
+
+    def __init__(self, settings: ToolSettings) -> None:
+        self._directory = settings.documents_dir
+        self._limits = SourceLimits(settings.max_document_bytes, settings.max_archive_bytes)
+        self._store: DocumentStore | None = None
+        self._lock: anyio.Lock | None = None
+        self.resolutions = ResolutionCache()
+
+    async def get(self) -> DocumentStore:
+        if self._store is not None:
+            return self._store
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self._store is None:
+                self._store = await to_thread.run_sync(build_store, self._directory, self._limits)
+        return self._store
+
+
+def model_name(raw: str | None) -> str | None:
+    """The model named by `raw` (aliases such as ``ssp`` or ``poam`` accepted), None for None/empty."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return get_model(raw).name
+    except UnknownModelError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
+    try:
+        return store.find(raw, model)
+    except DocumentNotFoundError as exc:
+        raise ToolError(f"{exc}; call list_oscal_documents with model={model!r} to see them") from None
+
+
+def scope(store: DocumentStore, raw: str | None, model: str) -> list[StoredDocument]:
+    """One named document of `model`, or all of them when `raw` is omitted."""
+    return [find_document(store, raw, model)] if raw else store.of_model(model)
+
+
+class DocumentRef(BaseModel):
+    source: str = Field(description="'bundled:<path>' for bundled content, else the path in OSCAL_DOCUMENTS_DIR.")
+    model: str
+    uuid: str
+    title: str
+
+
+class DocumentSummary(DocumentRef):
+    version: str
+    oscal_version: str
+    last_modified: str
+    origin: str = Field(description="bundled or directory")
+    object_count: int = Field(description="How many queryable objects (controls, components, findings...) it holds.")
+
+
+class OscalObject(BaseModel):
+    document: DocumentRef
+    kind: str = Field(description="control, group, component, implemented-requirement, task, finding, map...")
+    ref: str = Field(description="The object's id, control-id or uuid.")
+    context: dict[str, str] = Field(description="Where it sits, e.g. its group, parent control or result.")
+    object: dict[str, Any] = Field(description="The OSCAL object as in the document (hyphenated keys), bounded.")
+    clipped: list[str] = Field(description="JSON paths (from $ = object) of strings or lists that were cut.")
+
+
+class Page(BaseModel):
+    total: int
+    offset: int
+    next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
+
+
+class ObjectPage(Page):
+    objects: list[OscalObject] = Field(
+        description=f"From offset on: at most limit, fewer once the result reaches {MAX_RESULT_CHARS // 1000} KB."
+    )
+
+
+def document_ref(d: StoredDocument) -> DocumentRef:
+    return DocumentRef(source=clip(d.source, 300), model=d.model, uuid=clip(d.uuid, 100), title=clip(d.title, 300))
+
+
+def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
+    bounded = bound(found.obj)
+    return OscalObject(
+        document=document_ref(d),
+        kind=found.kind,
+        ref=clip(found.ref, 200),
+        context={k: clip(v, 200) for k, v in found.context.items()},
+        object=bounded.value,
+        clipped=bounded.all_notes(),
+    )
+
+
+def fit(items: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
+    """The leading `items` whose JSON fits in `budget` characters (at least one); built lazily."""
+    kept: list[M] = []
+    used = 0
+    for item in items:
+        used += len(item.model_dump_json())
+        if kept and used > budget:
+            break
+        kept.append(item)
+    return kept
+
+
+def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limit: int) -> ObjectPage:
+    objects = fit(oscal_object(d, f) for d, f in found[offset : offset + limit])
+    after = offset + len(objects)
+    return ObjectPage(
+        total=len(found), offset=offset, next_offset=after if after < len(found) else None, objects=objects
+    )
+
+
+def page_info(total: int, offset: int, shown: int) -> Page:
+    after = offset + shown
+    return Page(total=total, offset=offset, next_offset=after if after < total else None)
+
+
+LimitParam = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
+OffsetParam = Annotated[int, Field(ge=0, description="How many items to skip (from next_offset).")]
+ModelParam = Annotated[
+    str | None,
+    Field(
+        description="Only this OSCAL model (e.g. catalog, profile, system-security-plan); omit for all.",
+        json_schema_extra=enum_extra(MODEL_NAMES, optional=True),
+    ),
+]
+
+
+def _names_one(model: str, default: str = "omit for all of them") -> Any:
+    return Field(description=f"One {model}: its uuid, title or file name (see list_oscal_documents); {default}.")
+
+
+CatalogParam = Annotated[str | None, _names_one("catalog", "omit to search every catalog, bundled SP 800-53 first")]
+SspParam = Annotated[str | None, _names_one("system security plan")]
+AssessmentPlanParam = Annotated[str | None, _names_one("assessment plan")]
+AssessmentResultsParam = Annotated[str | None, _names_one("assessment results document")]
+PoamParam = Annotated[str | None, _names_one("POA&M")]
+MappingParam = Annotated[str | None, _names_one("mapping collection")]
+
+
+def collect(
+    documents: Iterable[StoredDocument], kind: str, keep: Callable[[Found], bool] | None = None
+) -> list[tuple[StoredDocument, Found]]:
+    """The objects of `kind` in `documents`, in order, those `keep` accepts (all when None)."""
+    return [(d, f) for d in documents for f in d.objects(kind) if keep is None or keep(f)]
