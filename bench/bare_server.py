@@ -82,7 +82,12 @@ def build(results: Results, verifier: JoseVerifier | None, issuer: str, resource
     auth = None
     if verifier is not None:
         auth = AuthSettings.model_validate(
-            {"issuer_url": issuer, "resource_server_url": resource, "required_scopes": ["oscal:read"]}
+            {
+                "issuer_url": issuer,
+                "resource_server_url": resource,
+                "required_scopes": ["oscal:read"],
+                "validate_token_resource": True,
+            }
         )
     server: MCPServer[Any] = MCPServer(name="bare", log_level="WARNING", token_verifier=verifier, auth=auth)
 
