@@ -5,12 +5,16 @@
 
 Starts the servers of ``bench_overhead.py`` (``ours`` = ``python -m oscal_mcp``, ``bare`` = the SDK alone,
 ``sse``/``json`` responses, ``none``/``jwt`` auth), one at a time, drives it with the benchmark's cheap
-calls in turn from one keep-alive connection, and samples it with ``py-spy record --nonblocking`` at
-200 Hz. Each sample is charged to its innermost frame of an *owner*: this project (``oscal_mcp``,
-``oscal_mcp_auth``), the MCP SDK (``mcp``, ``mcp_types``), the web stack (uvicorn, h11, starlette,
-sse-starlette) or the event loop (asyncio, anyio, threading). Library code such as pydantic, json or
-python-jose counts for the owner that called it. Prints the share of each owner, in ms of server CPU
-per request, and the top functions of this project and of the SDK.
+calls in turn from one keep-alive connection, and samples it with ``py-spy record --nonblocking --gil``
+at 200 Hz: only the thread holding the GIL is sampled, so a thread waiting in a system call (epoll, a
+socket write that let the OS run the client) is not counted; time the kernel spends inside those calls
+(stime, under 10% here) is not seen. On a loaded machine a preempted thread that holds the GIL still
+counts, so the shares are estimates; the CPU per request comes from /proc. Each sample is charged
+to its innermost frame of an *owner*: this project (``oscal_mcp``, ``oscal_mcp_auth``), the MCP SDK
+(``mcp``, ``mcp_types``), the web stack (uvicorn, h11, starlette, sse-starlette) or the event loop
+(asyncio, anyio, threading). Library code such as pydantic, json or python-jose counts for the owner
+that called it. Prints the share of each owner, in ms of server CPU per request, and each owner's
+top functions.
 """
 
 from __future__ import annotations
@@ -130,7 +134,7 @@ def profile(variant: Variant, seconds: float, py_spy: str, top: int) -> None:
             target.post(content)  # warm-up: first calls load the indexes
         raw = Path(workdir) / "samples.txt"
         command = [py_spy, "record", "--pid", str(target.pid), "--format", "raw", "--output", str(raw)]
-        command += ["--rate", str(SAMPLE_RATE), "--duration", str(int(seconds)), "--nonblocking", "--function"]
+        command += ["--rate", str(SAMPLE_RATE), "--duration", str(int(seconds)), "--nonblocking", "--function", "--gil"]
         spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)  # let py-spy attach
         meter = CpuMeter(target.pid)
