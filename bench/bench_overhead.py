@@ -1,20 +1,24 @@
 """Server CPU per request: this server vs a bare SDK ``MCPServer`` with the same cheap tools (issue #16).
 
-    .venv/bin/python bench/bench_overhead.py            # about 6 minutes on 2 busy cores
-    .venv/bin/python bench/bench_overhead.py --quick    # about 2 minutes, a smoke run (wider spread)
+    .venv/bin/python bench/bench_overhead.py            # about 5 minutes on 2 busy cores
+    .venv/bin/python bench/bench_overhead.py --quick    # about 1 minute, a smoke run (wider spread)
 
 Eight real processes on 127.0.0.1, all stateless streamable HTTP: ``python -m oscal_mcp`` and
 ``bench/bare_server.py`` (the SDK alone, same tool names, parameters and result classes, constant
 results), each with SSE responses and with JSON responses (``OSCAL_MCP_JSON_RESPONSE=true`` /
 the SDK's ``json_response=True``), each without auth and with RS256 jwt auth (a static PEM key, the
-test keys of ``tests/auth/keys.py``; the bare server uses a hand-written python-jose verifier). Every
-round calls each tool on all eight in turn (the order rotates and reverses each round), a block of
-requests per server bounded in count and in time, and reads the server's CPU before and after: the
-nanosecond sum of its threads' ``/proc/<pid>/task/*/schedstat``, or utime + stime of
-``/proc/<pid>/stat`` (10 ms ticks, too coarse for small blocks) when a thread ended mid-block. A
-figure is the median over rounds; a ratio is the median of the per-round ratios of blocks measured
-side by side, with its inter-quartile range. The load generator is this process: one keep-alive
-httpx connection per server posting prepared bodies.
+test keys of ``tests/auth/keys.py``; the bare server uses a hand-written python-jose verifier).
+
+A round has one block per tool call. A block alternates at the finest grain: one request to each of
+the eight servers in turn (the order rotates every time), repeated until a count or a time bound, and
+each server's CPU is read before and after the block, so all eight are measured over the same
+wall-clock window and a change in the machine's load weighs on them alike. (Blocks of one server
+after another, tried first, left inter-quartile ranges of +-40% on this shared machine.) Server CPU is
+the nanosecond sum of the process's threads' ``/proc/<pid>/task/*/schedstat``, or utime + stime of
+``/proc/<pid>/stat`` (10 ms ticks, too coarse for these blocks) when a thread ended mid-block. A figure
+is the median over blocks; a ratio is the median of the per-block ratios, with its inter-quartile
+range. The load generator is this process: one keep-alive httpx connection per server posting
+prepared bodies; its own CPU per request is printed too.
 
 Goals: every cheap tool within 1.05x of the bare SDK; jwt auth within 1.10x of no auth.
 """
@@ -69,13 +73,13 @@ OURS_GOAL, AUTH_GOAL = 1.05, 1.10
 @dataclass(frozen=True)
 class Plan:
     rounds: int
-    block_requests: int  # the count bound of a block
+    block_requests: int  # the count bound of a block: requests to each server
     block_seconds: float  # the time bound of a block
     warmup: int
 
 
-FULL = Plan(rounds=7, block_requests=100, block_seconds=3.0, warmup=15)
-QUICK = Plan(rounds=3, block_requests=40, block_seconds=2.0, warmup=5)
+FULL = Plan(rounds=12, block_requests=40, block_seconds=6.0, warmup=15)
+QUICK = Plan(rounds=4, block_requests=25, block_seconds=4.0, warmup=5)
 
 
 @dataclass(frozen=True)
@@ -201,16 +205,6 @@ class Target:
             raise RuntimeError(f"{self.variant.label}: HTTP {response.status_code} {response.content[:300]!r}")
         self.content_types.add(response.headers.get("content-type", "").split(";")[0])
 
-    def block(self, content: bytes, plan: Plan) -> tuple[float, float]:
-        """Server and client CPU seconds per request over one block (bounded in count and time)."""
-        deadline = time.monotonic() + plan.block_seconds
-        client_started, before = time.process_time(), self.meter.start()
-        done = 0
-        while done < plan.block_requests and time.monotonic() < deadline:
-            self.post(content)
-            done += 1
-        return self.meter.seconds_since(before) / done, (time.process_time() - client_started) / done
-
 
 def ours_process(workdir: Path, wire: str, auth: bool) -> McpServerProcess:
     env = dict(SERVER_ENV)
@@ -280,8 +274,26 @@ def servers(workdir: Path) -> Iterator[dict[Variant, Target]]:
 Samples = dict[tuple[Variant, str], list[float]]
 
 
+def block(targets: dict[Variant, Target], content: bytes, plan: Plan) -> tuple[dict[Variant, float], float]:
+    """One block: the same call to every server in turn (the order rotates each time), repeated until
+    the count or the time bound; every server's CPU is read over the same wall-clock window, so a
+    change in the machine's load weighs on all of them alike. Returns the server CPU seconds per
+    request of each variant and the load generator's own CPU seconds per request."""
+    deadline = time.monotonic() + plan.block_seconds
+    client_started = time.process_time()
+    before = {variant: target.meter.start() for variant, target in targets.items()}
+    done = 0
+    while done < plan.block_requests and time.monotonic() < deadline:
+        shift = done % len(VARIANTS)
+        for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+            targets[variant].post(content)
+        done += 1
+    per_request = {v: target.meter.seconds_since(before[v]) / done for v, target in targets.items()}
+    return per_request, (time.process_time() - client_started) / (done * len(VARIANTS))
+
+
 def measure(targets: dict[Variant, Target], plan: Plan) -> tuple[Samples, list[float]]:
-    """Server CPU seconds per request for every (variant, call), one figure per round; and the load
+    """Server CPU seconds per request for every (variant, call), one figure per block; and the load
     generator's own CPU seconds per request, every block."""
     bodies = {call_label(n, a): body(n, a) for n, a in CALLS}
     for target in targets.values():
@@ -292,19 +304,17 @@ def measure(targets: dict[Variant, Target], plan: Plan) -> tuple[Samples, list[f
     client_cpu: list[float] = []
     for round_ in range(plan.rounds):
         started = time.monotonic()
-        for index, (label, content) in enumerate(bodies.items()):
-            shift = (round_ * 3 + index) % len(VARIANTS)
-            order = VARIANTS[shift:] + VARIANTS[:shift]
-            for variant in order[::-1] if (round_ + index) % 2 else order:
-                server, client = targets[variant].block(content, plan)
-                samples[(variant, label)].append(server)
-                client_cpu.append(client)
+        for label, content in bodies.items():
+            per_request, client = block(targets, content, plan)
+            for variant, seconds in per_request.items():
+                samples[(variant, label)].append(seconds)
+            client_cpu.append(client)
         print(f"  round {round_ + 1}/{plan.rounds}: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return samples, client_cpu
 
 
 def paired(samples: Samples, top: Variant, bottom: Variant, label: str) -> tuple[float, float, float]:
-    """The median of the per-round ratios top/bottom, and their inter-quartile range."""
+    """The median of the per-block ratios top/bottom, and their inter-quartile range."""
     ratios = sorted(t / b for t, b in zip(samples[(top, label)], samples[(bottom, label)], strict=True))
     if len(ratios) < 4:
         return statistics.median(ratios), ratios[0], ratios[-1]
@@ -324,7 +334,7 @@ def report_wire(wire: str, samples: Samples, json_supported: bool) -> None:
     labels = [call_label(n, a) for n, a in CALLS]
     v = {(k, a): Variant(k, wire, a) for k in ("ours", "bare") for a in (False, True)}
     title = "SSE responses" if wire == "sse" else "JSON responses (json_response=True)"
-    print(f"\n== {title}: server CPU per request, ms (median over rounds) ==")
+    print(f"\n== {title}: server CPU per request, ms (median over blocks) ==")
     if not json_supported and wire == "json":
         print("  NOTE: this build of oscal-mcp ignores OSCAL_MCP_JSON_RESPONSE (it answered text/event-stream),")
         print("  so the 'ours' columns below are SSE answers compared with the bare SDK's JSON answers.")
@@ -333,7 +343,7 @@ def report_wire(wire: str, samples: Samples, json_supported: bool) -> None:
         cells = [statistics.median(samples[(v[key], label)]) * 1000 for key in v]
         order = [cells[2], cells[0], cells[3], cells[1]]  # bare, ours, bare+jwt, ours+jwt
         print(f"  {label:34s} {order[0]:7.2f} {order[1]:7.2f} {order[2]:9.2f} {order[3]:9.2f}")
-    print(f"  ratios: median of per-round pairs (IQR); goals ours/bare <= {OURS_GOAL}x, jwt/none <= {AUTH_GOAL}x")
+    print(f"  ratios: median of per-block pairs (IQR); goals ours/bare <= {OURS_GOAL}x, jwt/none <= {AUTH_GOAL}x")
     heads = ("ours/bare", "ours/bare, jwt", "ours jwt/none", "bare jwt/none")
     print(f"  {'call':34s} " + " ".join(f"{h:22s}" for h in heads))
     for label in labels:
@@ -347,7 +357,7 @@ def report_wire(wire: str, samples: Samples, json_supported: bool) -> None:
 
 
 def report_wires(samples: Samples, json_supported: bool) -> None:
-    print("\n== JSON / SSE responses, no auth: server CPU ratio (median of per-round pairs, IQR) ==")
+    print("\n== JSON / SSE responses, no auth: server CPU ratio (median of per-block pairs, IQR) ==")
     print(f"  {'call':34s} {'bare':22s} {'ours':22s}")
     for name, arguments in CALLS:
         label = call_label(name, arguments)
@@ -374,12 +384,12 @@ def main() -> None:
     json_supported = json_type == {"application/json"}
     print(f"oscal-mcp overhead vs the bare SDK (issue #16); Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(
-        f"{plan.rounds} rounds x {len(CALLS)} calls x {len(VARIANTS)} servers, blocks of <= {plan.block_requests} "
-        f"requests / {plan.block_seconds:g} s"
+        f"{plan.rounds} rounds x {len(CALLS)} calls, a block per call of <= {plan.block_requests} requests to "
+        f"each of {len(VARIANTS)} servers in turn / {plan.block_seconds:g} s"
     )
     blocks = plan.rounds * len(CALLS) * len(VARIANTS)
     print(
-        f"server CPU: per-thread /proc/<pid>/task/*/schedstat (ns); {coarse} of {blocks} blocks fell back to "
+        f"server CPU: per-thread /proc/<pid>/task/*/schedstat (ns); {coarse} of {blocks} readings fell back to "
         f"utime+stime of /proc/<pid>/stat ({TICKS_PER_SECOND} ticks/s) because a worker thread ended"
     )
     print(
