@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import uvicorn
 from jose import jwk, jwt
@@ -33,6 +33,7 @@ from oscal_mcp.tools.models import OscalModelList
 from oscal_mcp.tools.resources import ResourceList
 
 DefinitionParam = Annotated[str | None, Field(description="Restrict to one component definition.")]
+M = TypeVar("M", bound=BaseModel)
 TopicParam = Annotated[str | None, Field(description="Only resources on this topic; omit for all.")]
 
 
@@ -48,11 +49,12 @@ class Results:
         self._payloads = payloads
         self._built: dict[str, BaseModel] = {}
 
-    def get(self, cls: type[BaseModel], name: str, **arguments: Any) -> Any:
+    def get(self, cls: type[M], name: str, **arguments: Any) -> M:
         key = payload_key(name, {k: v for k, v in arguments.items() if v is not None})
-        if key not in self._built:
-            self._built[key] = cls.model_validate(self._payloads[key])
-        return self._built[key]
+        built = self._built.get(key)
+        if not isinstance(built, cls):
+            built = self._built[key] = cls.model_validate(self._payloads[key])
+        return built
 
 
 class JoseVerifier:
@@ -96,27 +98,26 @@ def build(results: Results, verifier: JoseVerifier | None, issuer: str, resource
         caller = None
         if token is not None:
             caller = CallerInfo(client_id=token.client_id, subject=token.subject, scopes=list(token.scopes))
-        base: AboutResult = results.get(AboutResult, "about")
-        return base.model_copy(update={"caller": caller})
+        return results.get(AboutResult, "about").model_copy(update={"caller": caller})
 
     def list_oscal_models() -> OscalModelList:
-        return results.get(OscalModelList, "list_oscal_models")  # type: ignore[no-any-return]
+        return results.get(OscalModelList, "list_oscal_models")
 
     def list_oscal_resources(topic: TopicParam = None) -> ResourceList:
-        return results.get(ResourceList, "list_oscal_resources", topic=topic)  # type: ignore[no-any-return]
+        return results.get(ResourceList, "list_oscal_resources", topic=topic)
 
     async def list_component_definitions(limit: LimitParam = 50, offset: OffsetParam = 0) -> DefinitionList:
-        return results.get(DefinitionList, "list_component_definitions")  # type: ignore[no-any-return]
+        return results.get(DefinitionList, "list_component_definitions")
 
     async def list_components(
         definition: DefinitionParam = None, limit: LimitParam = 50, offset: OffsetParam = 0
     ) -> ComponentList:
-        return results.get(ComponentList, "list_components")  # type: ignore[no-any-return]
+        return results.get(ComponentList, "list_components")
 
     async def list_capabilities(
         definition: DefinitionParam = None, limit: LimitParam = 50, offset: OffsetParam = 0
     ) -> CapabilityList:
-        return results.get(CapabilityList, "list_capabilities")  # type: ignore[no-any-return]
+        return results.get(CapabilityList, "list_capabilities")
 
     for tool in (
         about,

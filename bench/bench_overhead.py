@@ -340,9 +340,11 @@ def report_wire(wire: str, samples: Samples, json_supported: bool) -> None:
         print("  so the 'ours' columns below are SSE answers compared with the bare SDK's JSON answers.")
     print(f"  {'call':34s} {'bare':>7s} {'ours':>7s} {'bare+jwt':>9s} {'ours+jwt':>9s}")
     for label in labels:
-        cells = [statistics.median(samples[(v[key], label)]) * 1000 for key in v]
-        order = [cells[2], cells[0], cells[3], cells[1]]  # bare, ours, bare+jwt, ours+jwt
-        print(f"  {label:34s} {order[0]:7.2f} {order[1]:7.2f} {order[2]:9.2f} {order[3]:9.2f}")
+        bare, ours, bare_jwt, ours_jwt = (
+            statistics.median(samples[(v[key], label)]) * 1000
+            for key in (("bare", False), ("ours", False), ("bare", True), ("ours", True))
+        )
+        print(f"  {label:34s} {bare:7.2f} {ours:7.2f} {bare_jwt:9.2f} {ours_jwt:9.2f}")
     print(f"  ratios: median of per-block pairs (IQR); goals ours/bare <= {OURS_GOAL}x, jwt/none <= {AUTH_GOAL}x")
     heads = ("ours/bare", "ours/bare, jwt", "ours jwt/none", "bare jwt/none")
     print(f"  {'call':34s} " + " ".join(f"{h:22s}" for h in heads))

@@ -134,12 +134,13 @@ def compare_stdio(repeat: int, workdir: str) -> list[str]:
         "ratio = median of paired ratios (IQR)"
     )
     print(f"  {'':28s} {'bare SDK':>9s} {'oscal-mcp':>10s}  {'ratio':22s} goal")
-    for label, pick in (
-        ("to the initialize answer", lambda s: s.initialize),
-        ("to the tools/list answer", lambda s: s.tools_list),
-        ("child CPU, start to exit", lambda s: s.cpu),
+    for label, field in (
+        ("to the initialize answer", "initialize"),
+        ("to the tools/list answer", "tools_list"),
+        ("child CPU, start to exit", "cpu"),
     ):
-        ours, bare = [pick(s) for s in runs["ours"]], [pick(s) for s in runs["bare"]]
+        ours: list[float] = [getattr(s, field) for s in runs["ours"]]
+        bare: list[float] = [getattr(s, field) for s in runs["bare"]]
         ratio = paired_ratio(ours, bare)
         goal = ""
         if label.endswith("tools/list answer"):
