@@ -45,6 +45,7 @@ _SWITCHES: tuple[tuple[str, str, str], ...] = (
         "OSCAL_MCP_ALLOW_UNAUTHENTICATED",
         "allow streamable-http on a non-loopback address without authentication",
     ),
+    ("--json-response", "OSCAL_MCP_JSON_RESPONSE", "plain JSON answers instead of event streams"),
 )
 _AUTH_FLAGS: tuple[tuple[str, str, str], ...] = (
     (
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cli_values: dict[str, str | None] = vars(args)
 
+    from oscal_mcp.errors import ConfigError
     from oscal_mcp_auth.errors import ConfigurationError
 
     try:
@@ -94,12 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from oscal_mcp.server import run
 
         run(settings)
-    except ConfigurationError as exc:
-        print(f"oscal-mcp: error: {exc}", file=sys.stderr)
+    except (ConfigError, ConfigurationError) as exc:  # the server's own settings, or the auth library's
+        print(f"oscal-mcp: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def one_line(error: Exception) -> str:
+    """The message on one line, whatever a plugin put in it."""
+    return " ".join(str(error).split())
 
 
 if __name__ == "__main__":

@@ -223,13 +223,18 @@ async def test_scopes_split_on_spaces_only(separator: str) -> None:
     assert access.scopes == ["oscal:read", f"profile{separator}oscal:admin"]
 
 
-async def test_audiences_compare_as_urls() -> None:
-    checker = JwtVerifier(
-        config(OSCAL_AUTH_RESOURCE_SERVER_URL="https://OSCAL.example.com:443/mcp"),
-        JwtSettings(),
-        KeySet.from_jwks(public_keys(), ("RS256", "ES256")),
-    )
-    assert (await checker.verify_token(mint(aud="https://oscal.example.com/mcp"))).client_id == "client-1"
+async def test_audiences_compare_as_plain_strings_a_trailing_slash_aside() -> None:
+    checker = JwtVerifier(config(), JwtSettings(), KeySet.from_jwks(public_keys(), ("RS256", "ES256")))
+    assert (await checker.verify_token(mint(aud=RESOURCE + "/"))).client_id == "client-1"
+    for spelling in (
+        "https://OSCAL.example.com/mcp",
+        "https://oscal.example.com:443/mcp",
+        "https://oscal.example.com/tenants/acme/%2e%2e/%2E%2E/mcp",
+        "https://oscal.example.com/tenants/acme/../../mcp",
+    ):  # RFC 7519 section 4.1.3: no normalisation
+        with pytest.raises(TokenRejected) as rejected:
+            await checker.verify_token(mint(aud=spelling))
+        assert rejected.value.reason == "wrong_audience"
 
 
 @pytest.mark.parametrize(
@@ -252,6 +257,20 @@ def test_a_jwks_uri_with_credentials_is_refused_without_echoing_them() -> None:
     assert "S3cret" not in str(error.value)
 
 
-def test_a_plain_http_issuer_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com"))
-    assert "is plain http" in caplog.text
+def test_a_plain_http_issuer_off_loopback_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"OSCAL_AUTH_ISSUER_URL='http://idp.example.com' is plain http"):
+        config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com")
+
+
+def test_a_plain_http_jwks_uri_off_loopback_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"OSCAL_AUTH_JWT_JWKS_URI='http://idp.example.com/certs' is plain"):
+        create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_JWT_JWKS_URI="http://idp.example.com/certs"))
+
+
+def test_plain_http_is_accepted_on_loopback_or_when_allowed() -> None:
+    create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://127.0.0.1:9000"))
+    allowed = config(
+        OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com", OSCAL_AUTH_ALLOW_INSECURE_HTTP="true"
+    )
+    assert allowed.allow_insecure_http is True
+    create_verifier(allowed)

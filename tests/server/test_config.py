@@ -9,6 +9,7 @@ import pytest
 
 from oscal_mcp.cli import main
 from oscal_mcp.config import ConfigError, load_settings, merged_values
+from oscal_mcp.errors import OscalMcpError
 from oscal_mcp.server import _warn_about_settings
 from oscal_mcp_auth.errors import ConfigurationError
 
@@ -43,7 +44,7 @@ def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
     ("argv", "names"),
     [
         (["--transport", "carrier-pigeon"], ["OSCAL_MCP_TRANSPORT", "'carrier-pigeon'", "stdio, streamable-http"]),
-        (["--port", "0"], ["OSCAL_MCP_PORT=0", "1 to 65535"]),
+        (["--port", "0"], ["OSCAL_MCP_PORT='0'", "1 to 65535"]),
         (["--port", "eighty"], ["OSCAL_MCP_PORT", "'eighty'", "whole number"]),
         (["--log-level", "chatty"], ["OSCAL_MCP_LOG_LEVEL", "'chatty'", "DEBUG, INFO"]),
         (["--auth-issuer-url", "not a url"], ["OSCAL_AUTH_ISSUER_URL", "'not a url'", "http://"]),
@@ -68,7 +69,7 @@ def test_invalid_setting_exits_2_with_one_line(
 def test_invalid_boolean_in_environment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("OSCAL_MCP_STATELESS_HTTP", "perhaps")
     assert main([]) == 2
-    assert "OSCAL_MCP_STATELESS_HTTP='perhaps' is not a boolean" in capsys.readouterr().err
+    assert "OSCAL_MCP_STATELESS_HTTP='perhaps': not a boolean" in capsys.readouterr().err
 
 
 def test_non_loopback_without_auth_is_refused() -> None:
@@ -107,7 +108,7 @@ def test_loopback_hosts_need_no_auth(host: str) -> None:
 
 def test_resource_url_is_derived_for_loopback_only() -> None:
     settings = load_settings(
-        {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "9123", "OSCAL_AUTH_ISSUER_URL": "http://as.test"}
+        {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "9123", "OSCAL_AUTH_ISSUER_URL": "https://as.test"}
     )
     assert settings.auth.resource_server_url == "http://127.0.0.1:9123/mcp"
     assert settings.auth.verifier == "jwt"  # default once an issuer is set
@@ -126,12 +127,14 @@ def test_required_scopes_are_comma_separated() -> None:
     assert settings.auth.required_scopes == ("oscal:read", "oscal:write")
 
 
-def test_config_errors_are_configuration_errors() -> None:
-    assert issubclass(ConfigError, ConfigurationError)
+def test_server_errors_are_not_auth_errors() -> None:
+    """Each package owns its error root: a tampered bundled file is the server's error, not an auth one."""
+    assert not issubclass(ConfigError, ConfigurationError)
+    assert issubclass(ConfigError, OscalMcpError)
 
 
 def test_session_bounds_are_settings() -> None:
     settings = load_settings({"OSCAL_MCP_MAX_SESSIONS": "50", "OSCAL_MCP_SESSION_IDLE_SECONDS": "60"})
     assert (settings.max_sessions, settings.session_idle_seconds) == (50, 60)
-    with pytest.raises(ConfigurationError, match="OSCAL_MCP_MAX_SESSIONS=0 is out of range"):
+    with pytest.raises(ConfigError, match="OSCAL_MCP_MAX_SESSIONS='0': out of range"):
         load_settings({"OSCAL_MCP_MAX_SESSIONS": "0"})
