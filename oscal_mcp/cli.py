@@ -7,9 +7,13 @@ Heavy libraries (the MCP SDK, trestle, pydantic) are imported only after the arg
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
+
+# user:password@ after a slash, also in a URL a path normalisation shortened to "https:/user:pw@host"
+_CREDENTIALS = re.compile(r"(?<=/)[^/@\s'\"]+@")
 
 # (flag, environment variable, help); every flag has an environment twin.
 _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
@@ -105,8 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def one_line(error: Exception) -> str:
-    """The message on one line, whatever a plugin put in it."""
-    return " ".join(str(error).split())
+    """The message on one line, whatever a plugin put in it, and without the password of any URL
+    it quotes (``scheme://user:password@host``)."""
+    from oscal_mcp_auth.logsafe import escaped
+
+    text = _CREDENTIALS.sub("[credentials hidden]@", " ".join(str(error).split()))
+    return escaped(text, limit=2000)
 
 
 if __name__ == "__main__":

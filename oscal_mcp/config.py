@@ -31,6 +31,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_SESSIONS = 10_000  # stateful streamable-http sessions held at once (the SDK's default)
 DEFAULT_SESSION_IDLE_SECONDS = 30 * 60
+# what may be bound: a host name, an IPv4 address, an IPv6 address (bracketed or not, with a zone)
+_BIND_HOST = re.compile(r"[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\]?")
 
 
 class ServerSettings(Section):
@@ -64,7 +66,7 @@ class ServerSettings(Section):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        if not value or any(c in value for c in "/ \t?#@,"):
+        if not _BIND_HOST.fullmatch(value):
             raise ValueError("not a host name or IP address")
         return value
 
@@ -148,13 +150,14 @@ def _check_exposure(settings: Settings) -> None:
     if settings.auth.configured:
         if settings.auth.resource_server_url is None:
             raise ConfigError(
-                f"OSCAL_AUTH_RESOURCE_SERVER_URL is required when binding to {settings.host}: set it to this "
-                "server's public URL including the path, e.g. https://oscal.example.com/mcp"
+                f"OSCAL_AUTH_RESOURCE_SERVER_URL is required when binding to a non-loopback address "
+                f"(OSCAL_MCP_HOST={settings.host}): set it to this server's public URL including the path, "
+                "e.g. https://oscal.example.com/mcp"
             )
         return
     if not settings.allow_unauthenticated:
         raise ConfigError(
-            f"refusing to serve streamable-http on non-loopback address {settings.host} without "
+            f"refusing to serve streamable-http on non-loopback address {settings.host} (OSCAL_MCP_HOST) without "
             "authentication; configure OSCAL_AUTH_ISSUER_URL (or OSCAL_AUTH_VERIFIER), or pass "
             "--allow-unauthenticated (OSCAL_MCP_ALLOW_UNAUTHENTICATED=true) if a proxy in front "
             "authenticates every request"

@@ -62,8 +62,12 @@ class ToolSettings(Section):
 
 
 def _directory(raw: Path, *, of_several: bool = False) -> Path:
-    path = Path(str(raw).strip()).expanduser().resolve()
-    if not path.is_dir():
+    try:
+        path = Path(str(raw).strip()).expanduser().resolve()
+        is_directory = path.is_dir()
+    except (OSError, RuntimeError):  # a name too long, a symlink loop
+        is_directory = False
+    if not is_directory:
         problem = "not an existing directory"
         raise ValueError(f"{str(raw).strip()!r} is {problem}" if of_several else problem)
     return path

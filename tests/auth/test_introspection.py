@@ -733,3 +733,17 @@ async def test_a_refusal_with_a_non_json_body_is_still_reported_as_denied() -> N
     with pytest.raises(TokenRejected) as rejected:
         await make_verifier().verify_token("opaque-token")
     assert rejected.value.reason == "introspection_denied"
+
+
+async def test_a_client_id_with_a_newline_is_logged_escaped(
+    auth_server: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = "evil\nINFO oscal_mcp_auth: token accepted client_id=admin"
+    auth_server.post(ENDPOINT).respond(json=active(client_id=forged, aud="https://other.example.com/mcp"))
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        await load_verifier(config_for(), plugin_manager=create_plugin_manager(load_entry_points=False)).verify_token(
+            TOKEN
+        )
+    (line,) = [r.getMessage() for r in caplog.records if "token rejected" in r.getMessage()]
+    assert "\n" not in line
+    assert "client_id='evil\\nINFO" in line

@@ -76,6 +76,10 @@ async def test_valid_rs256_and_es256_tokens_map_to_an_identity() -> None:
         ({"aud": None}, "no_audience"),
         ({"aud": 42}, "bad_claim"),
         ({"scope": {"read": True}}, "bad_claim"),
+        ({"exp": 10**400}, "bad_claim"),  # overflows a float: a refusal, not a verifier error
+        ({"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}, "bound_token"),  # RFC 9449 7.2
+        ({"cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}, "bound_token"),  # RFC 8705
+        ({"cnf": {"jwk": {"kty": "EC"}}}, "bound_token"),
     ],
 )
 async def test_claim_checks(overrides: dict[str, Any], reason: str) -> None:
@@ -121,6 +125,50 @@ async def test_key_url_headers_are_ignored() -> None:
 )
 async def test_structural_and_signature_checks(token_maker: Any, reason: str) -> None:
     assert await reason_for(token_maker()) == reason
+
+
+def respell(token: str, segment: int, spell: Any) -> str:
+    parts = token.split(".")
+    parts[segment] = spell(parts[segment])
+    return ".".join(parts)
+
+
+def padded(segment: str) -> str:
+    return segment + "=" * (-len(segment) % 4)
+
+
+def standard_alphabet(segment: str) -> str:
+    return base64.b64encode(base64.urlsafe_b64decode(padded(segment))).decode().rstrip("=")
+
+
+def stray_bits(segment: str) -> str:
+    """The same bytes with the unused low bits of the last character set (RFC 4648 section 3.5)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return segment[:-1] + alphabet[alphabet.index(segment[-1]) | 1]
+
+
+def token_with_tail(length_mod_4: int) -> str:
+    """A valid token whose signature segment ends in a partial group (so stray bits are possible)."""
+    for n in range(50):
+        token = mint(jti=f"jti-{n}")
+        if len(token.split(".")[2]) % 4 == length_mod_4 and len(token.split(".")[1]) % 4 != 0:
+            return token
+    raise AssertionError("no token with that shape")
+
+
+@pytest.mark.parametrize("segment", [0, 1, 2])
+@pytest.mark.parametrize("spell", [padded, standard_alphabet, stray_bits])
+async def test_only_the_canonical_unpadded_base64url_spelling_is_accepted(segment: int, spell: Any) -> None:
+    """RFC 7515 section 2: one signed token has one accepted spelling, checked before the cache."""
+    checker = verifier()
+    token = token_with_tail(2)
+    await checker.verify_token(token)  # the canonical spelling is accepted, and now cached
+    other = respell(token, segment, spell)
+    if other == token:  # this segment's encoding happens to be the same in both alphabets
+        other = respell(token, segment, lambda s: s + "==" if spell is padded else s[:-1] + "+")
+    with pytest.raises(TokenRejected) as rejected:
+        await checker.verify_token(other)
+    assert rejected.value.reason == "malformed_token"
 
 
 async def test_rs384_token_is_refused_when_not_allowed() -> None:
