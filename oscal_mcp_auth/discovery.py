@@ -87,6 +87,7 @@ class EndpointResolver:
         max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         total_timeout: float = DEFAULT_TIMEOUT_SECONDS,
         hint: str = "",
+        label: str | None = None,
     ) -> None:
         self._client = client
         self._issuer = issuer
@@ -96,6 +97,7 @@ class EndpointResolver:
         self._max_bytes = max_bytes
         self._total_timeout = total_timeout
         self._hint = hint
+        self._label = label or metadata_field
         self._discovery: SingleFlight[str] = SingleFlight()
 
     async def resolve(self) -> str:
@@ -116,6 +118,6 @@ class EndpointResolver:
         insecure = insecure_http_problem(endpoint, allowed=self._allow_insecure_http)
         if insecure is not None:
             raise FetchError("insecure_endpoint", f"the discovered {self._field} {shown(endpoint)} {insecure}")
-        logger.info("%s %s (from the metadata of %s)", self._field, shown(endpoint), self._issuer)
+        logger.info("%s %s (from the metadata of %s)", self._label, shown(endpoint), self._issuer)
         self._endpoint = endpoint
         return endpoint

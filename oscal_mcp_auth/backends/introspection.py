@@ -249,6 +249,7 @@ class IntrospectionVerifier:
             max_bytes=settings.max_response_bytes,
             total_timeout=settings.timeout_seconds,
             hint=f"set {config.name_of('INTROSPECTION_URL')}",
+            label="token introspection endpoint",
         )
         self._cache: ResultCache[CachedResult] | None = None
         if settings.cache_seconds > 0 or settings.inactive_cache_seconds > 0:

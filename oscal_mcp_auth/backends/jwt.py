@@ -272,6 +272,7 @@ def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksC
         max_bytes=settings.max_response_bytes,
         total_timeout=settings.timeout_seconds,
         hint=f"set {config.name_of('JWT_JWKS_URI')}",
+        label="signing keys (jwks_uri)",
     )
     return JwksCache(
         client,
