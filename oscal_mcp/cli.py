@@ -49,7 +49,6 @@ _SWITCHES: tuple[tuple[str, str, str], ...] = (
         "OSCAL_MCP_ALLOW_UNAUTHENTICATED",
         "allow streamable-http on a non-loopback address without authentication",
     ),
-    ("--json-response", "OSCAL_MCP_JSON_RESPONSE", "plain JSON answers instead of event streams"),
 )
 _AUTH_FLAGS: tuple[tuple[str, str, str], ...] = (
     (

@@ -8,6 +8,7 @@ library's `AuthConfig` (``OSCAL_AUTH_*``, each backend or plugin reading only it
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal

@@ -136,13 +136,14 @@ def _is_list(info: FieldInfo | None) -> bool:
 
 
 def describe_error(error: ErrorDetails, model: type[BaseModel], section: Mapping[str, Any], prefix: str) -> str:
-    """One line for a pydantic error: ``NAME='value': what is wrong and what is accepted``; the value
-    is left out when it may be secret."""
+    """One line for a pydantic error: ``NAME='value': what is wrong and what is accepted``."""
     if not error["loc"]:
         return f"{prefix.rstrip('_')}: {_message(error)}"
     key = str(error["loc"][0])
     raw = section.get(key)
-    shown = "" if raw is None or _secret(model, key, raw) else f"={raw!r}"
+    # A list's validator names the bad item itself; a secret, or a URL's password, is never shown.
+    hidden = raw is None or _secret(model, key, raw) or _is_list(model.model_fields.get(key))
+    shown = "" if hidden else f"={raw!r}"
     return f"{prefix + key.upper()}{shown}: {_phrase(error, model.model_fields.get(key)) or _message(error)}"
 
 

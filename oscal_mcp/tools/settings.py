@@ -48,7 +48,7 @@ class ToolSettings(Section):
     @field_validator("file_roots")
     @classmethod
     def _roots_exist(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
-        return tuple(_directory(path, of_several=len(value) > 1) for path in value)
+        return tuple(_directory(path, name_it=True) for path in value)
 
     @field_validator("component_definitions_dir", "documents_dir")
     @classmethod
@@ -61,7 +61,7 @@ class ToolSettings(Section):
         return load_section(cls, values, PREFIX, error=ConfigError, exclude=OTHER_SECTIONS, what="the OSCAL tools")
 
 
-def _directory(raw: Path, *, of_several: bool = False) -> Path:
+def _directory(raw: Path, *, name_it: bool = False) -> Path:
     try:
         path = Path(str(raw).strip()).expanduser().resolve()
         is_directory = path.is_dir()
@@ -69,5 +69,5 @@ def _directory(raw: Path, *, of_several: bool = False) -> Path:
         is_directory = False
     if not is_directory:
         problem = "not an existing directory"
-        raise ValueError(f"{str(raw).strip()!r} is {problem}" if of_several else problem)
+        raise ValueError(f"{str(raw).strip()!r} is {problem}" if name_it else problem)
     return path

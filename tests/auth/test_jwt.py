@@ -213,7 +213,7 @@ async def test_public_key_mode_needs_no_network() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"OSCAL_AUTH_JWT_ALGORITHMS": "RS256,HS256"}, r"OSCAL_AUTH_JWT_ALGORITHMS=.*HS256 is not accepted"),
+        ({"OSCAL_AUTH_JWT_ALGORITHMS": "RS256,HS256"}, r"OSCAL_AUTH_JWT_ALGORITHMS: .*HS256 is not accepted"),
         ({"OSCAL_AUTH_JWT_ALGORITHMS": "none"}, r"none is not accepted"),
         ({"OSCAL_AUTH_JWT_JWKS_URI": "https://x/jwks", "OSCAL_AUTH_JWT_PUBLIC_KEY": "/k.pem"}, "not both"),
         ({"OSCAL_AUTH_JWT_AUDIENCE": ""}, r"set\s+OSCAL_AUTH_JWT_AUDIENCE"),
