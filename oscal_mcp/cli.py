@@ -7,9 +7,13 @@ Heavy libraries (the MCP SDK, trestle, pydantic) are imported only after the arg
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
+
+# user:password@ after a slash, also in a URL a path normalisation shortened to "https:/user:pw@host"
+_CREDENTIALS = re.compile(r"(?<=/)[^/@\s'\"]+@")
 
 # (flag, environment variable, help); every flag has an environment twin.
 _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
@@ -82,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cli_values: dict[str, str | None] = vars(args)
 
+    from oscal_mcp.errors import ConfigError
     from oscal_mcp_auth.errors import ConfigurationError
 
     try:
@@ -94,12 +99,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from oscal_mcp.server import run
 
         run(settings)
-    except ConfigurationError as exc:
-        print(f"oscal-mcp: error: {exc}", file=sys.stderr)
+    except (ConfigError, ConfigurationError) as exc:  # the server's own settings, or the auth library's
+        print(f"oscal-mcp: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def one_line(error: Exception) -> str:
+    """The message on one line, whatever a plugin put in it, and without the password of any URL
+    it quotes (``scheme://user:password@host``)."""
+    from oscal_mcp_auth.logsafe import escaped
+
+    text = _CREDENTIALS.sub("[credentials hidden]@", " ".join(str(error).split()))
+    return escaped(text, limit=2000)
 
 
 if __name__ == "__main__":

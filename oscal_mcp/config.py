@@ -1,62 +1,116 @@
-"""Server settings: defaults < .env file < environment < command line, validated once at start-up."""
+"""Server settings: defaults < .env file < environment < command line, validated once at start-up.
+
+Three pydantic-settings models, each with its prefix, read from one snapshot of the environment
+(`merged_values`): `ServerSettings` (``OSCAL_MCP_*``), `ToolSettings` (``OSCAL_*``) and the auth
+library's `AuthConfig` (``OSCAL_AUTH_*``, each backend or plugin reading only its own section).
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from dotenv import dotenv_values
+from mcp.server.auth.settings import AuthSettings
+from pydantic import Field, InstanceOf, ValidationError, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp.cors import parse_cors_origins
+from oscal_mcp.errors import ConfigError
 from oscal_mcp.rebinding import parse_hosts, parse_origins
 from oscal_mcp.tools.settings import ToolSettings
-from oscal_mcp_auth.config import AuthConfig, parse_bool, parse_int
-from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.settings import AuthConfig, Section, load_section, read_environment
 
+__all__ = ["ConfigError", "ServerSettings", "Settings", "is_loopback", "load_settings", "merged_values"]
+
+PREFIX = "OSCAL_"
+SERVER_PREFIX = "OSCAL_MCP_"
 Transport = Literal["stdio", "streamable-http"]
-TRANSPORTS: tuple[Transport, ...] = ("stdio", "streamable-http")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_SESSIONS = 10_000  # stateful streamable-http sessions held at once (the SDK's default)
 DEFAULT_SESSION_IDLE_SECONDS = 30 * 60
+# what may be bound: a host name, an IPv4 address, an IPv6 address (bracketed or not, with a zone)
+_BIND_HOST = re.compile(r"[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\]?")
 
 
-class ConfigError(ConfigurationError):
-    """A server setting is invalid; the message names the setting, the value and what is accepted."""
+class ServerSettings(Section):
+    """``OSCAL_MCP_<FIELD>``: the server itself."""
 
+    model_config = SettingsConfigDict(env_prefix=SERVER_PREFIX)
 
-@dataclass(frozen=True)
-class Settings:
     transport: Transport = "stdio"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     path: str = "/mcp"
     stateless_http: bool = False
     server_name: str = "oscal-mcp"
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # one of LOG_LEVELS; a str because the SDK's own parameter is one
     allow_unauthenticated: bool = False
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
-    max_sessions: int = DEFAULT_MAX_SESSIONS
-    session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 31)
+    max_sessions: int = Field(default=DEFAULT_MAX_SESSIONS, ge=1, le=1_000_000)
+    session_idle_seconds: int = Field(default=DEFAULT_SESSION_IDLE_SECONDS, ge=1, le=7 * 86_400)
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     json_response: bool = False
-    auth: AuthConfig = field(default_factory=AuthConfig)
-    tools: ToolSettings = field(default_factory=ToolSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"not accepted; use one of: {', '.join(LOG_LEVELS)}")
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not _BIND_HOST.fullmatch(value):
+            raise ValueError("not a host name or IP address")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or any(c in value for c in " ?#") or value.startswith("/.well-known"):
+            raise ValueError(
+                "not accepted; use an absolute URL path such as /mcp "
+                "(no spaces, query, fragment or /.well-known prefix)"
+            )
+        return value.rstrip("/") or "/"
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        return parse_hosts(value) if isinstance(value, str) else value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        return parse_origins(value) if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_origins(cls, value: Any) -> Any:
+        return parse_cors_origins(value) if isinstance(value, str) else value
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.port}{self.path}"
+
+
+class Settings(ServerSettings):
+    """Everything the server needs: its own settings plus the validated auth and tool sections."""
+
+    auth: InstanceOf[AuthConfig] = Field(default_factory=AuthConfig)
+    tools: InstanceOf[ToolSettings] = Field(default_factory=ToolSettings)
 
     @property
     def auth_enabled(self) -> bool:
         """Auth applies to streamable-http only; stdio is a local, single-user transport."""
         return self.transport == "streamable-http" and self.auth.configured
-
-    @property
-    def public_url(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.port}{self.path}"
 
 
 def merged_values(
@@ -64,48 +118,21 @@ def merged_values(
     environ: Mapping[str, str] | None = None,
     dotenv_path: Path | None = None,
 ) -> dict[str, str]:
-    """Merge the sources of ``OSCAL_*`` settings; a later source wins: .env, environment, CLI."""
-    environ = os.environ if environ is None else environ
-    dotenv_path = Path(".env") if dotenv_path is None else dotenv_path
-    merged: dict[str, str] = {}
-    if dotenv_path.is_file():
-        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-    merged.update({k: v for k, v in environ.items() if k.startswith("OSCAL_")})
-    merged.update({k: v for k, v in cli.items() if v is not None})
-    return merged
+    """One snapshot of the ``OSCAL_*`` settings; a later source wins: .env, environment, CLI."""
+    return read_environment(PREFIX, environ=environ, env_file=dotenv_path or Path(".env"), overrides=cli)
 
 
 def load_settings(values: Mapping[str, str]) -> Settings:
-    """Validate merged values into Settings; raises ConfigurationError naming the bad setting."""
-    transport = _choice(values, "OSCAL_MCP_TRANSPORT", "stdio", TRANSPORTS)
-    host = _host(values.get("OSCAL_MCP_HOST", "127.0.0.1"))
-    port = parse_int(values, "OSCAL_MCP_PORT", 8000, minimum=1, maximum=65535)
-    path = _path(values.get("OSCAL_MCP_PATH", "/mcp"))
-    settings = Settings(
-        transport=transport,  # type: ignore[arg-type]
-        host=host,
-        port=port,
-        path=path,
-        stateless_http=parse_bool(values, "OSCAL_MCP_STATELESS_HTTP", False),
-        server_name=(values.get("OSCAL_MCP_SERVER_NAME") or "oscal-mcp").strip() or "oscal-mcp",
-        log_level=_choice(values, "OSCAL_MCP_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
-        allow_unauthenticated=parse_bool(values, "OSCAL_MCP_ALLOW_UNAUTHENTICATED", False),
-        max_request_bytes=parse_int(
-            values, "OSCAL_MCP_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, minimum=1024, maximum=1 << 31
-        ),
-        max_sessions=parse_int(values, "OSCAL_MCP_MAX_SESSIONS", DEFAULT_MAX_SESSIONS, minimum=1, maximum=1_000_000),
-        session_idle_seconds=parse_int(
-            values, "OSCAL_MCP_SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS, minimum=1, maximum=7 * 86_400
-        ),
-        allowed_hosts=_listed(values, "OSCAL_MCP_ALLOWED_HOSTS", parse_hosts),
-        allowed_origins=_listed(values, "OSCAL_MCP_ALLOWED_ORIGINS", parse_origins),
-        cors_origins=_listed(values, "OSCAL_MCP_CORS_ORIGINS", parse_cors_origins),
-        json_response=parse_bool(values, "OSCAL_MCP_JSON_RESPONSE", False),
-    )
-    default_resource = settings.public_url if is_loopback(host) else None
+    """Validate a snapshot into Settings; raises `ConfigError` (server and tool settings) or the
+    auth library's `ConfigurationError` (auth settings), each naming the bad setting."""
+    server = load_section(ServerSettings, values, SERVER_PREFIX, error=ConfigError, what="the server")
+    default_resource = server.public_url if is_loopback(server.host) else None
     auth = AuthConfig.from_mapping(values, default_resource_url=default_resource)
-    settings = replace(settings, auth=auth, tools=ToolSettings.from_mapping(values))
+    settings = Settings.model_validate(
+        {**server.model_dump(), "auth": auth, "tools": ToolSettings.from_mapping(values)}
+    )
     _check_exposure(settings)
+    _check_sdk_accepts(settings.auth)
     return settings
 
 
@@ -124,53 +151,38 @@ def _check_exposure(settings: Settings) -> None:
     if settings.auth.configured:
         if settings.auth.resource_server_url is None:
             raise ConfigError(
-                f"OSCAL_AUTH_RESOURCE_SERVER_URL is required when binding to {settings.host}: set it to this "
-                "server's public URL including the path, e.g. https://oscal.example.com/mcp"
+                f"OSCAL_AUTH_RESOURCE_SERVER_URL is required when binding to a non-loopback address "
+                f"(OSCAL_MCP_HOST={settings.host}): set it to this server's public URL including the path, "
+                "e.g. https://oscal.example.com/mcp"
             )
         return
     if not settings.allow_unauthenticated:
         raise ConfigError(
-            f"refusing to serve streamable-http on non-loopback address {settings.host} without "
+            f"refusing to serve streamable-http on non-loopback address {settings.host} (OSCAL_MCP_HOST) without "
             "authentication; configure OSCAL_AUTH_ISSUER_URL (or OSCAL_AUTH_VERIFIER), or pass "
             "--allow-unauthenticated (OSCAL_MCP_ALLOW_UNAUTHENTICATED=true) if a proxy in front "
             "authenticates every request"
         )
 
 
-def _choice(
-    values: Mapping[str, str], name: str, default: str, accepted: tuple[str, ...], *, upper: bool = False
-) -> str:
-    raw = values.get(name)
-    if raw is None or not raw.strip():
-        return default
-    value = raw.strip().upper() if upper else raw.strip()
-    if value not in accepted:
-        raise ConfigError(f"{name}={raw!r} is not accepted; use one of: {', '.join(accepted)}")
-    return value
-
-
-def _listed(values: Mapping[str, str], name: str, parse: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
+def _check_sdk_accepts(auth: AuthConfig) -> None:
+    """The SDK validates the URLs again in its own ``AuthSettings``; a value it refuses is reported
+    here, as one line naming the setting, instead of as a traceback when the app is built."""
+    if auth.issuer_url is None or auth.resource_server_url is None:
+        return
     try:
-        return parse(values.get(name, ""))
-    except ValueError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-
-
-def _host(raw: str) -> str:
-    host = raw.strip()
-    if not host or any(c in host for c in "/ \t?#@"):
-        raise ConfigError(f"OSCAL_MCP_HOST={raw!r} is not a host name or IP address")
-    return host
-
-
-def _path(raw: str) -> str:
-    path = raw.strip()
-    if not path.startswith("/") or any(c in path for c in " ?#") or path.startswith("/.well-known"):
-        raise ConfigError(
-            f"OSCAL_MCP_PATH={raw!r} is not accepted; use an absolute URL path such as /mcp "
-            "(no spaces, query, fragment or /.well-known prefix)"
+        AuthSettings.model_validate(
+            {
+                "issuer_url": auth.issuer_url,
+                "resource_server_url": auth.resource_server_url,
+                "required_scopes": list(auth.required_scopes) or None,
+                "validate_token_resource": True,
+            }
         )
-    return path.rstrip("/") or "/"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]).upper() if first["loc"] else "ISSUER_URL"
+        raise ConfigError(f"{auth.name_of(field)}: {first['msg']}") from None
 
 
 def _url_host(host: str) -> str:

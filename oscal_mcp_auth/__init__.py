@@ -4,6 +4,8 @@ The public surface is small::
 
     from oscal_mcp_auth import AuthConfig, ProtectedResource, load_verifier, protect, hookimpl
 
+    config = AuthConfig.from_environment(prefix="OSCAL_AUTH_")  # .env < environment < overrides
+
 `load_verifier(config)` builds the backend named by ``OSCAL_AUTH_VERIFIER`` (found through the
 ``oscal_mcp_auth.verifiers`` entry points) and wraps it with the hook plugins installed under
 ``oscal_mcp_auth.plugins``. The result implements the MCP SDK's ``TokenVerifier`` protocol.
@@ -20,7 +22,6 @@ SDK v2 server: the RFC 9728 metadata and the endpoint behind `BearerAuth`, our A
 """
 
 from oscal_mcp_auth.asgi import BearerAuth, ScopeDenied, protect
-from oscal_mcp_auth.config import AuthConfig, backend_settings
 from oscal_mcp_auth.errors import (
     AuthError,
     ConfigurationError,
@@ -32,9 +33,11 @@ from oscal_mcp_auth.errors import (
 from oscal_mcp_auth.hooks import AuthEvent, hookimpl, hookspec
 from oscal_mcp_auth.registry import available_verifiers
 from oscal_mcp_auth.resource import ProtectedResource
+from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, Section, backend_settings, read_environment
 from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
 
 __all__ = [
+    "DEFAULT_PREFIX",
     "AuthConfig",
     "AuthError",
     "AuthEvent",
@@ -44,6 +47,7 @@ __all__ = [
     "PluginLoadError",
     "ProtectedResource",
     "ScopeDenied",
+    "Section",
     "TokenRejected",
     "VerificationPipeline",
     "VerifierNotFoundError",
@@ -53,4 +57,5 @@ __all__ = [
     "hookspec",
     "load_verifier",
     "protect",
+    "read_environment",
 ]

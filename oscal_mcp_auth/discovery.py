@@ -12,12 +12,18 @@ document is refused: that check is what stops a mix-up between two Authorization
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from oscal_mcp_auth.cache import SingleFlight
 from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECONDS, FetchError, request_json
+from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.urls import insecure_http_problem, url_problem
+
+logger = logging.getLogger("oscal_mcp_auth")
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -54,7 +60,64 @@ async def fetch_metadata(
         found = response.body.get("issuer")
         if found != issuer:
             raise FetchError(
-                "issuer_mismatch", f"{url} names issuer {found!r}, not the configured {issuer!r} (RFC 8414 3.3)"
+                "issuer_mismatch", f"{url} names issuer {shown(found)}, not the configured {issuer!r} (RFC 8414 3.3)"
             )
         return response.body
     raise FetchError("no_metadata", "no authorization server metadata found: " + "; ".join(problems))
+
+
+class EndpointResolver:
+    """One Authorization Server endpoint (``jwks_uri``, ``introspection_endpoint``...): the
+    configured URL, or else the one named by the issuer's metadata.
+
+    Discovery is lazy, so start-up does not need the Authorization Server; concurrent first
+    requests share one fetch; a failed fetch fails those requests and is retried by the next; a
+    found endpoint is kept for the life of the process. A discovered plain-http endpoint on a
+    host that is not loopback is refused (``insecure_endpoint``) unless insecure http is allowed.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        issuer: str | None,
+        metadata_field: str,
+        *,
+        configured: str | None = None,
+        allow_insecure_http: bool = False,
+        max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        total_timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        hint: str = "",
+        label: str | None = None,
+    ) -> None:
+        self._client = client
+        self._issuer = issuer
+        self._field = metadata_field
+        self._endpoint = configured
+        self._allow_insecure_http = allow_insecure_http
+        self._max_bytes = max_bytes
+        self._total_timeout = total_timeout
+        self._hint = hint
+        self._label = label or metadata_field
+        self._discovery: SingleFlight[str] = SingleFlight()
+
+    async def resolve(self) -> str:
+        if self._endpoint is not None:
+            return self._endpoint
+        return await self._discovery.run(self._field, self._discover)
+
+    async def _discover(self) -> str:
+        if self._issuer is None:
+            raise FetchError("no_endpoint", f"no issuer to discover {self._field} from; {self._hint}")
+        metadata = await fetch_metadata(
+            self._client, self._issuer, max_bytes=self._max_bytes, total_timeout=self._total_timeout
+        )
+        endpoint = metadata.get(self._field)
+        if not isinstance(endpoint, str) or url_problem(endpoint) is not None:
+            problem = f"the metadata of {self._issuer} has no usable {self._field}; {self._hint}"
+            raise FetchError(f"no_{self._field}", problem)
+        insecure = insecure_http_problem(endpoint, allowed=self._allow_insecure_http)
+        if insecure is not None:
+            raise FetchError("insecure_endpoint", f"the discovered {self._field} {shown(endpoint)} {insecure}")
+        logger.info("%s %s (from the metadata of %s)", self._label, shown(endpoint), self._issuer)
+        self._endpoint = endpoint
+        return endpoint

@@ -7,15 +7,11 @@ One `httpx.AsyncClient` per backend, created at start-up and closed at shutdown.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 import httpx
-
-logger = logging.getLogger("oscal_mcp_auth")
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
@@ -36,13 +32,6 @@ class JsonResponse:
     status_code: int
     headers: httpx.Headers
     body: Any
-
-
-def warn_if_cleartext(what: str, url: str, exposed: str) -> None:
-    """Log a warning for a plain-http URL that is not on loopback: `exposed` crosses unencrypted."""
-    parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        logger.warning("%s %s is plain http: %s cross the network unprotected; use https", what, url, exposed)
 
 
 def new_client(timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> httpx.AsyncClient:

@@ -19,13 +19,13 @@ from importlib.metadata import EntryPoint, entry_points
 
 from mcp.server.auth.provider import TokenVerifier
 
-from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import (
     ConfigurationError,
     MissingExtraError,
     PluginLoadError,
     VerifierNotFoundError,
 )
+from oscal_mcp_auth.settings import AuthConfig
 
 VERIFIER_GROUP = "oscal_mcp_auth.verifiers"
 

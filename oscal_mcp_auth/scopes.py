@@ -14,28 +14,27 @@ from oscal_mcp_auth.errors import ConfigurationError
 _SETTING = "OSCAL_AUTH_SCOPE_IMPLIES"
 
 
-def parse_implications(raw: str) -> dict[str, frozenset[str]]:
-    """The transitive closure of the rules in `raw`: scope -> every scope it implies."""
+def parse_implications(raw: str, *, setting: str = _SETTING) -> dict[str, frozenset[str]]:
+    """The transitive closure of the rules in `raw`: scope -> every scope it implies; errors name
+    `setting`."""
     direct: dict[str, set[str]] = {}
     for rule in (part.strip() for part in raw.split(",")):
         if not rule:
             continue
         broader, sep, narrower = (side.strip() for side in rule.partition(">"))
         if not sep or not broader or not narrower or ">" in narrower or " " in broader + narrower:
-            raise ConfigurationError(
-                f"{_SETTING}: rule {rule!r} is not 'broader>narrower', e.g. oscal:write>oscal:read"
-            )
+            raise ConfigurationError(f"{setting}: rule {rule!r} is not 'broader>narrower', e.g. oscal:write>oscal:read")
         direct.setdefault(broader, set()).add(narrower)
-    return {scope: frozenset(_reachable(scope, direct)) for scope in direct}
+    return {scope: frozenset(_reachable(scope, direct, setting)) for scope in direct}
 
 
-def _reachable(start: str, direct: Mapping[str, set[str]]) -> set[str]:
+def _reachable(start: str, direct: Mapping[str, set[str]], setting: str) -> set[str]:
     seen: set[str] = set()
     stack = list(direct.get(start, ()))
     while stack:
         scope = stack.pop()
         if scope == start:
-            raise ConfigurationError(f"{_SETTING}: the rules form a cycle through {start!r}; remove one rule")
+            raise ConfigurationError(f"{setting}: the rules form a cycle through {start!r}; remove one rule")
         if scope not in seen:
             seen.add(scope)
             stack.extend(direct.get(scope, ()))

@@ -1,7 +1,10 @@
-"""The verifier the server installs: the selected backend, then expiry, veto hooks and audit.
+"""The verifier the server installs: the selected backend, then the shared claim rules (expiry,
+bound tokens), veto hooks and audit.
 
 `VerificationPipeline` is itself an SDK ``TokenVerifier``. It fails closed: a backend that raises
-rejects the token (reason ``verifier_error``), and so does a veto hook that raises.
+rejects the token (reason ``verifier_error``), and so does a veto hook that raises. Whatever a
+backend (a plugin's too) returns passes the same `claims` rules once more, so a plugin cannot
+forget them. Values from the token reach the log only through `logsafe.shown`.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from typing import Any
 import pluggy
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 
+from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth.cache import cache_key
-from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
 from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, veto_reason
+from oscal_mcp_auth.logsafe import escaped, shown
 from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
+from oscal_mcp_auth.settings import AuthConfig
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -69,8 +74,11 @@ class VerificationPipeline:
             raise TokenRejected("verifier_error", type(exc).__name__) from None
         if access is None:
             raise TokenRejected("rejected", "the verifier returned no identity")
-        if access.expires_at is not None and access.expires_at + self.config.leeway_seconds < time.time():
-            raise TokenRejected("expired", f"client_id={access.client_id}")
+        reason = rules.check_expiry(access.expires_at, time.time(), self.config.leeway_seconds) or rules.check_binding(
+            access.claims or {}
+        )
+        if reason:
+            raise TokenRejected(reason, f"client_id={shown(access.client_id)}")
         if self.config.scope_implies:
             access = access.model_copy(update={"scopes": effective_scopes(access.scopes, self.config.scope_implies)})
         self._check_hooks(access)
@@ -86,15 +94,16 @@ class VerificationPipeline:
             raise TokenRejected("hook_error", type(exc).__name__) from None
         reason = veto_reason(results)
         if reason is not None:
-            raise TokenRejected(reason, f"vetoed by a hook; client_id={access.client_id}")
+            raise TokenRejected(reason, f"vetoed by a hook; client_id={shown(access.client_id)}")
 
     def _reject(self, fingerprint: str, reason: str, detail: str) -> None:
+        # A plugin's reason or detail may hold raw token values: escaped here, whatever built them.
         logger.info(
             "token rejected: reason=%s verifier=%s token_id=%s%s",
-            reason,
+            escaped(reason, 64),
             self.name,
             fingerprint,
-            f" {detail}" * bool(detail),
+            f" {escaped(detail)}" * bool(detail),
         )
         self._audit(AuthEvent("reject", reason, self.name, fingerprint))
 
@@ -104,8 +113,8 @@ class VerificationPipeline:
         logger.info(
             "request refused: reason=insufficient_scope verifier=%s client_id=%s missing=%s",
             self.name,
-            access.client_id,
-            " ".join(missing),
+            shown(access.client_id),
+            shown(" ".join(missing)),
         )
         self._audit(
             AuthEvent(
@@ -141,6 +150,12 @@ def load_verifier(config: AuthConfig, *, plugin_manager: pluggy.PluginManager | 
     """
     manager = plugin_manager if plugin_manager is not None else create_plugin_manager()
     refuse_veto_wrappers(manager)
+    if config.allow_insecure_http:
+        logger.warning(
+            "%s=true: plain http to the authorization server is allowed; anyone on that network path "
+            "can read client secrets and tokens and inject signing keys or introspection answers",
+            config.name_of("ALLOW_INSECURE_HTTP"),
+        )
     backend = build_verifier(config)
     _configure_plugins(manager, config)
     return VerificationPipeline(backend, config, manager, name=config.verifier or "?")

@@ -31,10 +31,14 @@ form-encoded before base64, RFC 6749 section 2.3.1) or ``client_secret_post``. O
   ``access_token`` (``wrong_token_type``: a refresh token or a DPoP token is not a bearer
   access token);
 - a ``cnf`` member means the token is bound to a key or certificate (RFC 9449 section 6, RFC 8705
-  section 3) that this server cannot check, so it is refused (``sender_constrained``);
+  section 3) and cannot be presented as a bearer token, so it is refused (``bound_token``);
 - ``exp`` and ``nbf``, when present, are checked with ``OSCAL_AUTH_LEEWAY_SECONDS``
   (``expired``, ``not_yet_valid``);
 - ``scope`` is a space-separated string (RFC 7662) or a list of strings; absent means no scopes.
+
+These rules are the shared ones of `oscal_mcp_auth.claims`; a claim of the wrong type is
+``bad_response``. An ``http://`` endpoint on a host that is not loopback is refused, configured
+(at start-up) or discovered (``introspection_unavailable``), unless ``OSCAL_AUTH_ALLOW_INSECURE_HTTP``.
 
 Anything the Authorization Server does wrong means "not authenticated" (401), never a 500 and
 never a hang: a timeout, a refused connection, a non-JSON or oversized body, or a status other
@@ -60,26 +64,27 @@ effect at once; each request then costs one call to the Authorization Server.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus
 
 import anyio
 import httpx
 from mcp.server.auth.provider import AccessToken
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
+from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth.cache import Codec, ResultCache, SingleFlight, cache_key, result_cache
-from oscal_mcp_auth.config import AuthConfig, backend_settings, canonical_resource, validate_http_url
-from oscal_mcp_auth.discovery import fetch_metadata
+from oscal_mcp_auth.discovery import EndpointResolver
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
-from oscal_mcp_auth.http import FetchError, new_client, request_json, warn_if_cleartext
-from oscal_mcp_auth.scopes import split_scopes
+from oscal_mcp_auth.http import FetchError, new_client, request_json
+from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.settings import AuthConfig, Section, backend_settings
+from oscal_mcp_auth.urls import url_problem
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -100,7 +105,7 @@ CACHED_REFUSALS = frozenset(
         "wrong_audience",
         "no_audience",
         "wrong_token_type",
-        "sender_constrained",
+        "bound_token",
     }
 )
 _DENIED_HINT = (
@@ -109,10 +114,8 @@ _DENIED_HINT = (
 )
 
 
-class IntrospectionSettings(BaseModel):
+class IntrospectionSettings(Section):
     """``OSCAL_AUTH_INTROSPECTION_<FIELD>`` settings; see the module docstring for their meaning."""
-
-    model_config = ConfigDict(frozen=True)
 
     url: str | None = None
     client_id: str = Field(min_length=1)
@@ -134,8 +137,11 @@ class IntrospectionSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
-        hint = f"put credentials in {PREFIX}CLIENT_ID and {PREFIX}CLIENT_SECRET, not in the URL"
-        return None if value is None else validate_http_url(f"{PREFIX}URL", value, credentials_hint=hint)
+        problem = None if value is None else url_problem(value)
+        if problem:
+            hint = f"put credentials in {PREFIX}CLIENT_ID and {PREFIX}CLIENT_SECRET, not in the URL"
+            raise ValueError(problem.replace("configure them separately", hint))
+        return value
 
 
 def load_settings(config: AuthConfig) -> IntrospectionSettings:
@@ -144,6 +150,8 @@ def load_settings(config: AuthConfig) -> IntrospectionSettings:
     Raises `ConfigurationError` naming the setting to fix.
     """
     settings = backend_settings(config, NAME, IntrospectionSettings)
+    if settings.url is not None:
+        config.require_secure_url("INTROSPECTION_URL", settings.url)
     if settings.url is None and config.issuer_url is None:
         raise ConfigurationError(
             f"the introspection verifier needs its endpoint: set OSCAL_AUTH_ISSUER_URL (the endpoint is then "
@@ -227,12 +235,22 @@ class IntrospectionVerifier:
         self.settings = settings
         self.issuer = config.issuer_url
         self.resource = config.resource_server_url
-        self._audience = canonical_resource(self.resource)
+        self._audiences = rules.accepted_audiences([self.resource])
         self._leeway = config.leeway_seconds
         self._secret = settings.client_secret
-        self._endpoint = settings.url
         self._owns_client = client is None
         self._client = client if client is not None else new_client(settings.timeout_seconds)
+        self._endpoint = EndpointResolver(
+            self._client,
+            config.issuer_url,
+            "introspection_endpoint",
+            configured=settings.url,
+            allow_insecure_http=config.allow_insecure_http,
+            max_bytes=settings.max_response_bytes,
+            total_timeout=settings.timeout_seconds,
+            hint=f"set {config.name_of('INTROSPECTION_URL')}",
+            label="token introspection endpoint",
+        )
         self._cache: ResultCache[CachedResult] | None = None
         if settings.cache_seconds > 0 or settings.inactive_cache_seconds > 0:
             if cache is None:
@@ -241,10 +259,7 @@ class IntrospectionVerifier:
             self._cache = cache
         self._clock = clock
         self._introspections: SingleFlight[AccessToken] = SingleFlight()
-        self._discovery: SingleFlight[str] = SingleFlight()
         self._warned_at: dict[str, float] = {}
-        if settings.url is not None:
-            warn_if_cleartext("the introspection endpoint", settings.url, "the client secret and tokens")
 
     # -- the TokenVerifier protocol ---------------------------------------------------------------
 
@@ -292,7 +307,7 @@ class IntrospectionVerifier:
         timeout = self.settings.timeout_seconds
         try:
             with anyio.fail_after(timeout):
-                endpoint = await self._endpoint_url()
+                endpoint = await self._endpoint.resolve()
                 response = await request_json(
                     self._client,
                     "POST",
@@ -344,34 +359,6 @@ class IntrospectionVerifier:
         self._warned_at[reason] = now
         logger.warning("token introspection failing: reason=%s %s (requests are rejected)", reason, detail)
 
-    # -- the endpoint -----------------------------------------------------------------------------
-
-    async def _endpoint_url(self) -> str:
-        if self._endpoint is not None:
-            return self._endpoint
-        return await self._discovery.run("introspection_endpoint", self._discover)
-
-    async def _discover(self) -> str:
-        issuer = self.issuer
-        if issuer is None:  # load_settings guarantees a URL or an issuer
-            raise FetchError("no_endpoint", f"set {PREFIX}URL")
-        metadata = await fetch_metadata(
-            self._client,
-            issuer,
-            max_bytes=self.settings.max_response_bytes,
-            total_timeout=self.settings.timeout_seconds,
-        )
-        endpoint = metadata.get("introspection_endpoint")
-        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
-            raise FetchError(
-                "no_introspection_endpoint",
-                f"the metadata of {issuer} has no usable introspection_endpoint; set {PREFIX}URL",
-            )
-        logger.info("token introspection endpoint %s (from the metadata of %s)", endpoint, issuer)
-        warn_if_cleartext("the introspection endpoint", endpoint, "the client secret and tokens")
-        self._endpoint = endpoint
-        return endpoint
-
     # -- the response -----------------------------------------------------------------------------
 
     def _access_token(self, body: Any, token: str) -> AccessToken:
@@ -383,108 +370,65 @@ class IntrospectionVerifier:
             raise TokenRejected("inactive", "the authorization server reports the token inactive")
         if active is not True:
             raise TokenRejected("bad_response", 'the response has no boolean "active" (RFC 7662 2.2)')
-        client_id = _string(body, "client_id") or "unknown"
-        who = f"client_id={_shown(client_id)}"
-        issuer = _string(body, "iss")
-        if issuer is not None and self.issuer is not None and issuer != self.issuer:
-            raise TokenRejected("wrong_issuer", f"iss={_shown(issuer)} is not {self.issuer}; {who}")
-        audiences = _audiences(body.get("aud"))
-        self._check_audience(audiences, who)
+        try:
+            return self._checked(body, token)
+        except rules.MalformedClaim as malformed:
+            raise TokenRejected("bad_response", str(malformed)) from None
+
+    def _checked(self, body: dict[str, Any], token: str) -> AccessToken:
+        client_id = rules.string(body, "client_id") or "unknown"
+        who = f"client_id={shown(client_id)}"
+        issuer = rules.string(body, "iss")
+        if rules.check_issuer(issuer, self.issuer, required=False):
+            raise TokenRejected("wrong_issuer", f"iss={shown(issuer)} is not {self.issuer}; {who}")
+        self._check_audience(rules.audiences(body), body, who)
         self._check_token_type(body, who)
-        self._check_times(body, who)
+        now = self._clock()
+        # exp and nbf (RFC 7662 section 2.2); iat is the AS's business: it answered "active".
+        reason = rules.check_expiry(rules.numeric(body, "exp"), now, self._leeway) or rules.check_not_before(
+            rules.numeric(body, "nbf"), now, self._leeway
+        )
+        if reason:
+            raise TokenRejected(reason, f"exp={shown(body.get('exp'))} nbf={shown(body.get('nbf'))}; {who}")
         claims = {"iss": issuer or self.issuer, "aud": body.get("aud")}
-        expires_at = _number(body, "exp")
+        expires_at = rules.numeric(body, "exp")
         return AccessToken(
             token=token,
             client_id=client_id,
-            scopes=_scopes(body.get("scope")),
+            scopes=rules.scopes(body, ("scope",)),
             expires_at=None if expires_at is None else int(expires_at),
             resource=self.resource,  # the audience check above is what makes this true
-            subject=_string(body, "sub"),
+            subject=rules.string(body, "sub"),
             claims={name: value for name, value in claims.items() if value is not None} or None,
         )
 
-    def _check_audience(self, audiences: list[str] | None, who: str) -> None:
-        if audiences is None:
-            if self.settings.require_audience:
-                raise TokenRejected(
-                    "no_audience", f"the response has no aud; set {PREFIX}REQUIRE_AUDIENCE=false to allow that; {who}"
-                )
-            return
-        if not any(canonical_resource(audience) == self._audience for audience in audiences):
-            raise TokenRejected("wrong_audience", f"aud={_shown(audiences)} does not include {self.resource}; {who}")
+    def _check_audience(self, audiences: list[str] | None, body: dict[str, Any], who: str) -> None:
+        reason = rules.check_audience(audiences, self._audiences, required=self.settings.require_audience)
+        if reason == "no_audience":
+            raise TokenRejected(
+                reason, f"the response has no aud; set {PREFIX}REQUIRE_AUDIENCE=false to allow that; {who}"
+            )
+        if reason:
+            raise TokenRejected(reason, f"aud={shown(body.get('aud'))} does not include {self.resource}; {who}")
 
     @staticmethod
     def _check_token_type(body: dict[str, Any], who: str) -> None:
-        token_type = _string(body, "token_type")
+        token_type = rules.string(body, "token_type")
         if token_type is not None and token_type.lower() != "bearer":
-            raise TokenRejected("wrong_token_type", f"token_type={_shown(token_type)} is not Bearer; {who}")
-        token_use = _string(body, "token_use")
+            raise TokenRejected("wrong_token_type", f"token_type={shown(token_type)} is not Bearer; {who}")
+        token_use = rules.string(body, "token_use")
         if token_use is not None and token_use != "access_token":  # noqa: S105 (a token kind, not a secret)
-            raise TokenRejected("wrong_token_type", f"token_use={_shown(token_use)} is not access_token; {who}")
-        if "cnf" in body:
+            raise TokenRejected("wrong_token_type", f"token_use={shown(token_use)} is not access_token; {who}")
+        if rules.check_binding(body):
             raise TokenRejected(
-                "sender_constrained", f"the token is bound to a key or certificate (cnf), not a bearer token; {who}"
+                "bound_token", f"the token is bound to a key or certificate (cnf), not a bearer token; {who}"
             )
-
-    def _check_times(self, body: dict[str, Any], who: str) -> None:
-        now = self._clock()
-        expires_at = _number(body, "exp")
-        if expires_at is not None and expires_at + self._leeway < now:
-            raise TokenRejected("expired", f"exp is {now - expires_at:.0f} s ago; {who}")
-        not_before = _number(body, "nbf")
-        if not_before is not None and not_before - self._leeway > now:
-            raise TokenRejected("not_yet_valid", f"nbf is {not_before - now:.0f} s ahead; {who}")
-
-
-def _string(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    raise TokenRejected("bad_response", f'"{name}" is not a string')
-
-
-def _number(body: dict[str, Any], name: str) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TokenRejected("bad_response", f'"{name}" is not a finite number of seconds')
-    return float(value)
-
-
-def _audiences(value: Any) -> list[str] | None:
-    """``aud`` as a list; None when absent (an empty list counts as absent)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value or None
-    raise TokenRejected("bad_response", '"aud" is neither a string nor a list of strings')
-
-
-def _scopes(value: Any) -> list[str]:
-    """``scope`` as a space-separated string (RFC 7662 2.2) or a list of strings; duplicates dropped."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return list(dict.fromkeys(split_scopes(value)))
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return list(dict.fromkeys(item for item in value if item))
-    raise TokenRejected("bad_response", '"scope" is neither a string nor a list of strings')
-
-
-def _shown(value: object, limit: int = 120) -> str:
-    """A value from the response, fit for one log line: quoted (escapes newlines) and shortened."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _error_code(body: Any) -> str:
     """``error=<code>`` of an OAuth error response (RFC 6749 5.2), when there is one."""
     error = body.get("error") if isinstance(body, dict) else None
-    return f" error={_shown(error, 60)}" if isinstance(error, str) else ""
+    return f" error={shown(error, 60)}" if isinstance(error, str) else ""
 
 
 def create_verifier(config: AuthConfig) -> IntrospectionVerifier:

@@ -21,13 +21,15 @@ from pathlib import Path
 from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from oscal_mcp_auth.config import AuthConfig, backend_settings
+from oscal_mcp_auth.claims import check_expiry
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
+from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.settings import AuthConfig, Section, backend_settings
 
 _SETTING = "OSCAL_AUTH_STATIC_KEYS_FILE"
 
 
-class StaticSettings(BaseModel):
+class StaticSettings(Section):
     keys_file: Path
 
 
@@ -93,8 +95,9 @@ class StaticKeyVerifier:
                 match = key
         if match is None:
             raise TokenRejected("unknown_key")
-        if match.expires_at is not None and match.expires_at < time.time():
-            raise TokenRejected("expired", f"client_id={match.client_id}")
+        # The expiry is this server's own setting, read on this server's clock: no skew to tolerate.
+        if check_expiry(match.expires_at, time.time(), leeway=0):
+            raise TokenRejected("expired", f"client_id={shown(match.client_id)}")
         return AccessToken(
             token=token,
             client_id=match.client_id,

@@ -265,8 +265,13 @@ async def test_active_response_becomes_an_access_token_for_this_resource(auth_se
         ({"token_type": "DPoP"}, "wrong_token_type"),
         ({"token_type": "refresh_token"}, "wrong_token_type"),
         ({"token_use": "refresh_token"}, "wrong_token_type"),
-        ({"cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}, "sender_constrained"),
-        ({"cnf": {}}, "sender_constrained"),
+        ({"cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}, "bound_token"),
+        ({"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}, "bound_token"),
+        ({"cnf": {}}, "bound_token"),
+        # audiences compare as plain strings (RFC 7519 section 4.1.3), a trailing slash aside
+        ({"aud": "https://MCP.example.com:443/mcp/"}, "wrong_audience"),
+        ({"aud": "https://mcp.example.com/tenants/acme/%2e%2e/%2E%2E/mcp"}, "wrong_audience"),
+        ({"aud": "https://mcp.example.com/tenants/../mcp"}, "wrong_audience"),
         ({"aud": 5}, "bad_response"),
         ({"aud": [RESOURCE, 5]}, "bad_response"),
         ({"scope": 5}, "bad_response"),
@@ -296,8 +301,7 @@ async def test_response_checks_refuse_with_a_reason(
         {"token_type": "bearer"},
         {"token_use": "access_token"},
         {"exp": None},
-        {"aud": "https://MCP.example.com:443/mcp/"},  # compared as URLs, a trailing slash aside
-        {"aud": [RESOURCE + "/"]},
+        {"aud": [RESOURCE + "/"]},  # a trailing slash aside, audiences compare as plain strings
     ],
 )
 async def test_response_variants_that_are_accepted(auth_server: respx.MockRouter, members: dict[str, Any]) -> None:
@@ -696,13 +700,30 @@ def test_only_a_url_and_no_issuer_is_enough() -> None:
     assert verifier.issuer is None
 
 
-def test_cleartext_endpoint_off_loopback_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+def test_cleartext_endpoint_off_loopback_is_refused_at_start_up() -> None:
+    with pytest.raises(ConfigurationError) as error:
         create_verifier(config_for(url="http://as.internal:8080/introspect"))
-        create_verifier(config_for(url="http://127.0.0.1:8080/introspect"))
-    assert [r.getMessage().split(" is plain http")[0] for r in caplog.records] == [
-        "the introspection endpoint http://as.internal:8080/introspect"
-    ]
+    assert "OSCAL_AUTH_INTROSPECTION_URL='http://as.internal:8080/introspect' is plain http" in str(error.value)
+    assert "OSCAL_AUTH_ALLOW_INSECURE_HTTP=true" in str(error.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/introspect", "http://127.0.0.2/i", "http://[::1]/i"])
+def test_cleartext_endpoint_on_loopback_is_accepted(url: str) -> None:
+    assert create_verifier(config_for(url=url)).settings.url == url
+
+
+def test_cleartext_endpoint_is_accepted_when_insecure_http_is_allowed() -> None:
+    config = config_for(url="http://as.internal:8080/introspect", OSCAL_AUTH_ALLOW_INSECURE_HTTP="true")
+    assert create_verifier(config).settings.url == "http://as.internal:8080/introspect"
+
+
+async def test_a_discovered_cleartext_endpoint_off_loopback_is_refused(auth_server: respx.MockRouter) -> None:
+    metadata = {"issuer": ISSUER, "introspection_endpoint": "http://as.example.com/introspect"}
+    auth_server.get(METADATA).respond(json=metadata)
+    checker = create_verifier(config_for(url=None))
+    rejected = await rejection(checker)
+    assert rejected.reason == "introspection_unavailable"
+    assert "insecure_endpoint" in rejected.detail
 
 
 @respx.mock
@@ -712,3 +733,17 @@ async def test_a_refusal_with_a_non_json_body_is_still_reported_as_denied() -> N
     with pytest.raises(TokenRejected) as rejected:
         await make_verifier().verify_token("opaque-token")
     assert rejected.value.reason == "introspection_denied"
+
+
+async def test_a_client_id_with_a_newline_is_logged_escaped(
+    auth_server: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = "evil\nINFO oscal_mcp_auth: token accepted client_id=admin"
+    auth_server.post(ENDPOINT).respond(json=active(client_id=forged, aud="https://other.example.com/mcp"))
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        await load_verifier(config_for(), plugin_manager=create_plugin_manager(load_entry_points=False)).verify_token(
+            TOKEN
+        )
+    (line,) = [r.getMessage() for r in caplog.records if "token rejected" in r.getMessage()]
+    assert "\n" not in line
+    assert "client_id='evil\\nINFO" in line

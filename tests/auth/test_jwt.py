@@ -76,6 +76,10 @@ async def test_valid_rs256_and_es256_tokens_map_to_an_identity() -> None:
         ({"aud": None}, "no_audience"),
         ({"aud": 42}, "bad_claim"),
         ({"scope": {"read": True}}, "bad_claim"),
+        ({"exp": 10**400}, "bad_claim"),  # overflows a float: a refusal, not a verifier error
+        ({"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}, "bound_token"),  # RFC 9449 7.2
+        ({"cnf": {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}, "bound_token"),  # RFC 8705
+        ({"cnf": {"jwk": {"kty": "EC"}}}, "bound_token"),
     ],
 )
 async def test_claim_checks(overrides: dict[str, Any], reason: str) -> None:
@@ -123,6 +127,50 @@ async def test_structural_and_signature_checks(token_maker: Any, reason: str) ->
     assert await reason_for(token_maker()) == reason
 
 
+def respell(token: str, segment: int, spell: Any) -> str:
+    parts = token.split(".")
+    parts[segment] = spell(parts[segment])
+    return ".".join(parts)
+
+
+def padded(segment: str) -> str:
+    return segment + "=" * (-len(segment) % 4)
+
+
+def standard_alphabet(segment: str) -> str:
+    return base64.b64encode(base64.urlsafe_b64decode(padded(segment))).decode().rstrip("=")
+
+
+def stray_bits(segment: str) -> str:
+    """The same bytes with the unused low bits of the last character set (RFC 4648 section 3.5)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return segment[:-1] + alphabet[alphabet.index(segment[-1]) | 1]
+
+
+def awkward_token() -> str:
+    """A valid token whose every segment has a character that differs between the two base64
+    alphabets and ends in a partial group (so padding and stray bits are possible)."""
+    for n in range(49):  # "???" encodes to "Pz8_": vary the padding of both JSON objects
+        token = mint(note="???" + "?" * (n % 7), headers={"x": "???" + "?" * (n // 7)})
+        if all(("-" in part or "_" in part) and len(part) % 4 in (2, 3) for part in token.split(".")):
+            return token
+    raise AssertionError("no token with that shape")
+
+
+@pytest.mark.parametrize("segment", [0, 1, 2])
+@pytest.mark.parametrize("spell", [padded, standard_alphabet, stray_bits])
+async def test_only_the_canonical_unpadded_base64url_spelling_is_accepted(segment: int, spell: Any) -> None:
+    """RFC 7515 section 2: one signed token has one accepted spelling, checked before the cache."""
+    checker = verifier()
+    token = awkward_token()
+    await checker.verify_token(token)  # the canonical spelling is accepted, and now cached
+    other = respell(token, segment, spell)
+    assert other != token
+    with pytest.raises(TokenRejected) as rejected:
+        await checker.verify_token(other)
+    assert rejected.value.reason == "malformed_token"
+
+
 async def test_rs384_token_is_refused_when_not_allowed() -> None:
     token = mint(alg="RS384")
     assert await reason_for(token) == "bad_algorithm"
@@ -165,7 +213,7 @@ async def test_public_key_mode_needs_no_network() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"OSCAL_AUTH_JWT_ALGORITHMS": "RS256,HS256"}, r"OSCAL_AUTH_JWT_ALGORITHMS=.*HS256 is not accepted"),
+        ({"OSCAL_AUTH_JWT_ALGORITHMS": "RS256,HS256"}, r"OSCAL_AUTH_JWT_ALGORITHMS: .*HS256 is not accepted"),
         ({"OSCAL_AUTH_JWT_ALGORITHMS": "none"}, r"none is not accepted"),
         ({"OSCAL_AUTH_JWT_JWKS_URI": "https://x/jwks", "OSCAL_AUTH_JWT_PUBLIC_KEY": "/k.pem"}, "not both"),
         ({"OSCAL_AUTH_JWT_AUDIENCE": ""}, r"set\s+OSCAL_AUTH_JWT_AUDIENCE"),
@@ -223,13 +271,18 @@ async def test_scopes_split_on_spaces_only(separator: str) -> None:
     assert access.scopes == ["oscal:read", f"profile{separator}oscal:admin"]
 
 
-async def test_audiences_compare_as_urls() -> None:
-    checker = JwtVerifier(
-        config(OSCAL_AUTH_RESOURCE_SERVER_URL="https://OSCAL.example.com:443/mcp"),
-        JwtSettings(),
-        KeySet.from_jwks(public_keys(), ("RS256", "ES256")),
-    )
-    assert (await checker.verify_token(mint(aud="https://oscal.example.com/mcp"))).client_id == "client-1"
+async def test_audiences_compare_as_plain_strings_a_trailing_slash_aside() -> None:
+    checker = JwtVerifier(config(), JwtSettings(), KeySet.from_jwks(public_keys(), ("RS256", "ES256")))
+    assert (await checker.verify_token(mint(aud=RESOURCE + "/"))).client_id == "client-1"
+    for spelling in (
+        "https://OSCAL.example.com/mcp",
+        "https://oscal.example.com:443/mcp",
+        "https://oscal.example.com/tenants/acme/%2e%2e/%2E%2E/mcp",
+        "https://oscal.example.com/tenants/acme/../../mcp",
+    ):  # RFC 7519 section 4.1.3: no normalisation
+        with pytest.raises(TokenRejected) as rejected:
+            await checker.verify_token(mint(aud=spelling))
+        assert rejected.value.reason == "wrong_audience"
 
 
 @pytest.mark.parametrize(
@@ -252,6 +305,20 @@ def test_a_jwks_uri_with_credentials_is_refused_without_echoing_them() -> None:
     assert "S3cret" not in str(error.value)
 
 
-def test_a_plain_http_issuer_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com"))
-    assert "is plain http" in caplog.text
+def test_a_plain_http_issuer_off_loopback_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"OSCAL_AUTH_ISSUER_URL='http://idp.example.com' is plain http"):
+        config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com")
+
+
+def test_a_plain_http_jwks_uri_off_loopback_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"OSCAL_AUTH_JWT_JWKS_URI='http://idp.example.com/certs' is plain"):
+        create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_JWT_JWKS_URI="http://idp.example.com/certs"))
+
+
+def test_plain_http_is_accepted_on_loopback_or_when_allowed() -> None:
+    create_verifier(config(OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://127.0.0.1:9000"))
+    allowed = config(
+        OSCAL_AUTH_VERIFIER="jwt", OSCAL_AUTH_ISSUER_URL="http://idp.example.com", OSCAL_AUTH_ALLOW_INSECURE_HTTP="true"
+    )
+    assert allowed.allow_insecure_http is True
+    create_verifier(allowed)

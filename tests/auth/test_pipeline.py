@@ -151,3 +151,39 @@ def test_configure_hooks_may_omit_the_config_argument() -> None:
     register_plugin(manager, NoArgs(), "no-args")
     _configure_plugins(manager, CONFIG)
     assert calls == ["configured"]
+
+
+async def test_a_bound_token_from_any_backend_is_refused_under_bearer() -> None:
+    """The pipeline applies the cnf rule to every backend's result, a plugin's too."""
+    bound = access().model_copy(update={"claims": {"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}})
+    recorder = Recorder()
+    assert await pipeline(FakeBackend(bound), recorder).verify_token("tok") is None
+    assert recorder.events[-1].reason == "bound_token"
+
+
+FORGED = "evil\n2026-01-01 00:00:00,000 INFO oscal_mcp_auth: token accepted client_id=admin\r\x1b[2J"
+
+
+async def test_a_client_id_with_a_newline_cannot_forge_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    expired = access(expires_in=-300).model_copy(update={"client_id": FORGED + "x" * 10_000})
+    with caplog.at_level("INFO", logger="oscal_mcp_auth"):
+        await pipeline(FakeBackend(expired), Recorder()).verify_token("tok")
+    (record,) = [r for r in caplog.records if "token rejected" in r.getMessage()]
+    line = record.getMessage()
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert "evil\\n2026" in line  # escaped, still readable
+    assert len(line) < 1000  # length-capped
+
+
+async def test_a_plugin_rejection_detail_is_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="oscal_mcp_auth"):
+        await pipeline(FakeBackend(TokenRejected("bad\nreason", f"client_id={FORGED}")), Recorder()).verify_token("t")
+    (record,) = [r for r in caplog.records if "token rejected" in r.getMessage()]
+    assert "\n" not in record.getMessage() and "\r" not in record.getMessage()
+
+
+async def test_a_refused_scope_logs_the_client_id_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    checker = pipeline(FakeBackend(access()), Recorder())
+    with caplog.at_level("INFO", logger="oscal_mcp_auth"):
+        checker.scope_denied(access().model_copy(update={"client_id": FORGED}), ["oscal:write"])
+    assert "\n" not in caplog.records[-1].getMessage()

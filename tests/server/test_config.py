@@ -9,6 +9,7 @@ import pytest
 
 from oscal_mcp.cli import main
 from oscal_mcp.config import ConfigError, load_settings, merged_values
+from oscal_mcp.errors import OscalMcpError
 from oscal_mcp.server import _warn_about_settings
 from oscal_mcp_auth.errors import ConfigurationError
 
@@ -43,7 +44,7 @@ def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
     ("argv", "names"),
     [
         (["--transport", "carrier-pigeon"], ["OSCAL_MCP_TRANSPORT", "'carrier-pigeon'", "stdio, streamable-http"]),
-        (["--port", "0"], ["OSCAL_MCP_PORT=0", "1 to 65535"]),
+        (["--port", "0"], ["OSCAL_MCP_PORT='0'", "1 to 65535"]),
         (["--port", "eighty"], ["OSCAL_MCP_PORT", "'eighty'", "whole number"]),
         (["--log-level", "chatty"], ["OSCAL_MCP_LOG_LEVEL", "'chatty'", "DEBUG, INFO"]),
         (["--auth-issuer-url", "not a url"], ["OSCAL_AUTH_ISSUER_URL", "'not a url'", "http://"]),
@@ -68,7 +69,7 @@ def test_invalid_setting_exits_2_with_one_line(
 def test_invalid_boolean_in_environment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("OSCAL_MCP_STATELESS_HTTP", "perhaps")
     assert main([]) == 2
-    assert "OSCAL_MCP_STATELESS_HTTP='perhaps' is not a boolean" in capsys.readouterr().err
+    assert "OSCAL_MCP_STATELESS_HTTP='perhaps': not a boolean" in capsys.readouterr().err
 
 
 def test_non_loopback_without_auth_is_refused() -> None:
@@ -107,7 +108,7 @@ def test_loopback_hosts_need_no_auth(host: str) -> None:
 
 def test_resource_url_is_derived_for_loopback_only() -> None:
     settings = load_settings(
-        {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "9123", "OSCAL_AUTH_ISSUER_URL": "http://as.test"}
+        {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "9123", "OSCAL_AUTH_ISSUER_URL": "https://as.test"}
     )
     assert settings.auth.resource_server_url == "http://127.0.0.1:9123/mcp"
     assert settings.auth.verifier == "jwt"  # default once an issuer is set
@@ -126,12 +127,86 @@ def test_required_scopes_are_comma_separated() -> None:
     assert settings.auth.required_scopes == ("oscal:read", "oscal:write")
 
 
-def test_config_errors_are_configuration_errors() -> None:
-    assert issubclass(ConfigError, ConfigurationError)
+def test_server_errors_are_not_auth_errors() -> None:
+    """Each package owns its error root: a tampered bundled file is the server's error, not an auth one."""
+    assert not issubclass(ConfigError, ConfigurationError)
+    assert issubclass(ConfigError, OscalMcpError)
 
 
 def test_session_bounds_are_settings() -> None:
     settings = load_settings({"OSCAL_MCP_MAX_SESSIONS": "50", "OSCAL_MCP_SESSION_IDLE_SECONDS": "60"})
     assert (settings.max_sessions, settings.session_idle_seconds) == (50, 60)
-    with pytest.raises(ConfigurationError, match="OSCAL_MCP_MAX_SESSIONS=0 is out of range"):
+    with pytest.raises(ConfigError, match="OSCAL_MCP_MAX_SESSIONS='0': out of range"):
         load_settings({"OSCAL_MCP_MAX_SESSIONS": "0"})
+
+
+def test_deployment_lists_are_comma_separated_and_validated() -> None:
+    settings = load_settings(
+        {
+            "OSCAL_MCP_ALLOWED_HOSTS": "oscal.example.com, oscal.example.com:8443,127.0.0.1:*,[::1]:8000",
+            "OSCAL_MCP_ALLOWED_ORIGINS": "https://app.example.com,http://localhost:*",
+            "OSCAL_MCP_CORS_ORIGINS": "https://app.example.com",
+            "OSCAL_MCP_JSON_RESPONSE": "true",
+        }
+    )
+    assert settings.allowed_hosts == ("oscal.example.com", "oscal.example.com:8443", "127.0.0.1:*", "[::1]:8000")
+    assert settings.allowed_origins == ("https://app.example.com", "http://localhost:*")
+    assert (settings.cors_origins, settings.json_response) == (("https://app.example.com",), True)
+    assert load_settings({"OSCAL_MCP_CORS_ORIGINS": "*"}).cors_origins == ("*",)
+    defaults = load_settings({})
+    assert (defaults.allowed_hosts, defaults.allowed_origins, defaults.cors_origins, defaults.json_response) == (
+        (),
+        (),
+        (),
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("OSCAL_MCP_ALLOWED_HOSTS", "https://oscal.example.com", "is not a host name or IP address"),
+        ("OSCAL_MCP_ALLOWED_HOSTS", "a b", "is not a host name"),
+        ("OSCAL_MCP_ALLOWED_ORIGINS", "app.example.com", "is not an origin"),
+        ("OSCAL_MCP_ALLOWED_ORIGINS", "https://app.example.com/path", "is not an origin"),
+        ("OSCAL_MCP_CORS_ORIGINS", "*,https://app.example.com", "cannot be combined with a list"),
+        ("OSCAL_MCP_JSON_RESPONSE", "sometimes", "not a boolean"),
+    ],
+)
+def test_bad_deployment_settings_name_the_setting(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"{name}(=.*)?: .*{message}"):
+        load_settings({name: value})
+
+
+def test_the_new_flags_have_environment_twins() -> None:
+    settings = load_settings(
+        merged_values(
+            {"OSCAL_MCP_ALLOWED_HOSTS": "a.example", "OSCAL_MCP_JSON_RESPONSE": "true"},
+            environ={"OSCAL_MCP_ALLOWED_HOSTS": "b.example"},
+            dotenv_path=Path("/nonexistent/.env"),
+        )
+    )
+    assert (settings.allowed_hosts, settings.json_response) == (("a.example",), True)
+
+
+def test_documents_dir_must_be_an_existing_directory(tmp_path: Path) -> None:
+    assert load_settings({"OSCAL_DOCUMENTS_DIR": str(tmp_path)}).tools.documents_dir == tmp_path
+    assert load_settings({}).tools.documents_dir is None
+    with pytest.raises(ConfigError, match=r"OSCAL_DOCUMENTS_DIR=.*not an existing directory"):
+        load_settings({"OSCAL_DOCUMENTS_DIR": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize("name", ["OSCAL_MCP_PORTT", "OSCAL_MAX_ERROR"])
+def test_a_misspelt_setting_is_refused(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"unknown setting {name};"):
+        load_settings({name: "1"})
+
+
+def test_a_two_issuer_list_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).parent)
+    argv = ["--transport", "streamable-http", "--auth-issuer-url", "https://a.example.com,https://b.example.com"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "OSCAL_AUTH_ISSUER_URL=" in err and "Traceback" not in err

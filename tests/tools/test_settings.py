@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from oscal_mcp.errors import ConfigError
 from oscal_mcp.tools.settings import DEFAULT_MAX_DOCUMENT_BYTES, ToolSettings
-from oscal_mcp_auth.errors import ConfigurationError
 
 
 def test_defaults() -> None:
@@ -30,7 +30,7 @@ def test_roots_and_directories_are_resolved(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["OSCAL_FILE_ROOTS", "OSCAL_COMPONENT_DEFINITIONS_DIR"])
 def test_a_missing_directory_is_a_configuration_error(tmp_path: Path, name: str) -> None:
-    with pytest.raises(ConfigurationError, match=name):
+    with pytest.raises(ConfigError, match=name):
         ToolSettings.from_mapping({name: str(tmp_path / "missing")})
 
 
@@ -39,5 +39,5 @@ def test_a_missing_directory_is_a_configuration_error(tmp_path: Path, name: str)
     [("OSCAL_MAX_ERRORS", "0"), ("OSCAL_MAX_DOCUMENT_BYTES", "12"), ("OSCAL_REMOTE_TIMEOUT_SECONDS", "soon")],
 )
 def test_bad_numbers_are_configuration_errors(name: str, value: str) -> None:
-    with pytest.raises(ConfigurationError, match=name):
+    with pytest.raises(ConfigError, match=name):
         ToolSettings.from_mapping({name: value})

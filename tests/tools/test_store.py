@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oscal_mcp.errors import ConfigError
 from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, build_store, classify
 from oscal_mcp.oscal.store_index import QueryTextError, Row, SearchIndex, match_expression
 from oscal_mcp.oscal.store_sources import SourceLimits
 from oscal_mcp.tools.settings import ToolSettings
-from oscal_mcp_auth.errors import ConfigurationError
 from tests.tools.store_documents import MARKERS, poam, ssp, write_documents
 
 LIMITS = SourceLimits(max_document_bytes=64 * 1024, max_archive_bytes=256 * 1024)
@@ -198,7 +198,7 @@ def test_match_expression_quotes_every_word_and_caps_their_number() -> None:
 def test_documents_dir_setting_is_read_and_checked(tmp_path: Path) -> None:
     assert ToolSettings.from_mapping({"OSCAL_DOCUMENTS_DIR": str(tmp_path)}).documents_dir == tmp_path
     assert ToolSettings.from_mapping({}).documents_dir is None
-    with pytest.raises(ConfigurationError, match="OSCAL_DOCUMENTS_DIR"):
+    with pytest.raises(ConfigError, match="OSCAL_DOCUMENTS_DIR"):
         ToolSettings.from_mapping({"OSCAL_DOCUMENTS_DIR": str(tmp_path / "missing")})
 
 

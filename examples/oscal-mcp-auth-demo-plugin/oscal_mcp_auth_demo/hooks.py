@@ -1,6 +1,7 @@
 """The `demo-hooks` hook plugin: a deny list (veto) and a JSON-lines audit trail.
 
-Settings are read once, in `oscal_auth_configure`, from the validated configuration.
+Settings are read once, in `oscal_auth_configure`: only this plugin's own section,
+``OSCAL_AUTH_DEMO_*``, validated by its own model (unknown names refused).
 """
 
 from __future__ import annotations
@@ -10,20 +11,32 @@ import json
 from pathlib import Path
 
 from mcp.server.auth.provider import AccessToken
+from pydantic import field_validator
 
-from oscal_mcp_auth import AuthConfig, AuthEvent, hookimpl
+from oscal_mcp_auth import AuthConfig, AuthEvent, Section, backend_settings, hookimpl
 
 _denied_clients: frozenset[str] = frozenset()
 _audit_file: Path | None = None
 
 
+class DemoHookSettings(Section):
+    """Validated from OSCAL_AUTH_DEMO_* variables."""
+
+    deny_clients: frozenset[str] = frozenset()
+    audit_file: Path | None = None
+
+    @field_validator("deny_clients", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return frozenset(c.strip() for c in value.split(",") if c.strip()) if isinstance(value, str) else value
+
+
 @hookimpl
 def oscal_auth_configure(config: AuthConfig) -> None:
     global _denied_clients, _audit_file
-    raw = config.environ.get("OSCAL_AUTH_DEMO_DENY_CLIENTS", "")
-    _denied_clients = frozenset(c.strip() for c in raw.split(",") if c.strip())
-    audit = config.environ.get("OSCAL_AUTH_DEMO_AUDIT_FILE")
-    _audit_file = Path(audit) if audit else None
+    settings = backend_settings(config, "demo", DemoHookSettings)
+    _denied_clients = settings.deny_clients
+    _audit_file = settings.audit_file
 
 
 @hookimpl

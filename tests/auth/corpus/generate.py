@@ -127,7 +127,22 @@ def _token_cases(ctx: SigningContext) -> dict[str, Callable[[], str]]:
         "missing scope": lambda: ctx.sign(ctx.claims(scope="profile")),
         "payload not an object": lambda: ctx.sign(b"[1, 2, 3]"),
         "payload not JSON": lambda: ctx.sign(b"not json at all"),
+        "cnf jkt under Bearer": lambda: ctx.sign(ctx.claims(cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4"})),
+        "cnf x5t#S256 under Bearer": lambda: ctx.sign(ctx.claims(cnf={"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9lt"})),
+        "padded signature segment": lambda: _respell(ctx.sign(ctx.claims()), padded=True),
+        "standard base64 alphabet": lambda: _respell(ctx.sign(ctx.claims()), padded=False),
+        "aud with dot-segments": lambda: ctx.sign(
+            ctx.claims(aud=ctx.audience.replace("/mcp", "/tenants/acme/%2e%2e/%2E%2E/mcp"))
+        ),
     }
+
+
+def _respell(token: str, *, padded: bool) -> str:
+    """The same signed token, its signature spelt with `=` padding or in the standard alphabet."""
+    header, claims, signature = token.split(".")
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    spelt = base64.urlsafe_b64encode(raw).decode() if padded else base64.b64encode(raw).decode().rstrip("=")
+    return f"{header}.{claims}.{spelt}"
 
 
 def _tamper(token: str) -> str:
@@ -183,6 +198,11 @@ REASONS = {
     "missing scope": "insufficient_scope",
     "payload not an object": "malformed_token",
     "payload not JSON": "malformed_token",
+    "cnf jkt under Bearer": "bound_token",
+    "cnf x5t#S256 under Bearer": "bound_token",
+    "padded signature segment": "malformed_token",
+    "standard base64 alphabet": "malformed_token",
+    "aud with dot-segments": "wrong_audience",
 }
 
 

@@ -1,0 +1,366 @@
+"""Settings: pydantic-settings models, one per prefix, validated once at start-up.
+
+The environment is read once (`read_environment`: a ``.env`` file < the process environment <
+explicit overrides such as command-line flags) into a snapshot of the variables that start with a
+prefix; nothing reads ``os.environ`` after that. Each model then validates its own section of the
+snapshot (`load_section`): ``OSCAL_AUTH_`` for `AuthConfig`, ``OSCAL_AUTH_<NAME>_`` for the
+backend or plugin called NAME, which sees only its section. The library's prefix is a parameter
+(default ``OSCAL_AUTH_``), so a server embedding it can use its own.
+
+The snapshot rather than pydantic-settings' own environment source, because that source ignores
+unknown names in the process environment (it refuses them only in ``.env`` files): a typo such
+as ``OSCAL_AUTH_JWT_AUDIENCES`` must stop start-up instead of silently falling back to a default.
+Every error is one line that names the variable; a secret, or a URL that may carry a password,
+is never echoed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType, UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.scopes import parse_implications
+from oscal_mcp_auth.urls import insecure_http_problem, url_problem
+
+logger = logging.getLogger("oscal_mcp_auth")
+
+DEFAULT_PREFIX = "OSCAL_AUTH_"
+DEFAULT_LEEWAY_SECONDS = 60
+MIN_CACHE_SECRET_BYTES = 32
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+_SECRET_WORDS = ("secret", "password", "key")
+
+
+class Section(BaseSettings):
+    """Base of the settings models: frozen, unknown names refused, values from init only.
+
+    `load_section` feeds it one prefix's part of the environment snapshot; constructed in code
+    (``JwtSettings(audience=...)``), it takes exactly the values given.
+    """
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def comma_list(value: Any) -> Any:
+    """A comma-separated setting as a tuple: items stripped, empties dropped, order kept, no duplicates."""
+    if not isinstance(value, str):
+        return value
+    return tuple(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
+
+
+def read_environment(
+    prefix: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    overrides: Mapping[str, str | None] | None = None,
+) -> dict[str, str]:
+    """The variables whose names start with `prefix`; a later source wins: `env_file`, `environ`
+    (default ``os.environ``), `overrides` (entries that are None are not given)."""
+    merged: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return {name: value for name, value in merged.items() if name.startswith(prefix)}
+
+
+def load_section(
+    model: type[ModelT],
+    values: Mapping[str, str],
+    prefix: str,
+    *,
+    error: type[Exception] = ConfigurationError,
+    forbid_unknown: bool = True,
+    exclude: tuple[str, ...] = (),
+    what: str = "this section",
+) -> ModelT:
+    """Validate the ``<prefix><FIELD>`` entries of `values` with `model` (any pydantic model).
+
+    A blank value counts as unset. With `forbid_unknown`, a name with the prefix that is no field
+    is refused (names starting with one of `exclude` belong to another section). Errors are
+    raised as `error` with one line naming the variable.
+    """
+    fields = model.model_fields
+    section = {
+        name[len(prefix) :].lower(): value
+        for name, value in values.items()
+        if name.startswith(prefix) and not name.startswith(exclude)
+    }
+    # A blank value is unset (``NAME=`` in a .env file), except for a list, where it is the empty list.
+    section = {key: value for key, value in section.items() if str(value).strip() or _is_list(fields.get(key))}
+    if forbid_unknown:
+        unknown = sorted(key for key in section if key not in fields)
+        if unknown:
+            known = ", ".join(prefix + name.upper() for name in fields)
+            raise error(f"unknown setting {prefix + unknown[0].upper()}; {what} accepts: {known}")
+    else:
+        section = {key: value for key, value in section.items() if key in fields}
+    try:
+        return model.model_validate(section)
+    except ValidationError as exc:
+        raise error(describe_error(exc.errors()[0], model, section, prefix)) from None
+
+
+def _is_list(info: FieldInfo | None) -> bool:
+    if info is None:
+        return False
+    annotation = info.annotation
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return any(get_origin(member) is tuple for member in members)
+
+
+def describe_error(error: ErrorDetails, model: type[BaseModel], section: Mapping[str, Any], prefix: str) -> str:
+    """One line for a pydantic error: ``NAME='value': what is wrong and what is accepted``."""
+    if not error["loc"]:
+        return f"{prefix.rstrip('_')}: {_message(error)}"
+    key = str(error["loc"][0])
+    raw = section.get(key)
+    # A list's validator names the bad item itself; a secret, or a URL's password, is never shown.
+    hidden = raw is None or _secret(model, key, raw) or _is_list(model.model_fields.get(key))
+    shown = "" if hidden else f"={raw!r}"
+    return f"{prefix + key.upper()}{shown}: {_phrase(error, model.model_fields.get(key)) or _message(error)}"
+
+
+def _secret(model: type[BaseModel], key: str, raw: Any) -> bool:
+    info = model.model_fields.get(key)
+    annotation = str(info.annotation) if info is not None else ""
+    return "Secret" in annotation or any(word in key for word in _SECRET_WORDS) or "@" in str(raw)  # user:password@
+
+
+def _phrase(error: ErrorDetails, info: Any) -> str | None:
+    kind = error["type"]
+    if kind in ("int_parsing", "int_from_float"):
+        return "not a whole number"
+    if kind == "float_parsing":
+        return "not a number"
+    if kind == "bool_parsing":
+        return "not a boolean; use true or false"
+    if kind == "literal_error":
+        choices = get_args(getattr(info, "annotation", None))
+        return f"not accepted; use one of: {', '.join(map(str, choices))}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return "out of range; use " + _range(getattr(info, "metadata", ()))
+    return None
+
+
+def _range(metadata: Any) -> str:
+    """``1 to 65535``, or ``more than 0 and at most 60`` when a bound is exclusive."""
+    attrs = ("ge", "gt", "le", "lt")
+    bounds = {attr: getattr(item, attr) for item in metadata for attr in attrs if hasattr(item, attr)}
+    if "ge" in bounds and "le" in bounds:
+        return f"{_number(bounds['ge'])} to {_number(bounds['le'])}"
+    words = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+    return " and ".join(f"{words[attr]} {_number(value)}" for attr, value in bounds.items())
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _message(error: ErrorDetails) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+class AuthFields(Section):
+    """The shared ``<prefix><FIELD>`` settings (``OSCAL_AUTH_ISSUER_URL``...)."""
+
+    verifier: str | None = None
+    issuer_url: str | None = None
+    resource_server_url: str | None = None
+    required_scopes: tuple[str, ...] = ()
+    leeway_seconds: int = Field(default=DEFAULT_LEEWAY_SECONDS, ge=0, le=3600)
+    scope_implies: str = ""
+    cache_url: str | None = Field(default=None, repr=False)
+    cache_secret: SecretStr | None = None
+    cache_secret_file: Path | None = None
+    allow_insecure_http: bool = False
+
+    @field_validator("issuer_url", "resource_server_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("required_scopes", mode="before")
+    @classmethod
+    def _scopes(cls, value: Any) -> Any:
+        # commas per the documentation; spaces too, since "a b" can only mean two scopes
+        return comma_list(",".join(value.split())) if isinstance(value, str) else value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+                raise ValueError("is not a redis://, rediss:// or unix:// URL")
+        return value
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Validated auth settings. `verifier` is None when authentication is not configured.
+
+    `sections` holds the ``<prefix><NAME>_*`` variables of backends and plugins, unvalidated; a
+    backend or plugin reads only its own with `backend_settings` (or `section`).
+    """
+
+    verifier: str | None = None
+    issuer_url: str | None = None
+    resource_server_url: str | None = None
+    required_scopes: tuple[str, ...] = ()
+    leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
+    scope_implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    cache_url: str | None = field(default=None, repr=False)  # may hold a Redis password
+    cache_secret: bytes | None = field(default=None, repr=False)
+    allow_insecure_http: bool = False
+    prefix: str = DEFAULT_PREFIX
+    sections: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def configured(self) -> bool:
+        return self.verifier is not None
+
+    def name_of(self, setting: str) -> str:
+        """The variable name of a setting under this configuration's prefix: ``ISSUER_URL`` ->
+        ``OSCAL_AUTH_ISSUER_URL``."""
+        return self.prefix + setting
+
+    def section(self, name: str) -> dict[str, str]:
+        """The raw ``<prefix><NAME>_*`` variables, e.g. ``section("demo")`` for ``OSCAL_AUTH_DEMO_*``."""
+        start = self.name_of(_section_name(name) + "_")
+        return {key: value for key, value in self.sections.items() if key.startswith(start)}
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        env_file: Path | None = Path(".env"),
+        overrides: Mapping[str, str | None] | None = None,
+        default_resource_url: str | None = None,
+    ) -> AuthConfig:
+        """Read the environment once (`read_environment`) and validate it."""
+        values = read_environment(prefix, env_file=env_file, overrides=overrides)
+        return cls.from_mapping(values, default_resource_url=default_resource_url, prefix=prefix)
+
+    @classmethod
+    def from_mapping(
+        cls, values: Mapping[str, str], *, default_resource_url: str | None = None, prefix: str = DEFAULT_PREFIX
+    ) -> AuthConfig:
+        """Validate the ``<prefix>*`` entries of `values` (a snapshot of the environment).
+
+        The verifier defaults to ``jwt`` when an issuer is set; with neither an issuer nor a
+        verifier, authentication is off. `default_resource_url` is used when
+        ``<prefix>RESOURCE_SERVER_URL`` is unset (the caller derives it for loopback only).
+        """
+        own = {name: value for name, value in values.items() if name.startswith(prefix)}
+        fields = load_section(AuthFields, own, prefix, forbid_unknown=False)
+        top_level = {prefix + name.upper() for name in AuthFields.model_fields}
+        config = cls(
+            verifier=fields.verifier or ("jwt" if fields.issuer_url else None),
+            issuer_url=fields.issuer_url,
+            resource_server_url=fields.resource_server_url or default_resource_url,
+            required_scopes=fields.required_scopes,
+            leeway_seconds=fields.leeway_seconds,
+            scope_implies=MappingProxyType(parse_implications(fields.scope_implies, setting=prefix + "SCOPE_IMPLIES")),
+            cache_url=fields.cache_url,
+            cache_secret=_cache_secret(fields, prefix),
+            allow_insecure_http=fields.allow_insecure_http,
+            prefix=prefix,
+            sections=MappingProxyType({k: v for k, v in own.items() if k not in top_level}),
+        )
+        if config.issuer_url is not None:
+            config.require_secure_url("ISSUER_URL", config.issuer_url)
+        return config
+
+    def require_secure_url(self, setting: str, url: str) -> None:
+        """Refuse plain http to a host that is not loopback, unless ``ALLOW_INSECURE_HTTP``: a network
+        attacker on that path could inject signing keys or introspection answers."""
+        problem = insecure_http_problem(url, allowed=self.allow_insecure_http)
+        if problem:
+            raise ConfigurationError(
+                f"{self.name_of(setting)}={url!r} {problem}; use https, or set "
+                f"{self.name_of('ALLOW_INSECURE_HTTP')}=true on a network you trust"
+            )
+
+
+def _section_name(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def _cache_secret(fields: AuthFields, prefix: str) -> bytes | None:
+    """Exactly one of ``CACHE_SECRET`` / ``CACHE_SECRET_FILE``, at least 32 bytes, required with
+    ``CACHE_URL``: the key that authenticates every value written to a shared cache."""
+    secret_name, file_name = prefix + "CACHE_SECRET", prefix + "CACHE_SECRET_FILE"
+    if fields.cache_secret is not None and fields.cache_secret_file is not None:
+        raise ConfigurationError(f"set either {secret_name} or {file_name}, not both")
+    secret: bytes | None = None
+    if fields.cache_secret is not None:
+        secret = fields.cache_secret.get_secret_value().encode()
+    elif fields.cache_secret_file is not None:
+        secret = _read_secret_file(file_name, fields.cache_secret_file)
+    if secret is None:
+        if fields.cache_url is not None:
+            raise ConfigurationError(
+                f"{prefix}CACHE_URL needs {secret_name} (or {file_name}): at least "
+                f"{MIN_CACHE_SECRET_BYTES} random bytes shared by the replicas, e.g. the output of "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return None
+    if len(secret) < MIN_CACHE_SECRET_BYTES:
+        source = file_name if fields.cache_secret_file is not None else secret_name
+        raise ConfigurationError(f"{source} is too short; use at least {MIN_CACHE_SECRET_BYTES} random bytes")
+    return secret
+
+
+def _read_secret_file(name: str, path: Path) -> bytes:
+    try:
+        return path.expanduser().read_bytes().rstrip(b"\r\n")
+    except OSError as exc:
+        raise ConfigurationError(f"{name}={str(path)!r} cannot be read: {exc.strerror or type(exc).__name__}") from None
+
+
+def backend_settings(config: AuthConfig, backend: str, model: type[ModelT]) -> ModelT:
+    """Validate the ``<prefix><BACKEND>_*`` variables with a backend's (or plugin's) own model.
+
+    Field ``jwks_uri`` of backend ``jwt`` is read from ``OSCAL_AUTH_JWT_JWKS_URI``. Unknown
+    variables with the prefix are refused (a typo must not silently fall back to a default),
+    except those of the selected verifier's longer section (``DEMO_HMAC_`` is not ``DEMO_``'s).
+    Every validation error names the variable and never echoes a secret.
+    """
+    prefix = config.name_of(_section_name(backend) + "_")
+    exclude: tuple[str, ...] = ()
+    if config.verifier is not None and _section_name(config.verifier) != _section_name(backend):
+        exclude = (config.name_of(_section_name(config.verifier) + "_"),)
+    return load_section(model, config.sections, prefix, exclude=exclude, what=f"the {backend} settings")
