@@ -6,6 +6,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
+from oscal_mcp.oscal import warmup
 from oscal_mcp.tools import (
     about,
     assessments,
@@ -29,8 +30,11 @@ STORE_FAMILIES = (documents, catalogs, profiles, implementations, assessments, m
 
 
 def register_tools(server: MCPServer[Any], context: ToolContext) -> None:
+    """Register every family, then warm the process-wide pieces (validators, the component index)
+    in the background, so the first call does not pay for them."""
     for family in TOOL_FAMILIES:
         family.register(server, context)
-    store = StoreAccess(context.settings.tools)
+    store = StoreAccess(context.tools)
     for store_family in STORE_FAMILIES:
         store_family.register(server, store)
+    warmup.start(context.components.get)
