@@ -117,6 +117,57 @@ def validator(name: str, version: str) -> Any:
 
 
 @cache
+def definition_validator(name: str, version: str, pointer: str) -> Any:
+    """A jsonschema-rs validator of one definition of a model's schema (``#/definitions/...``), compiled once."""
+    import jsonschema_rs
+
+    schema = schema_json(name, version)
+    return jsonschema_rs.Draft7Validator(
+        {"$schema": schema["$schema"], "definitions": schema["definitions"], "$ref": pointer}, validate_formats=False
+    )
+
+
+@cache
+def array_properties(name: str, version: str, pointer: str) -> dict[str, str]:
+    """The properties of a definition that are arrays of one definition: name -> items' pointer.
+
+    Properties inside ``anyOf``/``oneOf`` branches count when every branch that has the property
+    gives it the same schema (NIST's group: ``groups`` in one branch, ``controls`` in the other).
+    """
+    definition = _definition(name, version, pointer)
+    found: dict[str, str] = {}
+    conflicting: set[str] = set()
+    for properties in _property_sets(definition):
+        for key, sub in properties.items():
+            items = sub.get("items") if isinstance(sub, dict) and sub.get("type") == "array" else None
+            ref = items.get("$ref") if isinstance(items, dict) and len(items) == 1 else None
+            if not isinstance(ref, str) or found.get(key, ref) != ref:
+                conflicting.add(key)
+            else:
+                found[key] = ref
+    return {key: ref for key, ref in found.items() if key not in conflicting}
+
+
+def _definition(name: str, version: str, pointer: str) -> dict[str, Any]:
+    found = schema_json(name, version)["definitions"].get(pointer.removeprefix("#/definitions/"), {})
+    return found if isinstance(found, dict) else {}
+
+
+def _property_sets(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    sets = [definition.get("properties") or {}]
+    for keyword in ("anyOf", "oneOf"):
+        sets += [branch.get("properties") or {} for branch in definition.get(keyword) or () if isinstance(branch, dict)]
+    return [properties for properties in sets if isinstance(properties, dict)]
+
+
+def root_pointer(name: str, version: str) -> str | None:
+    """The definition of the model's root object (``#/definitions/oscal-catalog-oscal-catalog:catalog``)."""
+    root = schema_json(name, version).get("properties", {}).get(get_model(name).root_key, {})
+    ref = root.get("$ref") if isinstance(root, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+@cache
 def property_names(version: str) -> frozenset[str]:
     """Every property name NIST's complete schema defines (the JSON keys an OSCAL document may use)."""
     names: set[str] = set()

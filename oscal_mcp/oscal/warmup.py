@@ -22,11 +22,12 @@ _started = threading.Event()
 
 
 def warm_up(*extra: Callable[[], object]) -> None:
-    """Compile every model's schema for the default release, build trestle's validators, then `extra`."""
-    version = schemas.newest_version()
+    """Build trestle's validators and compile every model's schema of every bundled release, then `extra`."""
     for model in MODELS:
-        schemas.validator(model.name, version)
         trestle_adapter(model.name)
+    for version in reversed(schemas.bundled_versions()):  # the newest (the default) first
+        for model in MODELS:
+            schemas.validator(model.name, version)
     for build in extra:
         build()
 

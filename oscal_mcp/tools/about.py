@@ -41,14 +41,14 @@ class AboutResult(BaseModel):
 
 
 @cache
-def _process_facts() -> tuple[str, str, str]:
+def process_facts() -> tuple[str, str, str]:
     """Package versions and OSCAL releases: constant for the process's life, so read once."""
     library = f"compliance-trestle {version('compliance-trestle')} (models follow OSCAL {trestle_oscal_version()})"
     return version("oscal-mcp"), newest_version(), library
 
 
 def describe(facts: ServerFacts) -> AboutResult:
-    server_version, oscal_version, library = _process_facts()
+    server_version, oscal_version, library = process_facts()
     auth = AuthInfo(enabled=False)
     if facts.auth is not None:
         auth = AuthInfo(
