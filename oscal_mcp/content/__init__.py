@@ -145,6 +145,7 @@ def verify_bundled_content() -> None:
 
     try:
         problems = check_files(content_root(), manifest_entries())
+        manifest_sources()  # a malformed source line is a broken manifest too
     except BundledContentError as exc:
         raise ConfigError(f"bundled content failed its integrity check: {exc}") from None
     if problems:
