@@ -1,22 +1,34 @@
-"""Benchmark of the OSCAL tools: schema generation, and validate_oscal_content on generated catalogs.
+"""Benchmark of the OSCAL tools: first call against warm calls per tool, and large validations.
 
-    .venv/bin/python bench/bench_tools.py [--sizes 1,10] [--repeat 3]
+    .venv/bin/python bench/bench_tools.py [--sizes 1,10] [--repeat 3] [--rounds 2] [--settle 2]
+    .venv/bin/python bench/bench_tools.py --skip-first-calls      # only the large validations
 
-Catalogs of about 1 MB and 10 MB (NIST SP 800-53 rev 5 is about 10 MB) are generated here, valid,
-invalid (every control without its title) and invalid everywhere (every string replaced by a number:
-the costliest kind of document to list schema errors for), and validated through an in-memory MCP
-client session (the full tool path: argument validation, worker thread, result serialization).
-Prints seconds, MB/s and the size of each result (``N+`` errors: the schema level stopped listing at
-its time budget), plus a per-level breakdown (parse / JSON Schema / trestle model) measured on the
-functions directly. Not collected by pytest (the file name does not start with test_).
+First calls: for each tool, a fresh ``python -m oscal_mcp`` process spoken to in raw JSON-RPC over
+stdio (``initialize``, ``tools/list``, then the tool's first call and ten warm calls), so the times
+are the server's answer times: the SDK's client would add its own first-call work (it compiles
+each tool's output schema with jsonschema on the first result). Two kinds of block alternate,
+round after round, so both see the same machine load: "at once" (the first call right after
+``tools/list``) and "settled" (after ``--settle`` seconds, about the time an assistant takes to
+choose its first tool, during which the background warm-up runs). Printed: first call, warm
+median and their ratio (target: within 1.5x once settled).
+
+Large validations: catalogs of about 1 MB and 10 MB (NIST SP 800-53 rev 5 is about 10 MB) are
+generated here, valid, invalid (every control without its title) and invalid everywhere (every
+string replaced by a number), and validated through an in-memory MCP client session (the full tool
+path), plus a per-level breakdown (parse / NIST JSON Schema with jsonschema-rs / trestle model).
+jsonschema-rs is a core dependency, so these are the numbers of a plain ``pip install oscal-mcp``;
+the optional packages present are printed. Not collected by pytest.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,17 +36,31 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import anyio
+from anyio.abc import Process
 from mcp import Client
 
 from oscal_mcp.config import load_settings
+from oscal_mcp.oscal import schema_level, schemas
+from oscal_mcp.oscal.documents import parse_document
+from oscal_mcp.oscal.model_level import check_model
+from oscal_mcp.oscal.models import get_model
 from oscal_mcp.server import build_server
-from oscal_mcp.tools import schema_errors, schemas
-from oscal_mcp.tools.loading import parse_document
-from oscal_mcp.tools.models import MODEL_NAMES, get_model
-from oscal_mcp.tools.validation import model_issues, schema_level
-from tests.tools.documents import catalog_of_size, numbers_for_strings
+from tests.tools.documents import catalog, catalog_of_size, numbers_for_strings
 
 MB = 1_000_000
+WARM_CALLS = 10
+SMALL_CATALOG = json.dumps(catalog())
+CASES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("about", {}),
+    ("list_oscal_models", {}),
+    ("list_oscal_resources", {}),
+    ("get_oscal_schema", {"model": "catalog"}),
+    ("validate_oscal_content", {"content": SMALL_CATALOG}),
+    ("validate_oscal_file", {"path": "catalog.json"}),
+    ("list_component_definitions", {}),
+    ("query_component_definition", {"query_type": "search", "value": "log"}),
+    ("query_capabilities", {"query_type": "all"}),
+)
 
 
 def timed(fn: Any, *args: Any) -> tuple[float, Any]:
@@ -43,15 +69,81 @@ def timed(fn: Any, *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def bench_schema_generation() -> None:
-    print("schema generation (first call per model, then cached):")
-    total = 0.0
-    for name in (*MODEL_NAMES, schemas.COMPLETE):
-        seconds, schema = timed(schemas.model_schema, name)
-        total += seconds
-        print(f"  {name:32s} {seconds * 1000:7.1f} ms  {len(json.dumps(schema)) / 1000:6.1f} kB")
-    cached, _ = timed(schemas.model_schema, "catalog")
-    print(f"  all nine: {total:.2f} s; a cached call: {cached * 1e6:.1f} us")
+# -- first calls in fresh processes ------------------------------------------------------------------
+
+
+class RawStdio:
+    """JSON-RPC over a server process's stdin/stdout, one message per line (the MCP stdio transport)."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.buffer = b""
+        self.next_id = 0
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.next_id += 1
+        await self.notify(method, params, id=self.next_id)
+        while True:
+            while b"\n" not in self.buffer:
+                self.buffer += await self.process.stdout.receive()  # type: ignore[union-attr]
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            message: dict[str, Any] = json.loads(line)
+            if message.get("id") == self.next_id:
+                assert "error" not in message and not message["result"].get("isError"), message
+                return message
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None, **extra: Any) -> None:
+        message = {"jsonrpc": "2.0", "method": method, **extra, **({"params": params} if params else {})}
+        await self.process.stdin.send((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
+
+
+async def first_and_warm(tool: str, args: dict[str, Any], settle: float, root: Path) -> tuple[float, float]:
+    """Seconds of the first call in a fresh server process, and the median of the warm calls after it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OSCAL_")}
+    env["OSCAL_FILE_ROOTS"] = str(root)
+    async with await anyio.open_process([sys.executable, "-m", "oscal_mcp"], env=env, cwd=str(root)) as process:
+        rpc = RawStdio(process)
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
+        await rpc.request("initialize", hello)
+        await rpc.notify("notifications/initialized")
+        await rpc.request("tools/list")
+        await anyio.sleep(settle)
+        call = {"name": tool, "arguments": args}
+        started = time.perf_counter()
+        await rpc.request("tools/call", call)
+        first = time.perf_counter() - started
+        warm = []
+        for _ in range(WARM_CALLS):
+            started = time.perf_counter()
+            await rpc.request("tools/call", call)
+            warm.append(time.perf_counter() - started)
+        process.terminate()
+    return first, statistics.median(warm)
+
+
+async def bench_first_calls(rounds: int, settle: float) -> None:
+    print(f"first call vs warm calls, a fresh stdio process per tool ({rounds} round(s), blocks alternating):")
+    modes = (("at once", 0.0), (f"settled {settle:g} s", settle))
+    samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "catalog.json").write_text(SMALL_CATALOG)
+        for _ in range(rounds):
+            for mode, delay in modes:
+                for tool, args in CASES:
+                    samples.setdefault((tool, mode), []).append(await first_and_warm(tool, args, delay, root))
+    for mode, _ in modes:
+        print(f"  {mode}:")
+        for tool, _ in CASES:
+            runs = samples[(tool, mode)]
+            first = statistics.median(r[0] for r in runs)
+            warm = statistics.median(r[1] for r in runs)
+            print(
+                f"    {tool:28s} first {first * 1000:8.1f} ms  warm {warm * 1000:7.1f} ms  ratio {first / warm:6.2f}x"
+            )
+
+
+# -- large validations -------------------------------------------------------------------------------
 
 
 def invalid(text: str) -> str:
@@ -95,40 +187,50 @@ async def bench_tool(label: str, content: str, repeat: int) -> None:
 
 def bench_levels(label: str, content: str) -> None:
     model = get_model("catalog")
+    choice = schemas.choose_version("1.2.1")
     parse_s, document = timed(parse_document, content, "json")
-    schema_s, level = timed(schema_level, model, document, 20)
-    model_s, _ = timed(lambda: sum(1 for _ in model_issues(model, document)))
+    schema_s, level = timed(schema_level.schema_level, model, document, 20, choice)
+    model_s, _ = timed(check_model, model, document)
     size = len(content) / MB
     count = f"{level.error_count}{'' if level.error_count_complete else '+'}"
+    gate_s, _ = timed(schemas.validator(model.name, "1.2.1").is_valid, document)
     print(
-        f"  per level, {label} {size:.1f} MB: parse {parse_s:.2f} s ({size / parse_s:.0f} MB/s), "
-        f"JSON Schema {schema_s:.2f} s ({count} errors; listing budget {schema_errors.LISTING_BUDGET_SECONDS:g} s), "
-        f"trestle model {model_s:.2f} s ({size / model_s:.1f} MB/s)"
+        f"  per level, {label} {size:.1f} MB: parse {parse_s:.2f} s, NIST JSON Schema {schema_s:.2f} s "
+        f"({count} errors; validity alone {gate_s:.3f} s), trestle model {model_s:.2f} s"
     )
-    fast = schemas.fast_validator("catalog")
-    if fast is None:
-        print("  jsonschema-rs is not installed: validity is checked with jsonschema too")
-    else:
-        gate_s, _ = timed(fast.is_valid, document)
-        print(f"  jsonschema-rs validity check: {gate_s:.3f} s ({size / max(gate_s, 1e-6):.0f} MB/s)")
+
+
+def optional_packages() -> str:
+    present = [name for name in ("httpx", "jose", "redis", "jsonschema") if importlib.util.find_spec(name)]
+    return ", ".join(present) or "none"
+
+
+async def bench_validations(sizes: list[float], repeat: int) -> None:
+    print(
+        f"validate_oscal_content through an in-memory MCP session (optional packages present: {optional_packages()}):"
+    )
+    for size in sizes:
+        content = catalog_of_size(int(size * MB))
+        everywhere = invalid_everywhere(int(size * MB))
+        await bench_tool(f"valid catalog {size:g} MB", content, repeat)
+        await bench_tool(f"invalid catalog {size:g} MB", invalid(content), repeat)
+        await bench_tool(f"invalid everywhere {size:g} MB", everywhere, repeat)
+        bench_levels("valid", content)
+        bench_levels("invalid", invalid(content))
+        bench_levels("invalid everywhere", everywhere)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,10", help="catalog sizes in MB, comma-separated")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of first-call blocks")
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds between tools/list and a settled first call")
+    parser.add_argument("--skip-first-calls", action="store_true")
     args = parser.parse_args()
-    bench_schema_generation()
-    print("validate_oscal_content through an in-memory MCP session:")
-    for size in (float(s) for s in args.sizes.split(",")):
-        content = catalog_of_size(int(size * MB))
-        everywhere = invalid_everywhere(int(size * MB))
-        await bench_tool(f"valid catalog {size:g} MB", content, args.repeat)
-        await bench_tool(f"invalid catalog {size:g} MB", invalid(content), args.repeat)
-        await bench_tool(f"invalid everywhere {size:g} MB", everywhere, args.repeat)
-        bench_levels("valid", content)
-        bench_levels("invalid", invalid(content))
-        bench_levels("invalid everywhere", everywhere)
+    if not args.skip_first_calls:
+        await bench_first_calls(args.rounds, args.settle)
+    await bench_validations([float(s) for s in args.sizes.split(",") if s], args.repeat)
 
 
 if __name__ == "__main__":

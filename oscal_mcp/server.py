@@ -50,7 +50,7 @@ def build_server(settings: Settings) -> MCPServer[Any]:
         instructions=INSTRUCTIONS,
         log_level=settings.log_level,  # type: ignore[arg-type]
     )
-    register_tools(server, ToolContext(settings))
+    register_tools(server, ToolContext.from_settings(settings))
     return server
 
 

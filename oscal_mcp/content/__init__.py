@@ -1,4 +1,5 @@
-"""Bundled content (the resource list, sample component definitions) and its SHA-256 manifest.
+"""Bundled content (NIST's OSCAL schemas, the resource list, sample component definitions) and its
+SHA-256 manifest.
 
 The content is security content: an edited sample could teach an assistant a wrong control
 implementation. Every data file in this package is listed in ``MANIFEST.sha256`` (the format of
@@ -6,17 +7,28 @@ implementation. Every data file in this package is listed in ``MANIFEST.sha256``
 (a changed, missing or unlisted file is an error naming the file), and `read_bundled` checks each
 file again when a tool reads it, so a file changed after start-up is not served either.
 
-Maintainers regenerate the manifest with ``python -m oscal_mcp.content.manifest --write``.
+Where a file comes from is recorded in the same manifest, on comment lines that ``sha256sum``
+ignores, one per folder (or file) prefix; the longest matching prefix describes a file::
+
+    # source schemas/1.2.3/: name=NIST OSCAL schemas; version=1.2.3; origin=<URL>; license=...; via=...
+
+Keys are free (``name``, ``version``, ``origin`` and ``license`` are expected; ``via`` says how the
+file was obtained); values cannot contain ``;``. `content_source` answers for one path.
+
+Maintainers regenerate the hash lines with ``python -m oscal_mcp.content.manifest --write`` (comment
+lines, hence the sources, are kept).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 MANIFEST_NAME = "MANIFEST.sha256"
+SOURCE_PREFIX = "# source "
 _NOT_CONTENT_SUFFIXES = (".py", ".pyc")
 _NOT_CONTENT_DIRS = ("__pycache__",)
 
@@ -62,13 +74,57 @@ def parse_manifest(text: str) -> dict[str, str]:
     return entries
 
 
-@cache
-def manifest_entries() -> dict[str, str]:
+@dataclass(frozen=True)
+class ContentSource:
+    """Where the bundled files under `prefix` come from (see the module docstring)."""
+
+    prefix: str
+    fields: dict[str, str]
+
+    @property
+    def version(self) -> str | None:
+        return self.fields.get("version")
+
+    @property
+    def origin(self) -> str | None:
+        return self.fields.get("origin")
+
+
+def parse_sources(text: str) -> list[ContentSource]:
+    """The ``# source <prefix>: key=value; ...`` lines of a manifest."""
+    sources: list[ContentSource] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith(SOURCE_PREFIX):
+            continue
+        prefix, sep, rest = line[len(SOURCE_PREFIX) :].partition(": ")
+        pairs = [item.partition("=") for item in rest.split(";") if item.strip()]
+        if not sep or not prefix or any(not eq for _, eq, _ in pairs):
+            raise BundledContentError(f"{MANIFEST_NAME} line {number}: a source line is malformed")
+        sources.append(ContentSource(prefix, {key.strip(): value.strip() for key, _, value in pairs}))
+    return sources
+
+
+def _manifest_text() -> str:
     try:
-        text = content_root().joinpath(MANIFEST_NAME).read_text(encoding="utf-8")
+        return content_root().joinpath(MANIFEST_NAME).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BundledContentError(f"bundled content manifest {MANIFEST_NAME} is missing") from None
-    return parse_manifest(text)
+
+
+@cache
+def manifest_entries() -> dict[str, str]:
+    return parse_manifest(_manifest_text())
+
+
+@cache
+def manifest_sources() -> tuple[ContentSource, ...]:
+    return tuple(parse_sources(_manifest_text()))
+
+
+def content_source(path: str) -> ContentSource | None:
+    """The source recorded for a bundled path (longest matching prefix), or None."""
+    matching = [source for source in manifest_sources() if path.startswith(source.prefix)]
+    return max(matching, key=lambda source: len(source.prefix), default=None)
 
 
 def check_files(root: Traversable, expected: dict[str, str]) -> list[str]:
@@ -89,6 +145,7 @@ def verify_bundled_content() -> None:
 
     try:
         problems = check_files(content_root(), manifest_entries())
+        manifest_sources()  # a malformed source line is a broken manifest too
     except BundledContentError as exc:
         raise ConfigError(f"bundled content failed its integrity check: {exc}") from None
     if problems:

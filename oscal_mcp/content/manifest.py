@@ -4,7 +4,7 @@
     python -m oscal_mcp.content.manifest --write   # rewrite the manifest from the files on disk
 
 Run ``--write`` only after reviewing the content change itself: the manifest records what was
-reviewed, it does not review anything.
+reviewed, it does not review anything. Comment lines (the ``# source`` lines) are kept as they are.
 """
 
 from __future__ import annotations

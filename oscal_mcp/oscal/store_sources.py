@@ -14,17 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from oscal_mcp.content import BundledContentError, bundled_paths, read_bundled
-from oscal_mcp.tools.loading import (
-    DOCUMENT_SUFFIXES,
-    AccessError,
-    ArchiveLimits,
-    DocumentError,
-    FilePolicy,
-    guess_format,
-    parse_document,
-    read_local_file,
-    read_zip_members,
-)
+from oscal_mcp.oscal.archives import ArchiveLimits, read_zip_members
+from oscal_mcp.oscal.documents import guess_format, parse_document
+from oscal_mcp.oscal.errors import AccessError, DocumentError
+from oscal_mcp.oscal.files import DOCUMENT_SUFFIXES, FilePolicy, read_local_file
 
 Origin = Literal["bundled", "directory"]
 BUNDLED_FOLDERS: tuple[str, ...] = ("nist/", "component-definitions/")

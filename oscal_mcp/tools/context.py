@@ -1,12 +1,54 @@
-"""What the tools may know about the running server: settings, never secrets."""
+"""What the tool families receive: the tools' settings, public facts about the server, shared indexes.
+
+Never the server's whole settings: a tool sees ``OSCAL_*`` tool settings, and the `about` tool
+sees the few auth facts it reports (verifier name, issuer, resource URL, scopes), never a secret.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from oscal_mcp.config import Settings
+from oscal_mcp.oscal.components import ComponentIndex
+from oscal_mcp.oscal.components_loading import build_index
+from oscal_mcp.oscal.lazy import Once
+from oscal_mcp.tools.settings import ToolSettings
+
+if TYPE_CHECKING:
+    from oscal_mcp.config import Settings
+
+
+@dataclass(frozen=True)
+class AuthFacts:
+    verifier: str | None
+    issuer_url: str | None
+    resource_server_url: str | None
+    required_scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    name: str
+    transport: str
+    auth: AuthFacts | None  # None when requests are not authenticated
 
 
 @dataclass(frozen=True)
 class ToolContext:
-    settings: Settings
+    tools: ToolSettings
+    server: ServerFacts
+    components: Once[ComponentIndex]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ToolContext:
+        tools = settings.tools
+        auth = None
+        if settings.auth_enabled:
+            auth = AuthFacts(
+                verifier=settings.auth.verifier,
+                issuer_url=settings.auth.issuer_url,
+                resource_server_url=settings.auth.resource_server_url,
+                required_scopes=tuple(settings.auth.required_scopes),
+            )
+        server = ServerFacts(name=settings.server_name, transport=settings.transport, auth=auth)
+        return cls(tools=tools, server=server, components=Once(lambda: build_index(tools)))

@@ -16,10 +16,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from oscal_mcp.content import BundledContentError, read_bundled
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
-from oscal_mcp.tools.models import enum_extra
-from oscal_mcp.tools.text import clip
+from oscal_mcp.tools.params import enum_extra
 
 RESOURCES_FILE = "resources.json"
 TOPICS: tuple[str, ...] = (

@@ -15,12 +15,13 @@ from anyio import to_thread
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.models import MODEL_NAMES, UnknownModelError, get_model
 from oscal_mcp.oscal.objects import bound, clip
 from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument, build_store
 from oscal_mcp.oscal.store_sources import SourceLimits
-from oscal_mcp.tools.models import MODEL_NAMES, UnknownModelError, enum_extra, get_model
+from oscal_mcp.tools.params import enum_extra
 from oscal_mcp.tools.settings import ToolSettings
 
 DEFAULT_LIMIT = 20

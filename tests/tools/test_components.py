@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from oscal_mcp.tools.components import build_index
+from oscal_mcp.oscal.components_loading import build_index
 from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.documents import component_definition
@@ -72,17 +72,17 @@ async def test_query_by_type_title_and_uuid(connect: Connect) -> None:
         by_title = structured(
             await client.call_tool("query_component_definition", {"query_type": "by_title", "value": "log"})
         )
-        uuid = by_type["matches"][0]["uuid"]
+        uuid = by_type["matches"][0]["oscal"]["uuid"].upper()  # uuids match in any case
         by_uuid = structured(
             await client.call_tool("query_component_definition", {"query_type": "by_uuid", "value": uuid})
         )
         everything = structured(await client.call_tool("query_component_definition", {"query_type": "all", "limit": 1}))
-    assert [m["title"] for m in by_type["matches"]] == [SAMPLE_LOG_SERVICE]
-    assert SAMPLE_LOG_SERVICE in [m["title"] for m in by_title["matches"]]
+    assert [m["oscal"]["title"] for m in by_type["matches"]] == [SAMPLE_LOG_SERVICE]
+    assert SAMPLE_LOG_SERVICE in [m["oscal"]["title"] for m in by_title["matches"]]
     match = by_uuid["matches"][0]
-    assert match["title"] == SAMPLE_LOG_SERVICE
-    requirements = match["control_implementations"][0]["requirements"]
-    assert {r["control_id"] for r in requirements} == {"au-4", "au-6", "au-9", "au-11"}
+    assert match["oscal"]["title"] == SAMPLE_LOG_SERVICE
+    requirements = match["oscal"]["control-implementations"][0]["implemented-requirements"]
+    assert {r["control-id"] for r in requirements} == {"au-4", "au-6", "au-9", "au-11"}
     assert everything["total"] == 4 and len(everything["matches"]) == 1
 
 
@@ -107,9 +107,9 @@ async def test_capabilities_are_listed_and_resolved(connect: Connect) -> None:
         detail = structured(await client.call_tool("get_capability", {"uuid": audit["uuid"].upper()}))
         unknown = error_text(await client.call_tool("get_capability", {"uuid": "00000000-0000-4000-8000-000000000000"}))
     assert listed["total"] == 2
-    titles = {c["title"] for c in detail["incorporates_components"]}
+    titles = set(detail["component_titles"].values())
     assert titles == {"Sample Hardened Linux Server", SAMPLE_LOG_SERVICE}
-    assert detail["control_implementations"][0]["requirement_count"] == 2
+    assert len(detail["oscal"]["control-implementations"][0]["implemented-requirements"]) == 2
     assert "list_capabilities" in unknown
 
 
@@ -136,16 +136,17 @@ async def test_the_index_loads_once_for_concurrent_first_calls(
 ) -> None:
     import anyio
 
-    from oscal_mcp.tools import components
+    from oscal_mcp.oscal.components import ComponentIndex
+    from oscal_mcp.tools import context
 
     calls: list[Any] = []
-    real = components.build_index
+    real = context.build_index
 
-    def counting(settings: ToolSettings) -> components.ComponentIndex:
+    def counting(settings: ToolSettings) -> ComponentIndex:
         calls.append(settings)
         return real(settings)
 
-    monkeypatch.setattr(components, "build_index", counting)
+    monkeypatch.setattr(context, "build_index", counting)
     async with connect() as client, anyio.create_task_group() as group:
         for _ in range(5):
             group.start_soon(client.call_tool, "list_capabilities", {})
@@ -158,8 +159,8 @@ async def test_a_query_can_be_restricted_to_one_definition(connect: Connect, com
     async with connect(OSCAL_COMPONENT_DEFINITIONS_DIR=str(comp_dir)) as client:
         everywhere = structured(await client.call_tool("query_component_definition", args))
         in_beta = structured(await client.call_tool("query_component_definition", {**args, "definition": "beta"}))
-    assert sorted(m["title"] for m in everywhere["matches"]) == ["Alpha widget", "Beta widget"]
-    assert [m["title"] for m in in_beta["matches"]] == ["Beta widget"]
+    assert sorted(m["oscal"]["title"] for m in everywhere["matches"]) == ["Alpha widget", "Beta widget"]
+    assert [m["oscal"]["title"] for m in in_beta["matches"]] == ["Beta widget"]
 
 
 # -- bounded results -------------------------------------------------------------------------------
@@ -229,18 +230,19 @@ async def test_one_huge_component_gives_a_bounded_result(connect: Connect, huge_
         )
         listed = structured(await client.call_tool("list_component_definitions", {}))
     (match,) = found["matches"]
-    assert len(json.dumps(found)) < 200_000
-    assert len(match["title"]) <= 200 and len(match["description"]) <= 500 and len(match["purpose"]) <= 500
-    assert match["prop_count"] == 500 and len(match["props"]) == 50
-    assert all(len(p["value"]) <= 200 for p in match["props"])
-    assert match["control_implementation_count"] == 30 and len(match["control_implementations"]) == 10
-    implementation = match["control_implementations"][0]
-    assert len(implementation["source"]) <= 200 and len(implementation["description"]) <= 500
-    assert implementation["requirement_count"] == 60 and len(implementation["requirements"]) == 50
-    assert all(len(r["description"]) <= 200 for r in implementation["requirements"])
+    assert len(json.dumps(found)) < 250_000
+    component = match["oscal"]
+    assert len(component["title"]) < 10_000 and component["title"].endswith("\u2026")
+    assert len(component["description"]) < 100_000 and len(component["purpose"]) < 100_000
+    assert 0 < len(component["props"]) < 500 and component["props"][0]["value"].startswith("value 0 ")
+    assert any(cut.startswith("$.props: 500 items, the first ") for cut in match["clipped"])
+    assert any(cut.startswith("$.description: 100000 characters") for cut in match["clipped"])
+    implementation = component["control-implementations"][0]
+    assert set(implementation) >= {"uuid", "source", "description", "implemented-requirements"}
     assert match["definition_title"].endswith("\u2026") and len(match["definition_title"]) <= 200
-    assert capability["component_count"] == 300 and len(capability["incorporates_components"]) == 50
-    assert len(json.dumps(capability)) < 100_000
+    assert len(capability["oscal"]["incorporates-components"]) < 300
+    assert any(cut.startswith("$.incorporates-components: 300 items") for cut in capability["clipped"])
+    assert len(json.dumps(capability)) < 250_000
     assert all(len(d["title"]) <= 200 for d in listed["definitions"])
 
 
@@ -260,7 +262,7 @@ async def test_query_results_stop_at_a_size_budget_and_continue_from_next_offset
     assert first["total"] == 8 and 1 <= len(first["matches"]) < 8
     assert len(json.dumps(first)) < 400_000
     assert first["next_offset"] == len(first["matches"]) and second["offset"] == first["next_offset"]
-    assert {m["uuid"] for m in first["matches"]}.isdisjoint(m["uuid"] for m in second["matches"])
+    assert {m["oscal"]["uuid"] for m in first["matches"]}.isdisjoint(m["oscal"]["uuid"] for m in second["matches"])
 
 
 @pytest.mark.anyio
@@ -279,12 +281,12 @@ async def test_repeated_props_are_all_returned_in_order(connect: Connect, tmp_pa
             await client.call_tool("query_component_definition", {"query_type": "by_title", "value": "props widget"})
         )
     (match,) = found["matches"]
-    assert match["props"] == [
+    assert match["oscal"]["props"] == [
         {"name": "tag", "value": "first"},
         {"name": "tag", "value": "second"},
         {"name": "owner", "value": "team"},
     ]
-    assert match["prop_count"] == 3
+    assert match["clipped"] == []
 
 
 @pytest.mark.anyio
@@ -320,7 +322,7 @@ def test_a_definition_file_with_a_huge_integer_is_a_problem_not_a_crash(tmp_path
 def test_a_directory_swapped_while_definitions_load_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from oscal_mcp.tools import components
+    from oscal_mcp.oscal import sources
 
     directory = tmp_path / "compdefs"
     (directory / "sub").mkdir(parents=True)
@@ -328,14 +330,14 @@ def test_a_directory_swapped_while_definitions_load_is_skipped(tmp_path: Path, m
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "a.json").write_text(json.dumps(component_definition("Outside", seed=900)))
-    checked_read = components.read_local_file
+    checked_read = sources.read_local_file
 
     def racing(path: Path, *args: Any, **kwargs: Any) -> bytes:  # the swap lands between the check and the open
         shutil.rmtree(directory / "sub")
         (directory / "sub").symlink_to(outside)
         return checked_read(path, *args, **kwargs)
 
-    monkeypatch.setattr(components, "read_local_file", racing)
+    monkeypatch.setattr(sources, "read_local_file", racing)
     index = build_index(ToolSettings(component_definitions_dir=directory))
     assert not [d for d in index.definitions if d.origin == "directory"]
     assert any("sub/a.json: skipped" in p and "changed while it was being opened" in p for p in index.problems)

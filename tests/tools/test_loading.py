@@ -16,8 +16,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from oscal_mcp.tools import loading
-from oscal_mcp.tools.loading import AccessError, ArchiveLimits, DocumentError, parse_document, read_zip_members
+from oscal_mcp.oscal import remote
+from oscal_mcp.oscal.archives import ArchiveLimits, read_zip_members
+from oscal_mcp.oscal.documents import parse_document
+from oscal_mcp.oscal.errors import AccessError, DocumentError
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.documents import catalog
 
@@ -157,9 +159,9 @@ class QuietServer(ThreadingHTTPServer):
 @pytest.fixture
 def http_base(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A local HTTP server; the public-address check is lifted for 127.0.0.1 in these tests only."""
-    checked = loading.address_problem
+    checked = remote.address_problem
     loopback = ipaddress.ip_address("127.0.0.1")
-    monkeypatch.setattr(loading, "address_problem", lambda address: None if address == loopback else checked(address))
+    monkeypatch.setattr(remote, "address_problem", lambda address: None if address == loopback else checked(address))
     yield from serve()
 
 
@@ -183,25 +185,25 @@ async def test_a_remote_document_is_fetched_and_validated_when_enabled(connect: 
 @pytest.mark.anyio
 async def test_remote_redirects_errors_sizes_and_timeouts_are_reported(http_base: str) -> None:
     with pytest.raises(AccessError, match="redirects"):
-        await loading.fetch_remote(f"{http_base}/redirect", timeout_seconds=5, max_bytes=1 << 20)
+        await remote.fetch_remote(f"{http_base}/redirect", timeout_seconds=5, max_bytes=1 << 20)
     with pytest.raises(AccessError, match="HTTP 404"):
-        await loading.fetch_remote(f"{http_base}/missing", timeout_seconds=5, max_bytes=1 << 20)
+        await remote.fetch_remote(f"{http_base}/missing", timeout_seconds=5, max_bytes=1 << 20)
     with pytest.raises(AccessError, match="OSCAL_MAX_DOCUMENT_BYTES"):
-        await loading.fetch_remote(f"{http_base}/catalog.json", timeout_seconds=5, max_bytes=1024)
+        await remote.fetch_remote(f"{http_base}/catalog.json", timeout_seconds=5, max_bytes=1024)
     with pytest.raises(AccessError, match="more than 100000 bytes"):
-        await loading.fetch_remote(f"{http_base}/chunked-big", timeout_seconds=5, max_bytes=100_000)
+        await remote.fetch_remote(f"{http_base}/chunked-big", timeout_seconds=5, max_bytes=100_000)
     started = time.monotonic()
     with pytest.raises(AccessError, match="did not answer within 1 s"):
-        await loading.fetch_remote(f"{http_base}/slow", timeout_seconds=1, max_bytes=1 << 20)
+        await remote.fetch_remote(f"{http_base}/slow", timeout_seconds=1, max_bytes=1 << 20)
     assert time.monotonic() - started < 3
 
 
 @pytest.mark.anyio
 async def test_urls_with_credentials_or_other_schemes_are_refused() -> None:
     with pytest.raises(AccessError, match="credentials"):
-        await loading.fetch_remote("https://user:pw@example.org/x.json", timeout_seconds=1, max_bytes=10)
+        await remote.fetch_remote("https://user:pw@example.org/x.json", timeout_seconds=1, max_bytes=10)
     with pytest.raises(AccessError, match="not an http"):
-        await loading.fetch_remote("ftp://example.org/x.json", timeout_seconds=1, max_bytes=10)
+        await remote.fetch_remote("ftp://example.org/x.json", timeout_seconds=1, max_bytes=10)
 
 
 def test_corrupt_compressed_data_is_an_access_error(tmp_path: Path) -> None:
@@ -252,7 +254,7 @@ async def test_dns_rebinding_never_reaches_a_loopback_server(
     port = local_server.rsplit(":", 1)[1]
     lookups = fake_dns(monkeypatch, {"rebind.test": [[PUBLIC], ["127.0.0.1"]]})
     with pytest.raises(AccessError):
-        await loading.fetch_remote(f"http://rebind.test:{port}/catalog.json", timeout_seconds=1, max_bytes=1 << 20)
+        await remote.fetch_remote(f"http://rebind.test:{port}/catalog.json", timeout_seconds=1, max_bytes=1 << 20)
     assert Handler.seen == []  # the connection went to the address that was checked, never to 127.0.0.1
     assert lookups == ["rebind.test"]  # resolved once
 
@@ -263,9 +265,7 @@ async def test_the_checked_address_is_fetched_with_the_name_in_host(
 ) -> None:
     port = http_base.rsplit(":", 1)[1]
     fake_dns(monkeypatch, {"oscal.test": [["127.0.0.1"]]})
-    body = await loading.fetch_remote(
-        f"http://oscal.test:{port}/catalog.json?v=1", timeout_seconds=5, max_bytes=1 << 20
-    )
+    body = await remote.fetch_remote(f"http://oscal.test:{port}/catalog.json?v=1", timeout_seconds=5, max_bytes=1 << 20)
     assert body == Handler.body
     ((path, headers),) = Handler.seen
     assert path == "/catalog.json?v=1"
@@ -276,14 +276,14 @@ async def test_the_checked_address_is_fetched_with_the_name_in_host(
 @pytest.mark.anyio
 async def test_a_compressed_response_is_refused(http_base: str) -> None:
     with pytest.raises(AccessError, match="compressed responses are refused"):
-        await loading.fetch_remote(f"{http_base}/gzip", timeout_seconds=5, max_bytes=1 << 20)
+        await remote.fetch_remote(f"{http_base}/gzip", timeout_seconds=5, max_bytes=1 << 20)
 
 
 @pytest.mark.anyio
 async def test_every_resolved_address_must_be_public(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_dns(monkeypatch, {"mixed.test": [[PUBLIC, "10.0.0.7"]]})
     with pytest.raises(AccessError, match=r"non-public address \(10\.0\.0\.7\)"):
-        await loading.fetch_remote("http://mixed.test/catalog.json", timeout_seconds=2, max_bytes=1 << 20)
+        await remote.fetch_remote("http://mixed.test/catalog.json", timeout_seconds=2, max_bytes=1 << 20)
 
 
 @pytest.mark.anyio
@@ -303,7 +303,7 @@ async def test_every_resolved_address_must_be_public(monkeypatch: pytest.MonkeyP
 )
 async def test_translated_mapped_and_multicast_addresses_are_refused(host: str, expected: str) -> None:
     with pytest.raises(AccessError, match=re.escape(expected)):
-        await loading.fetch_remote(f"http://{host}/catalog.json", timeout_seconds=2, max_bytes=1 << 20)
+        await remote.fetch_remote(f"http://{host}/catalog.json", timeout_seconds=2, max_bytes=1 << 20)
 
 
 @pytest.mark.anyio

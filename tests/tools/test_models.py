@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
-from oscal_mcp.tools.models import MODEL_NAMES, MODELS, UnknownModelError, get_model, trestle_class, trestle_root_class
+from oscal_mcp.oscal.models import MODEL_NAMES, MODELS, UnknownModelError, get_model, trestle_class
+from oscal_mcp.oscal.schemas import bundled_versions, schema_json
 from tests.tools.conftest import Connect, structured
 
 EXPECTED_TOOLS = {
@@ -16,6 +19,7 @@ EXPECTED_TOOLS = {
     "list_components",
     "query_component_definition",
     "list_capabilities",
+    "query_capabilities",
     "get_capability",
     # the document store
     "list_oscal_documents",
@@ -75,15 +79,25 @@ async def test_list_oscal_models_returns_the_eight_models_in_three_layers(connec
     assert models["system-security-plan"]["layer"] == "implementation"
     assert models["mapping-collection"]["introduced_in"] == "1.2.0"
     assert all(m["root_key"] == m["name"] and m["description"] and m["formal_name"] for m in models.values())
-    assert result["oscal_version"].startswith("1.")
+    assert result["oscal_version"] == result["oscal_schema_versions"][-1] == "1.2.3"
+    assert result["oscal_schema_versions"] == ["1.2.1", "1.2.3"]
+    assert result["model_oscal_version"] == "1.2.1"  # compliance-trestle 5's models
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
 def test_registry_matches_the_trestle_classes(model) -> None:  # type: ignore[no-untyped-def]
-    root = trestle_root_class(model.name)
+    root = importlib.import_module(model.trestle_module).Model
     ((field_name, field),) = root.model_fields.items()
     assert (field.alias or field_name) == model.root_key
     assert field.annotation is trestle_class(model.name)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
+@pytest.mark.parametrize("version", bundled_versions())
+def test_registry_names_each_models_nist_schema_file(model, version: str) -> None:  # type: ignore[no-untyped-def]
+    schema = schema_json(model.name, version)
+    assert schema["required"] == [model.root_key]
+    assert schema["$id"].startswith(f"http://csrc.nist.gov/ns/oscal/{version}/")
 
 
 @pytest.mark.parametrize(

@@ -193,7 +193,8 @@ async def test_paths_are_resolved_in_a_worker_thread(
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd (Linux)")
 def test_a_directory_swapped_for_a_symlink_after_the_check_is_refused(tmp_path: Path) -> None:
-    from oscal_mcp.tools.loading import DOCUMENT_SUFFIXES, AccessError, FilePolicy, read_local_file, resolve_local
+    from oscal_mcp.oscal.errors import AccessError
+    from oscal_mcp.oscal.files import DOCUMENT_SUFFIXES, FilePolicy, read_local_file, resolve_local
 
     root = tmp_path / "root"
     (root / "sub").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Small text helpers shared by the tool families, so every result is clipped the same way."""
+"""Small text helpers shared by the domain and the tools, so every result is clipped the same way."""
 
 from __future__ import annotations
 

@@ -1,0 +1,144 @@
+"""Where documents come from, under one policy: the entry points the tools and the indexes call.
+
+* `read_source` - one document named by a caller: a local path inside ``OSCAL_FILE_ROOTS`` (JSON or
+  YAML, never a hidden file) or, when the operator allows it, a public http(s) URL.
+* `directory_documents` - every ``*.json`` file and every JSON member of every ``*.zip`` archive
+  under an operator's directory (component definitions, document stores), each read with the size
+  and archive limits; a file that cannot be read is reported, never fatal.
+* `parse_json_document` - bytes to JSON data, as `documents.parse_document` with ``json``.
+
+All limits come from a `SourceSettings` (the tools' settings satisfy it: ``OSCAL_FILE_ROOTS``,
+``OSCAL_MAX_DOCUMENT_BYTES``, ``OSCAL_MAX_ARCHIVE_BYTES``, ``OSCAL_REMOTE_TIMEOUT_SECONDS``...).
+Failures are `AccessError` (cannot be read) or `DocumentError` (not well-formed), with messages a
+caller can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from anyio import to_thread
+
+from oscal_mcp.oscal.archives import ArchiveLimits, read_zip_members
+from oscal_mcp.oscal.documents import parse_document
+from oscal_mcp.oscal.errors import AccessError
+from oscal_mcp.oscal.files import DOCUMENT_SUFFIXES, FilePolicy, read_local_file, resolve_local
+from oscal_mcp.oscal.remote import fetch_remote, is_remote
+
+MAX_DIRECTORY_FILES = 1000
+
+
+class SourceSettings(Protocol):
+    """What reading documents needs to know; `oscal_mcp.tools.settings.ToolSettings` provides it."""
+
+    @property
+    def file_roots(self) -> tuple[Path, ...]: ...
+
+    @property
+    def allow_remote_uris(self) -> bool: ...
+
+    @property
+    def max_document_bytes(self) -> int: ...
+
+    @property
+    def max_archive_bytes(self) -> int: ...
+
+    @property
+    def remote_timeout_seconds(self) -> int: ...
+
+
+def document_policy(settings: SourceSettings) -> FilePolicy:
+    """Callers' paths: JSON and YAML files in the roots, never hidden ones (.env, .git/...)."""
+    return FilePolicy(settings.file_roots, DOCUMENT_SUFFIXES, hidden=False)
+
+
+async def read_source(raw: str, settings: SourceSettings) -> tuple[bytes, str]:
+    """The bytes behind a caller's local path or (when allowed) http(s) URI, and how to name it.
+
+    A ``file://`` prefix is accepted. Local reads run in a worker thread. AccessError otherwise.
+    """
+    text = raw.strip()
+    if text.lower().startswith("file://"):
+        text = text[len("file://") :]
+    if is_remote(text):
+        if not settings.allow_remote_uris:
+            raise AccessError("remote URIs are disabled on this server (OSCAL_ALLOW_REMOTE_URIS=false)")
+        data = await fetch_remote(
+            text, timeout_seconds=settings.remote_timeout_seconds, max_bytes=settings.max_document_bytes
+        )
+        return data, text
+    return await to_thread.run_sync(read_local, text, settings)
+
+
+def read_local(text: str, settings: SourceSettings) -> tuple[bytes, str]:
+    """Resolve, check and read a local document (blocking: realpath and reads belong in a worker thread)."""
+    policy = document_policy(settings)
+    path = resolve_local(text, policy)
+    return read_local_file(path, settings.max_document_bytes, shown=text, policy=policy), str(path)
+
+
+@dataclass(frozen=True)
+class DirectoryFile:
+    """One JSON document found under a directory: `source` is ``relative/path`` or ``archive.zip!member``."""
+
+    source: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file under the directory that was not read, and why."""
+
+    source: str
+    reason: str
+
+
+def directory_documents(directory: Path, settings: SourceSettings) -> Iterator[DirectoryFile | Skipped]:
+    """Every JSON document under `directory` (files and zip members, in name order); blocking.
+
+    Symlinks that leave the directory, oversized files and unsafe archives are `Skipped`; at most
+    `MAX_DIRECTORY_FILES` files are read.
+    """
+    files = list(_candidate_files(directory))
+    if len(files) > MAX_DIRECTORY_FILES:
+        yield Skipped(str(directory), f"{len(files)} files found; only the first {MAX_DIRECTORY_FILES} are read")
+    limits = ArchiveLimits(max_member_bytes=settings.max_document_bytes, max_total_bytes=settings.max_archive_bytes)
+    for path in files[:MAX_DIRECTORY_FILES]:
+        shown = path.relative_to(directory).as_posix()
+        try:
+            yield from _read_file(directory, path, shown, settings, limits)
+        except AccessError as exc:
+            yield Skipped(shown, str(exc))
+        except Exception as exc:  # one odd file must not hide the others
+            yield Skipped(shown, f"unexpected {type(exc).__name__} while reading it")
+
+
+def _candidate_files(directory: Path) -> Iterator[Path]:
+    for folder, subfolders, names in os.walk(directory, followlinks=False):
+        subfolders.sort()
+        for name in sorted(names):
+            if name.lower().endswith((".json", ".zip")):
+                yield Path(folder) / name
+
+
+def _read_file(
+    directory: Path, path: Path, shown: str, settings: SourceSettings, limits: ArchiveLimits
+) -> Iterator[DirectoryFile]:
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(directory):
+        raise AccessError("it is a symlink that leaves the configured directory")
+    policy = FilePolicy((directory,))  # the file actually opened must still be inside the directory
+    if path.name.lower().endswith(".zip"):
+        for member, data in read_zip_members(real, limits, policy=policy):
+            yield DirectoryFile(f"{shown}!{member}", data)
+    else:
+        yield DirectoryFile(shown, read_local_file(real, settings.max_document_bytes, shown=shown, policy=policy))
+
+
+def parse_json_document(data: bytes) -> Any:
+    """JSON data of a document read from a directory or the bundled content; DocumentError otherwise."""
+    return parse_document(data, "json")

@@ -1,0 +1,15 @@
+"""Parameter helpers shared by the tool families."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def enum_extra(values: tuple[str, ...], *, optional: bool = False) -> dict[str, Any]:
+    """``json_schema_extra`` that lists a ``str`` parameter's accepted values as a JSON Schema enum.
+
+    Parameters stay plain ``str`` (not ``Literal``) so a wrong value reaches the tool, which answers
+    with the list of valid values (and accepts aliases such as ``ssp`` or ``poam``) instead of a
+    pydantic error. `optional` adds ``null`` for parameters that default to None.
+    """
+    return {"enum": [*values, None] if optional else list(values)}

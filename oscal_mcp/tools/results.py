@@ -1,0 +1,37 @@
+"""Result shaping shared by the tool families: pages, a size budget, compact JSON text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+MAX_RESULT_CHARS = 256_000  # a query stops adding matches beyond this
+
+
+class Page(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
+
+
+def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
+    chunk = list(items[offset : offset + limit])
+    after = offset + len(chunk)
+    return chunk, Page(total=len(items), offset=offset, limit=limit, next_offset=after if after < len(items) else None)
+
+
+def fit(details: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
+    """The leading `details` that fit in `budget` characters of JSON (at least one); built lazily."""
+    kept: list[M] = []
+    used = 0
+    for detail in details:
+        used += len(detail.model_dump_json(by_alias=True))
+        if kept and used > budget:
+            break
+        kept.append(detail)
+    return kept
