@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, entry_points
 
 import pytest
 
@@ -49,13 +50,25 @@ def test_a_broken_plugin_does_not_break_another_selection(fake_entry_points: lis
     assert callable(load_factory("static"))
 
 
-def test_missing_extra_of_a_builtin_names_the_extra(fake_entry_points: list[EntryPoint]) -> None:
-    # A built-in whose module imports a library of the extra that is not installed.
+def test_missing_extra_of_a_builtin_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The jwt backend's own entry point, with python-jose (extra "auth") made unimportable.
+    [jwt_entry_point] = entry_points(group=GROUP, name="jwt")
+    module = jwt_entry_point.value.split(":")[0]
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    for name in [m for m in sys.modules if m == "jose" or m.startswith("jose.")] + ["jose"]:
+        monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: "not installed"
+    with pytest.raises(MissingExtraError) as error:
+        load_factory("jwt")
+    assert (error.value.backend, error.value.module) == ("jwt", "jose")
+    assert "pip install 'oscal-mcp[auth]'" in str(error.value)
+
+
+def test_an_unknown_module_of_a_builtin_is_a_plain_load_error(fake_entry_points: list[EntryPoint]) -> None:
     fake_entry_points.append(EntryPoint("jwt", "oscal_mcp_auth.backends.not_there:create", GROUP))
-    with pytest.raises(PluginLoadError):
-        load_factory("jwt")  # an unknown module of ours is a plain load error ...
-    error = MissingExtraError("jwt", "jose")
-    assert "pip install 'oscal-mcp[auth]'" in str(error)  # ... the extra message is for known libraries
+    with pytest.raises(PluginLoadError) as error:
+        load_factory("jwt")
+    assert not isinstance(error.value, MissingExtraError)
+    assert "oscal_mcp_auth.backends.not_there" in str(error.value)
 
 
 def test_factory_must_return_a_token_verifier(fake_entry_points: list[EntryPoint]) -> None:
