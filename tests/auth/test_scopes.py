@@ -24,6 +24,10 @@ def test_implication_is_transitive() -> None:
     assert effective_scopes(["oscal:read"], implies) == ["oscal:read"]  # never upwards
 
 
+def test_empty_rules_are_skipped_wherever_they_are() -> None:
+    assert parse_implications(",a>b, ,,b>c,") == {"a": {"b", "c"}, "b": {"c"}}
+
+
 @pytest.mark.parametrize("rules", ["a>b,b>a", "a>b,b>c,c>a", "a>a"])
 def test_cycles_are_a_start_up_error(rules: str) -> None:
     with pytest.raises(ConfigurationError, match="OSCAL_AUTH_SCOPE_IMPLIES: the rules form a cycle"):
