@@ -312,10 +312,14 @@ async def test_add_if_absent_is_atomic_across_replicas(redis_server: RedisServer
 
 async def test_added_entries_are_authenticated_and_expire(redis_server: RedisServer) -> None:
     cache = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
-    assert await cache.add("jti-1", ACCESS, 0.3) is True
+    assert await cache.add("jti-1", ACCESS, 30) is True
     other = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
     assert await other.get("jti-1") == ACCESS  # written sealed, like every entry
-    await asyncio.sleep(0.5)
+    [key] = stored_keys(redis_server)
+    assert 29_000 < redis_server.integer("PTTL", key) <= 30_000  # Redis drops it with the entry
+    redis_server.command("PEXPIRE", key, "1")  # ... as it does now
+    while redis_server.integer("EXISTS", key):
+        await asyncio.sleep(0.01)
     assert await result_cache(config(redis_server), "replay", 100, CACHE_CODEC).add("jti-1", ACCESS, 30) is True
 
 
