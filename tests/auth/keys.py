@@ -6,7 +6,9 @@ import time
 from functools import cache
 from typing import Any
 
+from jose import jwk
 from jose import jwt as jose_jwt
+from jose.backends.base import Key
 
 from tests.e2e.as_fixture import generate_keys, public_jwks
 
@@ -27,6 +29,13 @@ def private_key(kid: str) -> dict[str, Any]:
     return next(k for k in private_jwks()["keys"] if k["kid"] == kid)
 
 
+@cache
+def signing_key(kid: str, alg: str) -> Key:
+    """The private key built once: python-jose rebuilds (and checks) a JWK on every signature, which
+    takes about 0.1 s for RSA."""
+    return jwk.construct(private_key(kid), alg)
+
+
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     base: dict[str, Any] = {
@@ -38,6 +47,5 @@ def claims(**overrides: Any) -> dict[str, Any]:
 
 
 def mint(kid: str = "rs-1", alg: str = "RS256", headers: dict[str, Any] | None = None, **overrides: Any) -> str:
-    return jose_jwt.encode(
-        claims(**overrides), private_key(kid), algorithm=alg, headers={"kid": kid, "typ": "at+jwt", **(headers or {})}
-    )
+    header = {"kid": kid, "typ": "at+jwt", **(headers or {})}
+    return jose_jwt.encode(claims(**overrides), signing_key(kid, alg), algorithm=alg, headers=header)

@@ -4,8 +4,10 @@ and entries authenticated with the cache secret."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +19,7 @@ from oscal_mcp_auth import AuthConfig, ConfigurationError
 from oscal_mcp_auth.backends.introspection import CACHE_CODEC, Refusal
 from oscal_mcp_auth.cache import MemoryCache, TieredCache, result_cache, shared_store
 from oscal_mcp_auth.jwks import JwksCache
+from oscal_mcp_auth.redis_cache import RETRY_AFTER_SECONDS, RedisStore, seal
 from tests.auth.keys import public_keys
 from tests.redis_server import RedisServer
 
@@ -24,10 +27,12 @@ pytestmark = pytest.mark.anyio
 SECRET = "s" * 32
 
 
-def config(redis: RedisServer, resource: str = "https://oscal.example.com/mcp", secret: str = SECRET) -> AuthConfig:
+def config(
+    redis: RedisServer, resource: str = "https://oscal.example.com/mcp", secret: str = SECRET, leeway: str = "60"
+) -> AuthConfig:
     return AuthConfig.from_mapping(
         {"OSCAL_AUTH_ISSUER_URL": "https://as.example.com", "OSCAL_AUTH_RESOURCE_SERVER_URL": resource,
-         "OSCAL_AUTH_CACHE_URL": redis.url, "OSCAL_AUTH_CACHE_SECRET": secret}
+         "OSCAL_AUTH_CACHE_URL": redis.url, "OSCAL_AUTH_CACHE_SECRET": secret, "OSCAL_AUTH_LEEWAY_SECONDS": leeway}
     )  # fmt: skip
 
 
@@ -43,14 +48,29 @@ async def test_a_result_stored_by_one_replica_is_read_by_another(redis_server: R
     assert await replica_b.get("k2") == Refusal("inactive", "active=false")
 
 
+def plant(redis: RedisServer, key: str, envelope: object) -> None:
+    """Store `envelope` as an entry the replicas trust: sealed with the deployment's cache secret."""
+    payload = json.dumps(envelope, separators=(",", ":")).encode()
+    raw_set(redis, key, seal(SECRET.encode(), key, payload).decode())
+
+
 async def test_entries_expire_in_redis_too(redis_server: RedisServer) -> None:
     cache = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
-    await cache.set("k1", ACCESS, 0.3)
-    other = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
-    assert await other.get("k1") is not None
-    await asyncio.sleep(0.5)
+    await cache.set("k1", ACCESS, 30)
+    [key] = stored_keys(redis_server)
+    assert 29_000 < redis_server.integer("PTTL", key) <= 30_000  # Redis itself drops the key with the entry
+
+
+async def test_an_entry_past_its_expiry_is_a_miss_even_if_redis_still_holds_it(redis_server: RedisServer) -> None:
+    cache = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    await cache.set("k1", ACCESS, 30)
+    [key] = stored_keys(redis_server)
+    envelope = json.loads(raw_get(redis_server, key)[64:])  # after the hex MAC
+    plant(redis_server, key, {**envelope, "exp": time.time() - 1})
     fresh = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    assert isinstance(fresh, TieredCache)
     assert await fresh.get("k1") is None
+    assert fresh.shared.unauthenticated_entries == 0  # type: ignore[attr-defined]  # a miss by its expiry
 
 
 async def test_deployments_sharing_one_redis_are_isolated(redis_server: RedisServer) -> None:
@@ -70,17 +90,52 @@ async def test_no_token_is_written_to_redis(redis_server: RedisServer) -> None:
     assert b"c1" in dump
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_redis_down_falls_back_to_memory_and_recovers(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cache = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
-    assert isinstance(cache, TieredCache)
+    assert isinstance(result_cache(config(redis_server), "introspection", 100, CACHE_CODEC), TieredCache)
+    pause = Clock()  # the monotonic clock of the pause between retries
+    cache = TieredCache(
+        MemoryCache(100), RedisStore(redis_server.url, "t:", SECRET.encode(), monotonic=pause), CACHE_CODEC
+    )
     redis_server.stop()
     with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
         await cache.set("k1", ACCESS, 30)  # stored in memory despite the outage
         assert await cache.get("k1") == ACCESS
         assert await cache.get("missing") is None  # a miss, never an error
-    assert caplog.text.count("shared cache (redis) unreachable") == 1
+        assert caplog.text.count("shared cache (redis) unreachable") == 1
+        redis_server.start()  # back, on the same port
+        await cache.set("k2", ACCESS, 30)
+        assert redis_server.command("EXISTS", "t:k2") == b":0\r\n"  # still pausing: memory only
+        pause.now += RETRY_AFTER_SECONDS
+        await cache.set("k3", ACCESS, 30)
+    assert "shared cache (redis) reachable again" in caplog.text
+    replica = TieredCache(MemoryCache(100), RedisStore(redis_server.url, "t:", SECRET.encode()), CACHE_CODEC)
+    assert await replica.get("k3") == ACCESS  # written to Redis again
+
+
+@pytest.mark.parametrize(
+    "stored", [{"refused": [1]}, {"accepted": {"client_id": 5}}, {"accepted": None}, [], "text", None]
+)
+async def test_an_entry_the_codec_cannot_decode_is_a_miss(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture, stored: object
+) -> None:
+    cache = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    await cache.set("k1", ACCESS, 30)
+    [key] = stored_keys(redis_server)
+    plant(redis_server, key, {"exp": time.time() + 30, "v": stored})
+    fresh = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC)
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        assert await fresh.get("k1") is None
+    assert "could not be decoded" in caplog.text
 
 
 def test_cache_url_is_validated_without_echoing_it() -> None:
@@ -120,6 +175,14 @@ async def test_policies_that_change_a_result_do_not_share_entries(redis_server: 
     lax = result_cache(config(redis_server), "introspection", 100, CACHE_CODEC, policy="url|rs|False")
     await lax.set("k1", ACCESS, 30)
     assert await strict.get("k1") is None
+
+
+async def test_deployments_with_another_leeway_do_not_share_entries(redis_server: RedisServer) -> None:
+    """A result checked with a wider leeway may be wrong under a narrower one."""
+    narrow = config(redis_server, leeway="0")
+    wide = config(redis_server, leeway="300")
+    await result_cache(wide, "introspection", 100, CACHE_CODEC).set("k1", ACCESS, 30)
+    assert await result_cache(narrow, "introspection", 100, CACHE_CODEC).get("k1") is None
 
 
 def test_an_unusable_cache_url_names_the_setting_not_the_password() -> None:
@@ -249,10 +312,14 @@ async def test_add_if_absent_is_atomic_across_replicas(redis_server: RedisServer
 
 async def test_added_entries_are_authenticated_and_expire(redis_server: RedisServer) -> None:
     cache = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
-    assert await cache.add("jti-1", ACCESS, 0.3) is True
+    assert await cache.add("jti-1", ACCESS, 30) is True
     other = result_cache(config(redis_server), "replay", 100, CACHE_CODEC)
     assert await other.get("jti-1") == ACCESS  # written sealed, like every entry
-    await asyncio.sleep(0.5)
+    [key] = stored_keys(redis_server)
+    assert 29_000 < redis_server.integer("PTTL", key) <= 30_000  # Redis drops it with the entry
+    redis_server.command("PEXPIRE", key, "1")  # ... as it does now
+    while redis_server.integer("EXISTS", key):
+        await asyncio.sleep(0.01)
     assert await result_cache(config(redis_server), "replay", 100, CACHE_CODEC).add("jti-1", ACCESS, 30) is True
 
 

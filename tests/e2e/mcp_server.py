@@ -18,9 +18,18 @@ _RUNNING: set[subprocess.Popen[bytes]] = set()
 
 
 def free_port() -> int:
+    """A port free at this instant; whoever binds it later may lose it to another process."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class PortTakenError(RuntimeError):
+    """The server could not bind its port: another process took it after `free_port` chose it."""
+
+
+# Ports a start may try: the first is chosen up front (tests may put it in URLs before the start).
+_PORT_ATTEMPTS = 3
 
 
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -58,26 +67,47 @@ class McpServerProcess:
     def url(self) -> str:
         return self.base_url + self.path
 
-    def start(self, timeout: float = 30.0) -> McpServerProcess:
+    def start(self, timeout: float = 30.0, *, new_port_on_clash: bool = True) -> McpServerProcess:
+        """Start and return once the child itself reports listening on our port.
+
+        If another process took the port first, start again on a new one, unless
+        `new_port_on_clash` is False (the port is already in someone's configuration): then
+        `PortTakenError` is raised.
+        """
+        for attempt in range(_PORT_ATTEMPTS):
+            try:
+                return self._start_once(timeout)
+            except PortTakenError:
+                if not new_port_on_clash or attempt == _PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> McpServerProcess:
         command = [
             self._python, "-m", "oscal_mcp", "--transport", "streamable-http",
             "--host", "127.0.0.1", "--port", str(self.port), "--path", self.path, *self._args,
         ]  # fmt: skip
+        started_at = self.log_position()
         self.process = subprocess.Popen(
             command, env=self.env, cwd=self._cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log
         )
         _RUNNING.add(self.process)
+        # uvicorn logs this line only after its own bind() and listen() succeeded, so the port is
+        # held by our child: any TCP accept could have come from another process's server.
+        listening = f"Uvicorn running on http://127.0.0.1:{self.port} "
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            logged = self.logs(since=started_at)
             if self.process.poll() is not None:
-                raise RuntimeError(f"oscal-mcp exited with {self.process.returncode}:\n{self.logs()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
+                if "address already in use" in logged:
+                    raise PortTakenError(f"port {self.port} was taken by another process:\n{logged}")
+                raise RuntimeError(f"oscal-mcp exited with {self.process.returncode}:\n{logged}")
+            if listening in logged:
+                return self
+            time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"oscal-mcp did not listen within {timeout} s:\n{self.logs()}")
+        raise RuntimeError(f"oscal-mcp did not listen within {timeout} s:\n{self.logs(since=started_at)}")
 
     def stop(self) -> None:
         process = self.process
@@ -91,10 +121,19 @@ class McpServerProcess:
             process.wait()
         _RUNNING.discard(process)
 
-    def logs(self) -> str:
+    def logs(self, since: int = 0) -> str:
+        """What the server logged, from position `since` (a `log_position()`) on.
+
+        A test that looks for a reason word reads only what its own requests caused.
+        """
         self._log.flush()
-        self._log.seek(0)
+        self._log.seek(since)
         return self._log.read().decode(errors="replace")
+
+    def log_position(self) -> int:
+        """Where the log ends now."""
+        self._log.flush()
+        return self._log.seek(0, os.SEEK_END)
 
     def __enter__(self) -> McpServerProcess:
         return self.start()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tests.e2e.as_fixture import AuthorizationServer, Client, Resource
-from tests.e2e.mcp_server import McpServerProcess
+from tests.e2e.mcp_server import McpServerProcess, PortTakenError
 
 CLIENT_ID = "mcp-client"
 CLIENT_SECRET = "client-secret-1"
@@ -31,6 +31,22 @@ class JwtStack:
 def jwt_stack(extra_env: Mapping[str, str] | None = None) -> Iterator[JwtStack]:
     """oidc-provider issuing JWTs (RS256 for the server, ES256 and 3 s tokens for side resources)
     and the server verifying them with the jwt backend, requiring scope oscal:read."""
+    for attempt in range(3):
+        try:
+            stack = _start_jwt_stack(extra_env)
+        except PortTakenError:  # the server's port, already in the AS's resources, was taken
+            if attempt == 2:
+                raise
+            continue
+        try:
+            yield stack
+        finally:
+            stack.server.stop()
+            stack.auth.stop()
+        return
+
+
+def _start_jwt_stack(extra_env: Mapping[str, str] | None) -> JwtStack:
     server = McpServerProcess()
     base = f"http://127.0.0.1:{server.port}"
     es_resource, short_resource, other_resource = f"{base}/es", f"{base}/short", "http://127.0.0.1:1/other"
@@ -56,8 +72,8 @@ def jwt_stack(extra_env: Mapping[str, str] | None = None) -> Iterator[JwtStack]:
         }
     )
     try:
-        server.start()
-        yield JwtStack(auth, server, es_resource, short_resource, other_resource)
-    finally:
-        server.stop()
+        server.start(new_port_on_clash=False)
+    except BaseException:
         auth.stop()
+        raise
+    return JwtStack(auth, server, es_resource, short_resource, other_resource)

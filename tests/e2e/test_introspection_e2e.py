@@ -95,19 +95,22 @@ def test_token_without_the_required_scope_gets_403(introspection_as: Introspecti
 
 def test_token_for_another_resource_is_rejected(introspection_as: IntrospectionAS, server: McpServerProcess) -> None:
     token = introspection_as.token(resource=introspection_as.other_resource)
+    logged_before = server.log_position()
     assert_invalid_token(post_initialize(server.url, bearer(token)))
-    assert "reason=wrong_audience" in server.logs()
+    assert "reason=wrong_audience" in server.logs(since=logged_before)
 
 
 def test_garbage_token_is_rejected(server: McpServerProcess) -> None:
+    logged_before = server.log_position()
     assert_invalid_token(post_initialize(server.url, bearer("not-a-token-this-AS-ever-issued")))
-    assert "reason=inactive" in server.logs()
+    assert "reason=inactive" in server.logs(since=logged_before)
 
 
 def test_revoked_token_is_rejected_once_the_cache_entry_expires(
     introspection_as: IntrospectionAS, short_cache_server: McpServerProcess
 ) -> None:
     token = introspection_as.token()
+    logged_before = short_cache_server.log_position()
     assert post_initialize(short_cache_server.url, bearer(token)).status_code == 200  # introspected (post), cached
     cached_at = time.monotonic()
     introspection_as.revoke(token)
@@ -119,7 +122,7 @@ def test_revoked_token_is_rejected_once_the_cache_entry_expires(
         time.sleep(0.2)
     assert_invalid_token(response)
     assert time.monotonic() - cached_at >= SHORT_CACHE_SECONDS - 0.5
-    assert "reason=inactive" in short_cache_server.logs()
+    assert "reason=inactive" in short_cache_server.logs(since=logged_before)
 
 
 def test_revoked_token_is_rejected_at_once_with_the_cache_disabled(introspection_as: IntrospectionAS) -> None:
@@ -194,6 +197,7 @@ def test_slow_authorization_server_means_401_within_the_timeout(
     outage_introspection_as: IntrospectionAS, outage_server: McpServerProcess
 ) -> None:
     token = outage_introspection_as.token()  # before the delay: the token endpoint is slowed down too
+    logged_before = outage_server.log_position()
     outage_introspection_as.server.set_delay(3000)
     try:
         response, elapsed = timed_post(outage_server.url, token)
@@ -201,7 +205,7 @@ def test_slow_authorization_server_means_401_within_the_timeout(
         outage_introspection_as.server.set_delay(0)
     assert_invalid_token(response)
     assert elapsed < WITHIN
-    assert "reason=introspection_unavailable" in outage_server.logs()
+    assert "reason=introspection_unavailable" in outage_server.logs(since=logged_before)
     # Nothing was cached about the token: with the AS fast again, it is accepted.
     assert post_initialize(outage_server.url, bearer(token)).status_code == 200
 
@@ -211,6 +215,7 @@ def test_broken_introspection_answers_mean_401(
     outage_introspection_as: IntrospectionAS, outage_server: McpServerProcess, mode: FailureMode
 ) -> None:
     token = outage_introspection_as.token()
+    logged_before = outage_server.log_position()
     outage_introspection_as.server.set_failure(mode, endpoints=["introspection"])
     try:
         response, elapsed = timed_post(outage_server.url, token)
@@ -219,7 +224,7 @@ def test_broken_introspection_answers_mean_401(
     assert_invalid_token(response)
     assert elapsed < WITHIN
     cause = {"500": "http_status", "html": "not_json", "garbage": "not_json", "huge": "too_large"}[mode]
-    logs = outage_server.logs()
+    logs = outage_server.logs(since=logged_before)
     assert "reason=introspection_unavailable verifier=introspection" in logs
     assert f"{cause}: " in logs
 
@@ -228,6 +233,7 @@ def test_stopped_authorization_server_means_401_within_the_timeout(
     outage_introspection_as: IntrospectionAS, outage_server: McpServerProcess
 ) -> None:
     token = outage_introspection_as.token()
+    logged_before = outage_server.log_position()
     outage_introspection_as.server.stop()
     try:
         response, elapsed = timed_post(outage_server.url, token)
@@ -235,8 +241,9 @@ def test_stopped_authorization_server_means_401_within_the_timeout(
         outage_introspection_as.server.restart()  # same port; opaque tokens are forgotten
     assert_invalid_token(response)
     assert elapsed < WITHIN
-    assert "reason=introspection_unavailable verifier=introspection" in outage_server.logs()
-    assert "unreachable: " in outage_server.logs()
+    logs = outage_server.logs(since=logged_before)
+    assert "reason=introspection_unavailable verifier=introspection" in logs
+    assert "unreachable: " in logs
     fresh = outage_introspection_as.token()
     assert post_initialize(outage_server.url, bearer(fresh)).status_code == 200
 
@@ -272,9 +279,10 @@ def test_logs_never_contain_tokens_or_the_rs_secret(
     introspection_as: IntrospectionAS, server: McpServerProcess
 ) -> None:
     token = introspection_as.token()
+    logged_before = server.log_position()
     post_initialize(server.url, bearer(token))
     post_initialize(server.url, bearer("some-garbage-token-value"))
+    assert "token rejected: reason=" in server.logs(since=logged_before)  # the garbage token's line
     logs = server.logs()
-    assert "token rejected: reason=" in logs
     for secret in (token, "some-garbage-token-value", introspection_as.rs_client_secret):
         assert secret not in logs

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 
 import pytest
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.e2e.clients import post_initialize
 from tests.e2e.mcp_server import McpServerProcess, clean_environment
@@ -37,9 +38,13 @@ async def test_stdio_client_lists_tools_and_calls_about() -> None:
 async def test_stdio_ignores_auth_settings_with_a_warning() -> None:
     env = clean_environment({"OSCAL_AUTH_ISSUER_URL": "https://idp.example.com", "OSCAL_AUTH_VERIFIER": "jwt"})
     params = StdioServerParameters(command=sys.executable, args=["-m", "oscal_mcp"], env=env)
-    async with Client(params) as client:
-        about = await _list_tools_and_call_about(client)
+    with tempfile.TemporaryFile("w+") as stderr:
+        async with Client(stdio_client(params, errlog=stderr)) as client:
+            about = await _list_tools_and_call_about(client)
+        stderr.seek(0)
+        logged = stderr.read()
     assert about["auth"]["enabled"] is False  # type: ignore[index]
+    assert "authentication settings are ignored with the stdio transport" in logged
 
 
 async def test_streamable_http_client_lists_tools_and_calls_about() -> None:

@@ -119,10 +119,12 @@ def test_the_index_is_built_from_the_same_files_each_time(comp_dir: Path) -> Non
     assert [d.uuid for d in first.definitions] == [d.uuid for d in second.definitions]
 
 
-def test_a_symlink_leaving_the_directory_is_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["outside.json", "compdefs-evil/outside.json"])  # a sibling named like it too
+def test_a_symlink_leaving_the_directory_is_skipped(tmp_path: Path, target: str) -> None:
     directory = tmp_path / "compdefs"
     directory.mkdir()
-    outside = tmp_path / "outside.json"
+    outside = tmp_path / target
+    outside.parent.mkdir(exist_ok=True)
     outside.write_text(json.dumps(component_definition("Outside", seed=400)))
     (directory / "link.json").symlink_to(outside)
     index = build_index(ToolSettings(component_definitions_dir=directory))

@@ -64,6 +64,19 @@ async def test_a_path_outside_the_roots_is_refused(connect: Connect, tmp_path: P
 
 
 @pytest.mark.anyio
+async def test_a_sibling_whose_name_extends_the_root_is_outside_it(connect: Connect, tmp_path: Path) -> None:
+    root, sibling = tmp_path / "root", tmp_path / "root-evil"  # "root-evil" starts with "root"
+    root.mkdir()
+    sibling.mkdir()
+    (sibling / "secret.json").write_text(json.dumps({"token": SECRET}))
+    async with connect(OSCAL_FILE_ROOTS=str(root)) as client:
+        for path in (str(sibling / "secret.json"), "../root-evil/secret.json"):
+            text = error_text(await client.call_tool("validate_oscal_file", {"path": path}))
+            assert "outside the allowed file roots" in text
+            assert SECRET not in text
+
+
+@pytest.mark.anyio
 async def test_dot_dot_that_leaves_the_root_is_refused(connect: Connect, tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
