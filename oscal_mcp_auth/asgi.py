@@ -35,7 +35,7 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers, QueryParams
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, send_challenge
@@ -48,6 +48,7 @@ from oscal_mcp_auth.dpop import (
     read_proof_header,
     request_url,
 )
+from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
@@ -137,10 +138,10 @@ def insufficient_scope(missing: list[str], scheme: str = BEARER) -> BearerError:
 
 
 def invalid_proof(refused: InvalidProof) -> BearerError:
-    """RFC 9449 section 7.1: a bad proof is answered with ``invalid_dpop_proof``."""
-    return BearerError(
-        401, "invalid_dpop_proof", f"Invalid DPoP proof ({refused.reason}): {refused.detail}", scheme=DPOP
-    )
+    """RFC 9449 section 7.1: a bad proof is answered with ``invalid_dpop_proof``; a proof without a
+    nonce this server accepts with ``use_dpop_nonce`` (section 9)."""
+    error = "use_dpop_nonce" if refused.reason == "dpop_nonce" else "invalid_dpop_proof"
+    return BearerError(401, error, f"Invalid DPoP proof ({refused.reason}): {refused.detail}", scheme=DPOP)
 
 
 class BearerAuth:
@@ -149,7 +150,9 @@ class BearerAuth:
     Wrap exactly the endpoint to protect (see `protect`): everything it wraps costs a
     verification, everything else (the metadata document) stays public. Where the resource
     accepts DPoP, `verifier` must be a `BindingVerifier`; `replay` remembers the proofs (by
-    default in this process only: pass one with a shared store for several replicas).
+    default in this process only: pass one with a shared store for several replicas); with
+    `nonces`, proofs must carry a nonce this server handed out (RFC 9449 section 9), and every
+    answer to a DPoP request carries a current one in ``DPoP-Nonce``.
     """
 
     def __init__(
@@ -160,6 +163,7 @@ class BearerAuth:
         *,
         on_scope_denied: ScopeDenied | None = None,
         replay: ReplayCache | None = None,
+        nonces: NonceIssuer | None = None,
     ) -> None:
         if resource.dpop is not None and not isinstance(verifier, BindingVerifier):
             raise ConfigurationError(
@@ -171,6 +175,7 @@ class BearerAuth:
         self.resource = resource
         self.on_scope_denied = on_scope_denied
         self.replay = replay if replay is not None else ReplayCache()
+        self.nonces = nonces
         self._origin = public_origin(resource.url)
         self._with_context = AuthContextMiddleware(app)
 
@@ -186,6 +191,8 @@ class BearerAuth:
             await self._challenge(send, authenticated)
             return
         access, scheme = authenticated
+        if scheme == DPOP and self.nonces is not None:
+            send = _with_header(send, b"dpop-nonce", self.nonces.current().encode())
         missing = [required for required in self.resource.required_scopes if required not in access.scopes]
         if missing:
             if self.on_scope_denied is not None:
@@ -220,7 +227,7 @@ class BearerAuth:
         assert isinstance(verifier, BindingVerifier)  # checked in __init__
         target = ProofTarget(scope["method"], request_url(self._origin, scope), token)
         try:
-            proof = check_proof(read_proof_header(scope), target, policy, time.time())
+            proof = check_proof(read_proof_header(scope), target, policy, time.time(), self.nonces)
         except InvalidProof as refused:
             verifier.proof_refused(token, refused.reason, refused.detail)
             return invalid_proof(refused)
@@ -244,6 +251,10 @@ class BearerAuth:
         return False
 
     async def _challenge(self, send: Send, failure: BearerError) -> None:
+        if failure.scheme == DPOP and self.nonces is not None:  # RFC 9449 section 9: the nonce to use
+            failure = dataclasses.replace(
+                failure, headers=(*failure.headers, (b"dpop-nonce", self.nonces.current().encode()))
+            )
         await send_challenge(
             send,
             failure,
@@ -251,6 +262,15 @@ class BearerAuth:
             scopes=self.resource.required_scopes,
             dpop=self.resource.dpop,
         )
+
+
+def _with_header(send: Send, name: bytes, value: bytes) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+
+    return sending
 
 
 def protect(
@@ -261,6 +281,7 @@ def protect(
     path: str = "/mcp",
     on_scope_denied: ScopeDenied | None = None,
     replay: ReplayCache | None = None,
+    nonces: NonceIssuer | None = None,
 ) -> list[BaseRoute]:
     """The routes of a protected MCP endpoint: the RFC 9728 metadata and `endpoint` behind `BearerAuth`.
 
@@ -268,5 +289,5 @@ def protect(
     ``MCPServer.streamable_http_app()`` returns, used whole and unchanged. Put the routes in your
     own Starlette app whose lifespan runs the session manager (``mcp.session_manager.run()``).
     """
-    guarded = BearerAuth(endpoint, verifier, resource, on_scope_denied=on_scope_denied, replay=replay)
+    guarded = BearerAuth(endpoint, verifier, resource, on_scope_denied=on_scope_denied, replay=replay, nonces=nonces)
     return [*metadata_routes(resource), Route(path, guarded)]

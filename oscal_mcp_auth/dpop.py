@@ -14,6 +14,8 @@ exactly one ``DPoP`` header. `check_proof` runs the checks of RFC 9449 section 4
 ``dpop_htm``        ``htm`` is not the request's method (check 8)
 ``dpop_htu``        ``htu`` is not the request's public URL, query and fragment aside, compared
                     after RFC 3986 section 6.2.2 / 6.2.3 normalisation (check 9)
+``dpop_nonce``      where the server hands out nonces (`dpop_nonce`), ``nonce`` is not one it
+                    accepts (check 10); answered with ``use_dpop_nonce`` and a fresh nonce
 ``dpop_iat``        ``iat`` is older than the max age or in the future, beyond the leeway (check 11)
 ``dpop_jti``        ``jti`` is missing or longer than `MAX_JTI_LENGTH`
 ``dpop_ath``        ``ath`` is not the base64url SHA-256 of the access token (check 12)
@@ -25,8 +27,7 @@ Then the token's ``cnf.jkt`` must equal the proof key's RFC 7638 thumbprint (che
 (`ReplayCache`, ``dpop_replay``). The replay cache is written last so that only a proof that
 passed every other check, signed by the key the token is bound to, can take a cache entry.
 
-Server-provided nonces (section 8, ``DPoP-Nonce``) are not issued, so a proof's ``nonce`` claim
-is ignored.
+Without server-provided nonces (section 9), a proof's ``nonce`` claim is ignored.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from oscal_mcp_auth.dpop_keys import (
     is_base64url,
     proof_key,
 )
+from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 
 logger = logging.getLogger("oscal_mcp_auth")
@@ -128,7 +130,9 @@ def read_proof_header(scope: Scope) -> str:
     return values[0]
 
 
-def check_proof(proof: str, target: ProofTarget, policy: DPoPPolicy, now: float) -> CheckedProof:
+def check_proof(
+    proof: str, target: ProofTarget, policy: DPoPPolicy, now: float, nonces: NonceIssuer | None = None
+) -> CheckedProof:
     """Every stateless check of RFC 9449 section 4.3 on `proof`, in order; `InvalidProof` on the first
     failure. The binding to the token (``cnf.jkt``) and the replay check follow, by the caller."""
     header, claims, signing_input, signature = _split(proof)
@@ -136,6 +140,8 @@ def check_proof(proof: str, target: ProofTarget, policy: DPoPPolicy, now: float)
     if not key.verifies(signing_input, signature):
         raise InvalidProof("dpop_signature", "the proof's signature does not verify with its jwk")
     _check_request(claims, target)
+    if nonces is not None and not nonces.accepts(claims.get("nonce")):
+        raise InvalidProof("dpop_nonce", "the proof needs a nonce from this server's DPoP-Nonce header")
     iat = _check_iat(claims, policy, now)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
@@ -192,16 +198,17 @@ def _check_request(claims: Mapping[str, Any], target: ProofTarget) -> None:
 
 
 def _check_iat(claims: Mapping[str, Any], policy: DPoPPolicy, now: float) -> float:
+    """RFC 9449 section 11.1: a proof is accepted for a limited time after its creation."""
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, int | float):
         raise InvalidProof("dpop_iat", "iat is missing or not a number")
     try:
         issued = float(iat)
-    except OverflowError:
+    except OverflowError:  # an integer of hundreds of digits
         raise InvalidProof("dpop_iat", "iat is not a finite number") from None
-    if not math.isfinite(issued) or not -policy.leeway_seconds <= now - issued <= policy.max_age_seconds + (
-        policy.leeway_seconds
-    ):
+    age = now - issued
+    oldest = policy.max_age_seconds + policy.leeway_seconds
+    if not math.isfinite(age) or not -policy.leeway_seconds <= age <= oldest:
         raise InvalidProof("dpop_iat", f"iat is not within {policy.max_age_seconds:g} s of now (leeway included)")
     return issued
 
