@@ -52,11 +52,11 @@ from oscal_mcp_auth.dpop_keys import (
     UnfitKey,
     b64url_decode,
     b64url_encode,
-    is_base64url,
     proof_key,
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
+from oscal_mcp_auth.jws import is_base64url
 
 logger = logging.getLogger("oscal_mcp_auth")
 

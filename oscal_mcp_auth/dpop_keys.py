@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from oscal_mcp_auth.jws import is_base64url
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 # RFC 7518 section 3.4: ES256 is P-256 with SHA-256, ES384 P-384, ES512 P-521 (66-byte coordinates).
@@ -38,7 +39,6 @@ SUPPORTED_ALGORITHMS = (*_EC_CURVES, *RSA_ALGORITHMS, "EdDSA")
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MIN_RSA_BITS = 2048  # RFC 7518 section 3.3: 2048 bits or larger
 MAX_RSA_BITS = 8192  # a bound on the work one request can ask for
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 
@@ -65,14 +65,6 @@ class ProofKey:
 
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def is_base64url(segment: str) -> bool:
-    """Unpadded base64url in its one canonical spelling (RFC 7515 section 2, RFC 4648 section 3.5):
-    no padding, no standard-alphabet characters, no stray bits in the last character."""
-    if not _BASE64URL.fullmatch(segment) or len(segment) % 4 == 1:
-        return False
-    return b64url_encode(b64url_decode(segment)) == segment
 
 
 def b64url_decode(segment: str) -> bytes:

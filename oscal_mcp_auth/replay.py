@@ -26,9 +26,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from oscal_mcp_auth.cache import MemoryCache, SharedStore
+from oscal_mcp_auth.cache import MemoryCache, SharedStore, shared_store
 from oscal_mcp_auth.dpop import CheckedProof, InvalidProof
 from oscal_mcp_auth.errors import AuthError
+from oscal_mcp_auth.settings import AuthConfig
 
 DEFAULT_MAX_ENTRIES = 100_000
 MIN_TTL_SECONDS = 1.0  # a proof accepted at the very end of its window is still remembered a moment
@@ -74,6 +75,12 @@ class ReplayCache:
     async def aclose(self) -> None:
         if self._shared is not None:
             await self._shared.aclose()
+
+
+def replay_cache(config: AuthConfig) -> ReplayCache:
+    """The replay cache of a deployment: shared through Redis when ``OSCAL_AUTH_CACHE_URL`` is set."""
+    shared = shared_store(config, "dpop-jti") if config.cache_url is not None else None
+    return ReplayCache(shared=shared)
 
 
 def _replayed() -> InvalidProof:
