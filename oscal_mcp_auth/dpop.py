@@ -85,18 +85,27 @@ class DPoPPolicy:
     required: bool = False
 
     def __post_init__(self) -> None:
-        unsupported = [alg for alg in self.algorithms if alg not in SUPPORTED_ALGORITHMS]
-        if unsupported or not self.algorithms:
-            raise ConfigurationError(
-                f"DPoP algorithms: {', '.join(unsupported) or 'an empty list'} is not accepted; use asymmetric "
-                f"algorithms from: {', '.join(SUPPORTED_ALGORITHMS)}"
-            )
+        if not self.algorithms:
+            raise ConfigurationError("DPoP needs at least one proof algorithm")
+        try:
+            accepted_algorithms(self.algorithms)
+        except ValueError as exc:
+            raise ConfigurationError(f"DPoP algorithms: {exc}") from None
         if self.max_age_seconds <= 0 or self.leeway_seconds < 0:
             raise ConfigurationError("DPoP max age must be positive and the leeway not negative")
 
     def replay_window(self, iat: float, now: float) -> float:
         """Seconds from `now` until a proof issued at `iat` is no longer accepted."""
         return iat + self.max_age_seconds + self.leeway_seconds - now
+
+
+def accepted_algorithms(algorithms: tuple[str, ...]) -> tuple[str, ...]:
+    """`algorithms` when each may sign a proof; `ValueError` naming the others. RFC 9449 section
+    4.3: never ``none``, never a symmetric (MAC) algorithm."""
+    refused = [alg for alg in algorithms if alg not in SUPPORTED_ALGORITHMS]
+    if refused:
+        raise ValueError(f"{', '.join(refused)} is not accepted; use some of: {', '.join(SUPPORTED_ALGORITHMS)}")
+    return algorithms
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from oscal_mcp_auth.dpop import DEFAULT_ALGORITHMS as DEFAULT_DPOP_ALGORITHMS
 from oscal_mcp_auth.dpop import DEFAULT_MAX_AGE_SECONDS as DEFAULT_DPOP_MAX_AGE_SECONDS
-from oscal_mcp_auth.dpop import DPoPPolicy
-from oscal_mcp_auth.dpop_keys import SUPPORTED_ALGORITHMS as DPOP_SUPPORTED_ALGORITHMS
+from oscal_mcp_auth.dpop import DPoPPolicy, accepted_algorithms
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
 from oscal_mcp_auth.urls import insecure_http_problem, url_problem
@@ -217,13 +216,7 @@ class AuthFields(Section):
     @field_validator("dpop_algorithms")
     @classmethod
     def _dpop_asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        refused = [alg for alg in value if alg not in DPOP_SUPPORTED_ALGORITHMS]
-        if refused:  # RFC 9449 section 4.3: never none, never a symmetric (MAC) algorithm
-            raise ValueError(
-                f"{', '.join(refused)} is not accepted; use some of: {', '.join(DPOP_SUPPORTED_ALGORITHMS)} "
-                "(or nothing, to turn DPoP off)"
-            )
-        return value
+        return accepted_algorithms(value)  # empty: DPoP off
 
     @field_validator("issuer_url", "resource_server_url")
     @classmethod

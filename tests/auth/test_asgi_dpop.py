@@ -6,61 +6,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from mcp.server.auth.provider import AccessToken
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 
 from oscal_mcp_auth import BearerAuth, ConfigurationError, ProtectedResource, protect
 from oscal_mcp_auth.cache import SharedStore
 from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.replay import ReplayCache
+from tests.auth.dpop_fakes import ISSUER, KEY, RESOURCE, Endpoint, FakeBindingVerifier
 from tests.e2e.dpop_client import DPoPKey
 
 pytestmark = pytest.mark.anyio
 
-RESOURCE = "https://mcp.example.com/mcp"
-ISSUER = "https://idp.example.com"
 METADATA_PATH = "/.well-known/oauth-protected-resource/mcp"
-KEY = DPoPKey.generate("ES256")
 OTHER_KEY = DPoPKey.generate("ES256")
-
-
-def access(token: str, scopes: tuple[str, ...] = ("oscal:read",)) -> AccessToken:
-    return AccessToken(token=token, client_id=f"client-{token}", scopes=list(scopes), resource=RESOURCE)
-
-
-@dataclass
-class FakeBindingVerifier:
-    """In-process `BindingVerifier`: `bound` maps tokens to the thumbprint they are bound to."""
-
-    bound: dict[str, str]
-    plain: set[str]
-    calls: list[tuple[str, str | None]] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        self.calls.append((token, None))
-        return access(token) if token in self.plain else None  # a bound token is no bearer token
-
-    async def verify_bound(self, token: str, jkt: str) -> AccessToken | None:
-        self.calls.append((token, jkt))
-        if token in self.plain or self.bound.get(token) == jkt:
-            return access(token)
-        return None
-
-    def proof_refused(self, token: str, reason: str, detail: str) -> None:
-        self.refused.append(reason)
-
-
-class Endpoint:
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-        await send({"type": "http.response.body", "body": b"ok"})
 
 
 @dataclass

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from oscal_mcp_auth import ProtectedResource, protect
 from oscal_mcp_auth.dpop import DPoPPolicy, InvalidProof, ProofTarget, check_proof
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
-from tests.auth.test_asgi_dpop import ISSUER, KEY, RESOURCE, Endpoint, FakeBindingVerifier
+from tests.auth.dpop_fakes import ISSUER, KEY, RESOURCE, Endpoint, FakeBindingVerifier
 from tests.e2e.dpop_client import DPoPKey
 
 SECRET = b"n" * 32
