@@ -50,6 +50,7 @@ from oscal_mcp_auth.dpop import (
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.logsafe import shown
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
 
@@ -165,13 +166,15 @@ class BearerAuth:
         replay: ReplayCache | None = None,
         nonces: NonceIssuer | None = None,
     ) -> None:
-        if resource.dpop is not None and not isinstance(verifier, BindingVerifier):
+        binding = verifier if isinstance(verifier, BindingVerifier) else None
+        if resource.dpop is not None and binding is None:
             raise ConfigurationError(
                 f"DPoP needs a verifier that checks token binding (verify_bound, proof_refused); "
                 f"{type(verifier).__name__} does not"
             )
         self.app = app
         self.verifier = verifier
+        self._binding = binding
         self.resource = resource
         self.on_scope_denied = on_scope_denied
         self.replay = replay if replay is not None else ReplayCache()
@@ -191,14 +194,14 @@ class BearerAuth:
             await self._challenge(send, authenticated)
             return
         access, scheme = authenticated
-        if scheme == DPOP and self.nonces is not None:
-            send = _with_header(send, b"dpop-nonce", self.nonces.current().encode())
         missing = [required for required in self.resource.required_scopes if required not in access.scopes]
         if missing:
             if self.on_scope_denied is not None:
                 self.on_scope_denied(access, missing)
             await self._challenge(send, insufficient_scope(missing, scheme))
             return
+        if scheme == DPOP and self.nonces is not None:  # RFC 9449 section 8.2: the next nonce, ahead of time
+            send = _with_header(send, b"dpop-nonce", self.nonces.current().encode())
         scope["user"] = AuthenticatedUser(access)
         scope["auth"] = AuthCredentials(access.scopes)
         await self._with_context(scope, receive, send)
@@ -223,8 +226,8 @@ class BearerAuth:
     async def _authenticate_dpop(
         self, scope: Scope, token: str, policy: DPoPPolicy
     ) -> tuple[AccessToken, str] | BearerError:
-        verifier = self.verifier
-        assert isinstance(verifier, BindingVerifier)  # checked in __init__
+        verifier = self._binding
+        assert verifier is not None  # checked in __init__: DPoP needs a BindingVerifier
         target = ProofTarget(scope["method"], request_url(self._origin, scope), token)
         try:
             proof = check_proof(read_proof_header(scope), target, policy, time.time(), self.nonces)
@@ -247,7 +250,7 @@ class BearerAuth:
     def _for_this_resource(self, access: AccessToken) -> bool:
         if self.resource.accepts_resource(access.resource):
             return True
-        logger.info("token rejected: reason=wrong_resource client_id=%s", access.client_id)
+        logger.info("token rejected: reason=wrong_resource client_id=%s", shown(access.client_id))
         return False
 
     async def _challenge(self, send: Send, failure: BearerError) -> None:

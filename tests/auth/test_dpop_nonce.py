@@ -78,3 +78,16 @@ async def test_the_client_is_told_the_nonce_and_gets_through_with_it(client: htt
     assert second.status_code == 200 and second.headers["dpop-nonce"]
     bearer = await client.post("/mcp", headers={"Authorization": "Bearer plain"})
     assert bearer.status_code == 200 and "dpop-nonce" not in bearer.headers
+
+
+@pytest.mark.anyio
+async def test_a_refusal_under_dpop_carries_one_current_nonce() -> None:
+    verifier = FakeBindingVerifier({"bound": KEY.thumbprint}, set())
+    issuer = NonceIssuer()
+    resource = ProtectedResource(RESOURCE, (ISSUER,), ("oscal:write",), dpop=DPoPPolicy())
+    app = Starlette(routes=protect(Endpoint(), verifier, resource, nonces=issuer))
+    proof = KEY.proof("POST", RESOURCE, access_token="bound", claims={"nonce": issuer.current()})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://10.0.0.5") as client:
+        response = await client.post("/mcp", headers={"Authorization": "DPoP bound", "DPoP": proof})
+    assert response.status_code == 403
+    assert response.headers.get_list("dpop-nonce") == [issuer.current()]
