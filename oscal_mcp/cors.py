@@ -23,7 +23,7 @@ SETTING = "OSCAL_MCP_CORS_ORIGINS"
 ALLOW_METHODS = "GET, POST, DELETE, OPTIONS"
 # Authorization is never covered by a "*" (Fetch standard), so every header is named.
 ALLOW_HEADERS = "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, DPoP"
-EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version"
+EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, DPoP-Nonce"
 MAX_AGE_SECONDS = "600"
 
 

@@ -29,6 +29,8 @@ from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import register_tools
 from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifier, protect
+from oscal_mcp_auth.dpop_nonce import NonceIssuer
+from oscal_mcp_auth.replay import ReplayCache, replay_cache
 
 logger = logging.getLogger("oscal_mcp")
 
@@ -55,8 +57,9 @@ def build_server(settings: Settings) -> MCPServer[Any]:
 
 
 def build_http_app(settings: Settings) -> Starlette:
-    """The streamable-http ASGI app, with bearer auth when it is configured."""
+    """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured."""
     verifier = load_verifier(settings.auth) if settings.auth_enabled else None
+    replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
     server = build_server(settings)
     endpoint = server.streamable_http_app(
         streamable_http_path=settings.path,
@@ -68,9 +71,9 @@ def build_http_app(settings: Settings) -> Starlette:
         transport_security=_NO_SDK_HOST_CHECK,
     )
     return Starlette(
-        routes=_routes(settings, endpoint, verifier),
+        routes=_routes(settings, endpoint, verifier, replay),
         middleware=_middleware(settings),
-        lifespan=_lifespan(server, verifier),
+        lifespan=_lifespan(server, verifier, replay),
     )
 
 
@@ -83,14 +86,32 @@ def protected_resource(settings: Settings) -> ProtectedResource:
         url=auth.resource_server_url,
         authorization_servers=(auth.issuer_url,) if auth.issuer_url else (),
         required_scopes=auth.required_scopes,
+        dpop=auth.dpop,
     )
 
 
-def _routes(settings: Settings, endpoint: ASGIApp, verifier: VerificationPipeline | None) -> list[BaseRoute]:
+def _routes(
+    settings: Settings, endpoint: ASGIApp, verifier: VerificationPipeline | None, replay: ReplayCache | None
+) -> list[BaseRoute]:
     if verifier is None:
         return [Route(settings.path, endpoint)]
     resource = protected_resource(settings)
-    return protect(endpoint, verifier, resource, path=settings.path, on_scope_denied=verifier.scope_denied)
+    auth = settings.auth
+    # nonces: replicas sharing the cache secret accept each other's (RFC 9449 section 9)
+    nonces = (
+        (NonceIssuer.from_secret(auth.cache_secret) if auth.cache_secret else NonceIssuer())
+        if auth.dpop_nonce
+        else None
+    )
+    return protect(
+        endpoint,
+        verifier,
+        resource,
+        path=settings.path,
+        on_scope_denied=verifier.scope_denied,
+        replay=replay,
+        nonces=nonces,
+    )
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
@@ -110,7 +131,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 
 def _lifespan(
-    server: MCPServer[Any], verifier: VerificationPipeline | None
+    server: MCPServer[Any], verifier: VerificationPipeline | None, replay: ReplayCache | None
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -120,6 +141,8 @@ def _lifespan(
         finally:
             if verifier is not None:
                 await verifier.aclose()
+            if replay is not None:
+                await replay.aclose()
 
     return lifespan
 

@@ -21,7 +21,8 @@ SDK v2 server: the RFC 9728 metadata and the endpoint behind `BearerAuth`, our A
     )
 """
 
-from oscal_mcp_auth.asgi import BearerAuth, ScopeDenied, protect
+from oscal_mcp_auth.asgi import BearerAuth, BindingVerifier, ScopeDenied, protect
+from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.errors import (
     AuthError,
     ConfigurationError,
@@ -32,6 +33,7 @@ from oscal_mcp_auth.errors import (
 )
 from oscal_mcp_auth.hooks import AuthEvent, hookimpl, hookspec
 from oscal_mcp_auth.registry import available_verifiers
+from oscal_mcp_auth.replay import ReplayCache
 from oscal_mcp_auth.resource import ProtectedResource
 from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, Section, backend_settings, read_environment
 from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
@@ -42,10 +44,13 @@ __all__ = [
     "AuthError",
     "AuthEvent",
     "BearerAuth",
+    "BindingVerifier",
     "ConfigurationError",
+    "DPoPPolicy",
     "MissingExtraError",
     "PluginLoadError",
     "ProtectedResource",
+    "ReplayCache",
     "ScopeDenied",
     "Section",
     "TokenRejected",

@@ -1,14 +1,20 @@
-"""Protect one MCP endpoint with bearer tokens: our own ASGI wrapper, composed around the endpoint.
+"""Protect one MCP endpoint with bearer or DPoP-bound tokens: our own ASGI wrapper, composed around
+the endpoint.
 
-The road of a request's token, all in this module but the verifier:
+The road of a request's token, all in this module but the verifier and the proof check:
 
-1. `read_bearer_token` reads the ``Authorization`` header (RFC 6750 section 2.1, strictly);
-2. the verifier (any SDK ``TokenVerifier``, e.g. `VerificationPipeline`) turns it into an
-   ``AccessToken`` or refuses it;
-3. the resource check (RFC 8707, `ProtectedResource.accepts_resource`);
-4. the scope check (RFC 6750 section 3.1 ``insufficient_scope``);
-5. the SDK's public ``AuthContextMiddleware``, so tools see the caller via ``get_access_token()``;
-6. the endpoint, which gets ``scope["user"]`` (the SDK's ``AuthenticatedUser``: the session
+1. `read_authorization` reads the ``Authorization`` header (RFC 6750 section 2.1, RFC 9449
+   section 7.1, strictly): ``Bearer <token>``, or ``DPoP <token>`` where the resource accepts
+   DPoP (`ProtectedResource.dpop`; with ``required`` it accepts nothing else);
+2. under DPoP, the proof in the ``DPoP`` header is checked against the request (`dpop.check_proof`);
+3. the verifier (any SDK ``TokenVerifier``, e.g. `VerificationPipeline`) turns the token into an
+   ``AccessToken`` or refuses it; under DPoP it is a `BindingVerifier`, told the proof key's
+   thumbprint, to which the token must be bound (RFC 9449 section 6);
+4. the resource check (RFC 8707, `ProtectedResource.accepts_resource`);
+5. under DPoP, the proof's first use (`replay.ReplayCache`, RFC 9449 section 11.1);
+6. the scope check (RFC 6750 section 3.1 ``insufficient_scope``);
+7. the SDK's public ``AuthContextMiddleware``, so tools see the caller via ``get_access_token()``;
+8. the endpoint, which gets ``scope["user"]`` (the SDK's ``AuthenticatedUser``: the session
    manager binds each session to the credential that opened it) and ``scope["auth"]``.
 
 Any failure is answered with a challenge (`oscal_mcp_auth.challenge`) and never reaches the endpoint.
@@ -16,9 +22,12 @@ Any failure is answered with a challenge (`oscal_mcp_auth.challenge`) and never 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+import time
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -26,16 +35,33 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers, QueryParams
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, send_challenge
+from oscal_mcp_auth.dpop import (
+    DPoPPolicy,
+    InvalidProof,
+    ProofTarget,
+    check_proof,
+    public_origin,
+    read_proof_header,
+    request_url,
+)
+from oscal_mcp_auth.dpop_nonce import NonceIssuer
+from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
 
 logger = logging.getLogger("oscal_mcp_auth")
 
-# RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+# RFC 6750 section 2.1 (and RFC 9449 section 7.1 for DPoP):
+# b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 MAX_TOKEN_LENGTH = 16 * 1024
+BEARER, DPOP = "Bearer", "DPoP"
+REPLAY_RETRY_AFTER_SECONDS = 5
 
 INVALID_TOKEN = BearerError(401, "invalid_token", "The access token is invalid, expired or not for this resource")
 TOKEN_IN_QUERY = BearerError(
@@ -43,16 +69,50 @@ TOKEN_IN_QUERY = BearerError(
 )
 TWO_HEADERS = BearerError(400, "invalid_request", "More than one Authorization header")
 EMPTY_BEARER = BearerError(400, "invalid_request", "The Bearer scheme needs a token")
+DPOP_ONLY = BearerError(401, None, "This resource accepts DPoP-bound tokens only: send Authorization: DPoP and a proof")
+REPLAY_UNAVAILABLE = BearerError(
+    503,
+    "temporarily_unavailable",
+    "DPoP proofs cannot be checked for replay right now; retry shortly",
+    headers=((b"retry-after", str(REPLAY_RETRY_AFTER_SECONDS).encode()),),
+)
 
 ScopeDenied = Callable[[AccessToken, list[str]], None]
 """Told about a valid token that lacks required scopes: (the token, the scopes it lacks)."""
 
 
-def read_bearer_token(scope: Scope) -> str | BearerError | None:
-    """The bearer token of a request; a `BearerError` for a malformed request; None without one.
+@runtime_checkable
+class BindingVerifier(TokenVerifier, Protocol):
+    """A ``TokenVerifier`` that also verifies tokens presented with a DPoP proof (RFC 9449).
 
-    Another scheme (``Basic``) carries no bearer credentials, so it counts as none (RFC 6750
-    section 3.1: such a request gets a challenge without an ``error``).
+    `verify_token` keeps Bearer semantics: a token bound to a key (``cnf``) is refused there.
+    """
+
+    async def verify_bound(self, token: str, jkt: str) -> AccessToken | None:
+        """Verify `token`, presented under ``DPoP`` with a valid proof whose key has the RFC 7638
+        thumbprint `jkt`: a bound token must be bound to exactly that key (``cnf.jkt``, RFC 9449
+        section 6); an unbound one is accepted only where DPoP is not required."""
+        ...
+
+    def proof_refused(self, token: str, reason: str, detail: str) -> None:
+        """Told about a request refused for its DPoP proof, to log and audit it (never the proof)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Presented:
+    """The credentials of a request: the scheme (`BEARER` or `DPOP`) and the access token."""
+
+    scheme: str
+    token: str
+
+
+def read_authorization(scope: Scope, *, dpop: bool = False) -> Presented | BearerError | None:
+    """The credentials of a request; a `BearerError` for a malformed request; None without any.
+
+    Another scheme (``Basic``; ``DPoP`` unless `dpop`) carries no credentials this resource
+    takes, so it counts as none (RFC 6750 section 3.1: such a request gets a challenge without an
+    ``error``). Scheme names are case-insensitive (RFC 9110 section 11.1).
     """
     if "access_token" in QueryParams(scope.get("query_string", b"")):
         return TOKEN_IN_QUERY  # RFC 6750 section 2.3 is a MAY we refuse: query strings get logged
@@ -61,27 +121,39 @@ def read_bearer_token(scope: Scope) -> str | BearerError | None:
         return None
     if len(headers) > 1:
         return TWO_HEADERS
-    scheme, _, credentials = headers[0].partition(" ")
-    if scheme.lower() != "bearer":
+    name, _, credentials = headers[0].partition(" ")
+    scheme = {"bearer": BEARER, "dpop": DPOP if dpop else None}.get(name.lower())
+    if scheme is None:
         return None
     token = credentials.lstrip(" ")
     if not token:
-        return EMPTY_BEARER
+        return dataclasses.replace(EMPTY_BEARER, description=f"The {scheme} scheme needs a token", scheme=scheme)
     if len(token) > MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token):
         logger.info("token rejected: reason=malformed_token length=%d", len(token))
-        return INVALID_TOKEN
-    return token
+        return dataclasses.replace(INVALID_TOKEN, scheme=scheme)
+    return Presented(scheme, token)
 
 
-def insufficient_scope(missing: list[str]) -> BearerError:
-    return BearerError(403, "insufficient_scope", f"Missing scope: {' '.join(missing)}")
+def insufficient_scope(missing: list[str], scheme: str = BEARER) -> BearerError:
+    return BearerError(403, "insufficient_scope", f"Missing scope: {' '.join(missing)}", scheme=scheme)
+
+
+def invalid_proof(refused: InvalidProof) -> BearerError:
+    """RFC 9449 section 7.1: a bad proof is answered with ``invalid_dpop_proof``; a proof without a
+    nonce this server accepts with ``use_dpop_nonce`` (section 9)."""
+    error = "use_dpop_nonce" if refused.reason == "dpop_nonce" else "invalid_dpop_proof"
+    return BearerError(401, error, f"Invalid DPoP proof ({refused.reason}): {refused.detail}", scheme=DPOP)
 
 
 class BearerAuth:
     """An ASGI app that lets only requests with a valid token and every required scope reach `app`.
 
     Wrap exactly the endpoint to protect (see `protect`): everything it wraps costs a
-    verification, everything else (the metadata document) stays public.
+    verification, everything else (the metadata document) stays public. Where the resource
+    accepts DPoP, `verifier` must be a `BindingVerifier`; `replay` remembers the proofs (by
+    default in this process only: pass one with a shared store for several replicas); with
+    `nonces`, proofs must carry a nonce this server handed out (RFC 9449 section 9), and every
+    answer to a DPoP request carries a current one in ``DPoP-Nonce``.
     """
 
     def __init__(
@@ -91,11 +163,23 @@ class BearerAuth:
         resource: ProtectedResource,
         *,
         on_scope_denied: ScopeDenied | None = None,
+        replay: ReplayCache | None = None,
+        nonces: NonceIssuer | None = None,
     ) -> None:
+        binding = verifier if isinstance(verifier, BindingVerifier) else None
+        if resource.dpop is not None and binding is None:
+            raise ConfigurationError(
+                f"DPoP needs a verifier that checks token binding (verify_bound, proof_refused); "
+                f"{type(verifier).__name__} does not"
+            )
         self.app = app
         self.verifier = verifier
+        self._binding = binding
         self.resource = resource
         self.on_scope_denied = on_scope_denied
+        self.replay = replay if replay is not None else ReplayCache()
+        self.nonces = nonces
+        self._origin = public_origin(resource.url)
         self._with_context = AuthContextMiddleware(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,38 +189,91 @@ class BearerAuth:
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1008})  # no challenge possible: refuse
             return
-        access = await self._authenticate(scope)
-        if isinstance(access, BearerError):
-            await self._challenge(send, access)
+        authenticated = await self._authenticate(scope)
+        if isinstance(authenticated, BearerError):
+            await self._challenge(send, authenticated)
             return
+        access, scheme = authenticated
         missing = [required for required in self.resource.required_scopes if required not in access.scopes]
         if missing:
             if self.on_scope_denied is not None:
                 self.on_scope_denied(access, missing)
-            await self._challenge(send, insufficient_scope(missing))
+            await self._challenge(send, insufficient_scope(missing, scheme))
             return
+        if scheme == DPOP and self.nonces is not None:  # RFC 9449 section 8.2: the next nonce, ahead of time
+            send = _with_header(send, b"dpop-nonce", self.nonces.current().encode())
         scope["user"] = AuthenticatedUser(access)
         scope["auth"] = AuthCredentials(access.scopes)
         await self._with_context(scope, receive, send)
 
-    async def _authenticate(self, scope: Scope) -> AccessToken | BearerError:
-        token = read_bearer_token(scope)
-        if token is None:
+    async def _authenticate(self, scope: Scope) -> tuple[AccessToken, str] | BearerError:
+        dpop = self.resource.dpop
+        presented = read_authorization(scope, dpop=dpop is not None)
+        if presented is None:
             return NO_CREDENTIALS
-        if isinstance(token, BearerError):
-            return token
-        access = await self.verifier.verify_token(token)
-        if access is None:
+        if isinstance(presented, BearerError):
+            return presented
+        if presented.scheme == DPOP and dpop is not None:
+            return await self._authenticate_dpop(scope, presented.token, dpop)
+        if dpop is not None and dpop.required:
+            logger.info("token rejected: reason=dpop_required token_id=%s", cache_key(presented.token)[:16])
+            return DPOP_ONLY
+        access = await self.verifier.verify_token(presented.token)
+        if access is None or not self._for_this_resource(access):
             return INVALID_TOKEN
-        if not self.resource.accepts_resource(access.resource):
-            logger.info("token rejected: reason=wrong_resource client_id=%s", access.client_id)
-            return INVALID_TOKEN
-        return access
+        return access, BEARER
+
+    async def _authenticate_dpop(
+        self, scope: Scope, token: str, policy: DPoPPolicy
+    ) -> tuple[AccessToken, str] | BearerError:
+        verifier = self._binding
+        assert verifier is not None  # checked in __init__: DPoP needs a BindingVerifier
+        target = ProofTarget(scope["method"], request_url(self._origin, scope), token)
+        try:
+            proof = check_proof(read_proof_header(scope), target, policy, time.time(), self.nonces)
+        except InvalidProof as refused:
+            verifier.proof_refused(token, refused.reason, refused.detail)
+            return invalid_proof(refused)
+        access = await verifier.verify_bound(token, proof.thumbprint)
+        if access is None or not self._for_this_resource(access):
+            return dataclasses.replace(INVALID_TOKEN, scheme=DPOP)
+        try:
+            await self.replay.remember(proof, policy.replay_window(proof.iat, time.time()))
+        except InvalidProof as refused:
+            verifier.proof_refused(token, refused.reason, refused.detail)
+            return invalid_proof(refused)
+        except ReplayCheckUnavailable as unavailable:
+            verifier.proof_refused(token, "replay_cache_unavailable", str(unavailable))
+            return REPLAY_UNAVAILABLE
+        return access, DPOP
+
+    def _for_this_resource(self, access: AccessToken) -> bool:
+        if self.resource.accepts_resource(access.resource):
+            return True
+        logger.info("token rejected: reason=wrong_resource client_id=%s", shown(access.client_id))
+        return False
 
     async def _challenge(self, send: Send, failure: BearerError) -> None:
+        if failure.scheme == DPOP and self.nonces is not None:  # RFC 9449 section 9: the nonce to use
+            failure = dataclasses.replace(
+                failure, headers=(*failure.headers, (b"dpop-nonce", self.nonces.current().encode()))
+            )
         await send_challenge(
-            send, failure, resource_metadata_url=self.resource.metadata_url, scopes=self.resource.required_scopes
+            send,
+            failure,
+            resource_metadata_url=self.resource.metadata_url,
+            scopes=self.resource.required_scopes,
+            dpop=self.resource.dpop,
         )
+
+
+def _with_header(send: Send, name: bytes, value: bytes) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (name, value)]}
+        await send(message)
+
+    return sending
 
 
 def protect(
@@ -146,6 +283,8 @@ def protect(
     *,
     path: str = "/mcp",
     on_scope_denied: ScopeDenied | None = None,
+    replay: ReplayCache | None = None,
+    nonces: NonceIssuer | None = None,
 ) -> list[BaseRoute]:
     """The routes of a protected MCP endpoint: the RFC 9728 metadata and `endpoint` behind `BearerAuth`.
 
@@ -153,5 +292,5 @@ def protect(
     ``MCPServer.streamable_http_app()`` returns, used whole and unchanged. Put the routes in your
     own Starlette app whose lifespan runs the session manager (``mcp.session_manager.run()``).
     """
-    guarded = BearerAuth(endpoint, verifier, resource, on_scope_denied=on_scope_denied)
+    guarded = BearerAuth(endpoint, verifier, resource, on_scope_denied=on_scope_denied, replay=replay, nonces=nonces)
     return [*metadata_routes(resource), Route(path, guarded)]

@@ -167,18 +167,21 @@ def check_audience(found: list[str] | None, accepted: frozenset[str], *, require
     return None if any(resource_id(value) in accepted for value in found) else "wrong_audience"
 
 
-def check_binding(claims: Claims, *, dpop_jkt: str | None = None) -> str | None:
+def check_binding(claims: Claims, *, dpop_jkt: str | None = None, dpop_required: bool = False) -> str | None:
     """A sender-constrained token (a ``cnf`` claim: RFC 7800; ``jkt`` of RFC 9449 section 6,
     ``x5t#S256`` of RFC 8705 section 3, or any other confirmation method) proves possession of a
     key.
 
     `dpop_jkt` is the JWK SHA-256 thumbprint of the DPoP proof's key when the token was presented
     under the ``DPoP`` scheme, None under ``Bearer``. Under Bearer a bound token is refused
-    (RFC 9449 section 7.2: ``bound_token``); under DPoP the token must be bound to the proof's
-    key (RFC 9449 section 6.1: ``dpop_key_mismatch``).
+    (RFC 9449 section 7.2: ``bound_token``); under DPoP a bound token must be bound to the proof's
+    key (RFC 9449 section 6.1: ``dpop_key_mismatch``). A token bound to nothing is accepted under
+    either scheme unless `dpop_required` (``dpop_required``: every token must be DPoP-bound).
     """
+    if "cnf" not in claims:
+        return "dpop_required" if dpop_required else None
     if dpop_jkt is None:
-        return "bound_token" if "cnf" in claims else None
+        return "bound_token"
     confirmation = claims.get("cnf")
     jkt = confirmation.get("jkt") if isinstance(confirmation, Mapping) else None
     if isinstance(jkt, str) and hmac.compare_digest(jkt.encode(), dpop_jkt.encode()):

@@ -2,18 +2,24 @@
 
 - RFC 8707 (resource indicators): a token is accepted only if it was issued for this resource.
 - RFC 9728 (protected resource metadata): the document clients read to find the Authorization
-  Server, served by the SDK's public `create_protected_resource_routes`.
+  Server, built from the SDK's public pieces (its model, handler and CORS wrapper, the way its
+  `create_protected_resource_routes` does) so that it can also name the DPoP algorithms
+  (RFC 9728 section 2: ``dpop_signing_alg_values_supported``, ``dpop_bound_access_tokens_required``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import urlsplit
 
-from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
+from mcp.server.auth.routes import build_resource_metadata_url, cors_middleware
+from mcp.shared.auth import ProtectedResourceMetadata
 from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter, ValidationError
 from starlette.routing import Route
 
+from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.errors import ConfigurationError
 
 # A path-less URL keeps its spelling (no trailing slash added): RFC 8414 section 3.3 compares
@@ -28,12 +34,14 @@ class ProtectedResource:
     `url` is the resource identifier clients ask tokens for (RFC 8707), usually the endpoint's
     public URL, e.g. ``https://mcp.example.com/mcp``. With `authorization_servers` set, the
     RFC 9728 metadata document is served and every challenge points to it; without, neither is.
+    With `dpop`, requests may (or, if it is required, must) present DPoP-bound tokens (RFC 9449).
     """
 
     url: str
     authorization_servers: tuple[str, ...] = ()
     required_scopes: tuple[str, ...] = ()
     resource_name: str | None = None
+    dpop: DPoPPolicy | None = None
 
     def __post_init__(self) -> None:
         for name, value in (("url", self.url), *(("authorization_servers", s) for s in self.authorization_servers)):
@@ -72,11 +80,21 @@ class ProtectedResource:
 
 def metadata_routes(resource: ProtectedResource) -> list[Route]:
     """The RFC 9728 metadata route (public, readable cross-origin), or none without an issuer."""
-    if not resource.authorization_servers:
+    if resource.metadata_url is None:
         return []
-    return create_protected_resource_routes(
-        resource_url=_AS_WRITTEN.validate_python(resource.url),
+    metadata = ProtectedResourceMetadata(
+        resource=_AS_WRITTEN.validate_python(resource.url),
         authorization_servers=[_AS_WRITTEN.validate_python(issuer) for issuer in resource.authorization_servers],
         scopes_supported=list(resource.required_scopes) or None,
         resource_name=resource.resource_name,
+        dpop_signing_alg_values_supported=list(resource.dpop.algorithms) if resource.dpop else None,
+        dpop_bound_access_tokens_required=resource.dpop.required if resource.dpop else None,
     )
+    handler = ProtectedResourceMetadataHandler(metadata)
+    return [
+        Route(
+            urlsplit(resource.metadata_url).path,  # RFC 9728 section 3.1: the well-known path + the resource's
+            endpoint=cors_middleware(handler.handle, ["GET", "OPTIONS"]),
+            methods=["GET", "OPTIONS"],
+        )
+    ]

@@ -31,6 +31,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from oscal_mcp_auth.dpop import DEFAULT_ALGORITHMS as DEFAULT_DPOP_ALGORITHMS
+from oscal_mcp_auth.dpop import DEFAULT_MAX_AGE_SECONDS as DEFAULT_DPOP_MAX_AGE_SECONDS
+from oscal_mcp_auth.dpop import DPoPPolicy, accepted_algorithms
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
 from oscal_mcp_auth.urls import insecure_http_problem, url_problem
@@ -200,6 +203,20 @@ class AuthFields(Section):
     cache_secret: SecretStr | None = None
     cache_secret_file: Path | None = None
     allow_insecure_http: bool = False
+    dpop_algorithms: tuple[str, ...] = DEFAULT_DPOP_ALGORITHMS
+    dpop_max_age_seconds: int = Field(default=DEFAULT_DPOP_MAX_AGE_SECONDS, ge=1, le=3600)
+    dpop_required: bool = False
+    dpop_nonce: bool = False
+
+    @field_validator("dpop_algorithms", mode="before")
+    @classmethod
+    def _dpop_algorithm_list(cls, value: Any) -> Any:
+        return comma_list(value)
+
+    @field_validator("dpop_algorithms")
+    @classmethod
+    def _dpop_asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return accepted_algorithms(value)  # empty: DPoP off
 
     @field_validator("issuer_url", "resource_server_url")
     @classmethod
@@ -244,6 +261,9 @@ class AuthConfig:
     cache_url: str | None = field(default=None, repr=False)  # may hold a Redis password
     cache_secret: bytes | None = field(default=None, repr=False)
     allow_insecure_http: bool = False
+    dpop: DPoPPolicy | None = field(default_factory=DPoPPolicy)
+    """DPoP-bound tokens (RFC 9449) as accepted; None when ``DPOP_ALGORITHMS`` is empty (DPoP off)."""
+    dpop_nonce: bool = False
     prefix: str = DEFAULT_PREFIX
     sections: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -297,6 +317,8 @@ class AuthConfig:
             cache_url=fields.cache_url,
             cache_secret=_cache_secret(fields, prefix),
             allow_insecure_http=fields.allow_insecure_http,
+            dpop=_dpop_policy(fields, prefix),
+            dpop_nonce=fields.dpop_nonce,
             prefix=prefix,
             sections=MappingProxyType({k: v for k, v in own.items() if k not in top_level}),
         )
@@ -313,6 +335,22 @@ class AuthConfig:
                 f"{self.name_of(setting)}={url!r} {problem}; use https, or set "
                 f"{self.name_of('ALLOW_INSECURE_HTTP')}=true on a network you trust"
             )
+
+
+def _dpop_policy(fields: AuthFields, prefix: str) -> DPoPPolicy | None:
+    if not fields.dpop_algorithms:
+        needing = "DPOP_REQUIRED" if fields.dpop_required else "DPOP_NONCE" if fields.dpop_nonce else None
+        if needing is not None:
+            raise ConfigurationError(
+                f"{prefix}{needing}=true needs DPoP, which is off: {prefix}DPOP_ALGORITHMS is empty"
+            )
+        return None
+    return DPoPPolicy(
+        algorithms=fields.dpop_algorithms,
+        max_age_seconds=fields.dpop_max_age_seconds,
+        leeway_seconds=fields.leeway_seconds,
+        required=fields.dpop_required,
+    )
 
 
 def _section_name(name: str) -> str:

@@ -1,7 +1,8 @@
 """The verifier the server installs: the selected backend, then the shared claim rules (expiry,
 bound tokens), veto hooks and audit.
 
-`VerificationPipeline` is itself an SDK ``TokenVerifier``. It fails closed: a backend that raises
+`VerificationPipeline` is itself an SDK ``TokenVerifier`` (tokens presented as bearer tokens) and
+a `BindingVerifier` (tokens presented under DPoP: `verify_bound`). It fails closed: a backend that raises
 rejects the token (reason ``verifier_error``), and so does a veto hook that raises. Whatever a
 backend (a plugin's too) returns passes the same `claims` rules once more, so a plugin cannot
 forget them. Values from the token reach the log only through `logsafe.shown`.
@@ -48,8 +49,22 @@ class VerificationPipeline:
         self._hooks = plugin_manager.hook
 
     async def verify_token(self, token: str) -> AccessToken | None:
+        """A token presented under ``Bearer``: one bound to a key (``cnf``) is refused."""
+        return await self._verified(token, None)
+
+    async def verify_bound(self, token: str, jkt: str) -> AccessToken | None:
+        """A token presented under ``DPoP`` with a valid proof by the key of RFC 7638 thumbprint
+        `jkt`: a bound token must be bound to that key (RFC 9449 section 6)."""
+        return await self._verified(token, jkt)
+
+    def proof_refused(self, token: str, reason: str, detail: str) -> None:
+        """Called by the endpoint guard when a request's DPoP proof is refused: logged and audited
+        like a refused token."""
+        self._reject(token_id(token), reason, detail)
+
+    async def _verified(self, token: str, jkt: str | None) -> AccessToken | None:
         try:
-            access = await self._verify(token)
+            access = await self._verify(token, jkt)
         except TokenRejected as rejected:
             self._reject(token_id(token), rejected.reason, rejected.detail)
             return None
@@ -63,7 +78,7 @@ class VerificationPipeline:
     def _audited(self) -> bool:
         return bool(self._hooks.oscal_auth_audit.get_hookimpls())
 
-    async def _verify(self, token: str) -> AccessToken:
+    async def _verify(self, token: str, jkt: str | None) -> AccessToken:
         try:
             access = await self.backend.verify_token(token)
         except TokenRejected:
@@ -74,8 +89,9 @@ class VerificationPipeline:
             raise TokenRejected("verifier_error", type(exc).__name__) from None
         if access is None:
             raise TokenRejected("rejected", "the verifier returned no identity")
+        required = self.config.dpop is not None and self.config.dpop.required
         reason = rules.check_expiry(access.expires_at, time.time(), self.config.leeway_seconds) or rules.check_binding(
-            access.claims or {}
+            access.claims or {}, dpop_jkt=jkt, dpop_required=required
         )
         if reason:
             raise TokenRejected(reason, f"client_id={shown(access.client_id)}")

@@ -27,11 +27,12 @@ form-encoded before base64, RFC 6749 section 2.3.1) or ``client_secret_post``. O
   trailing slash ignored, as the SDK compares them (``wrong_audience``). A response without
   ``aud`` is refused (``no_audience``) unless ``REQUIRE_AUDIENCE=false``: an MCP server must not
   accept tokens issued for other resources (MCP authorization spec, RFC 8707);
-- ``token_type``, when present, must be ``Bearer``, and ``token_use`` (Ory Hydra), when present,
-  ``access_token`` (``wrong_token_type``: a refresh token or a DPoP token is not a bearer
-  access token);
-- a ``cnf`` member means the token is bound to a key or certificate (RFC 9449 section 6, RFC 8705
-  section 3) and cannot be presented as a bearer token, so it is refused (``bound_token``);
+- ``token_type``, when present, must be ``Bearer``, or ``DPoP`` with a ``cnf`` (RFC 9449
+  section 6.2), and ``token_use`` (Ory Hydra), when present, ``access_token``
+  (``wrong_token_type``: a refresh token is not an access token);
+- a ``cnf`` member means the token is bound to a key or certificate (RFC 9449 section 6.2, RFC
+  8705 section 3): it is handed on in the token's claims, and the pipeline refuses it under
+  Bearer (``bound_token``) and matches it with the DPoP proof's key (``claims.check_binding``);
 - ``exp`` and ``nbf``, when present, are checked with ``OSCAL_AUTH_LEEWAY_SECONDS``
   (``expired``, ``not_yet_valid``);
 - ``scope`` is a space-separated string (RFC 7662) or a list of strings; absent means no scopes.
@@ -105,7 +106,6 @@ CACHED_REFUSALS = frozenset(
         "wrong_audience",
         "no_audience",
         "wrong_token_type",
-        "bound_token",
     }
 )
 _DENIED_HINT = (
@@ -390,7 +390,8 @@ class IntrospectionVerifier:
         )
         if reason:
             raise TokenRejected(reason, f"exp={shown(body.get('exp'))} nbf={shown(body.get('nbf'))}; {who}")
-        claims = {"iss": issuer or self.issuer, "aud": body.get("aud")}
+        # cnf: the key a DPoP-bound token is bound to, for the pipeline's binding check
+        claims = {"iss": issuer or self.issuer, "aud": body.get("aud"), "cnf": body.get("cnf")}
         expires_at = rules.numeric(body, "exp")
         return AccessToken(
             token=token,
@@ -414,15 +415,14 @@ class IntrospectionVerifier:
     @staticmethod
     def _check_token_type(body: dict[str, Any], who: str) -> None:
         token_type = rules.string(body, "token_type")
-        if token_type is not None and token_type.lower() != "bearer":
-            raise TokenRejected("wrong_token_type", f"token_type={shown(token_type)} is not Bearer; {who}")
+        kind = None if token_type is None else token_type.lower()
+        if kind not in (None, "bearer", "dpop") or (kind == "dpop" and not isinstance(body.get("cnf"), dict)):
+            raise TokenRejected(
+                "wrong_token_type", f"token_type={shown(token_type)} is not Bearer, nor DPoP with a cnf; {who}"
+            )
         token_use = rules.string(body, "token_use")
         if token_use is not None and token_use != "access_token":  # noqa: S105 (a token kind, not a secret)
             raise TokenRejected("wrong_token_type", f"token_use={shown(token_use)} is not access_token; {who}")
-        if rules.check_binding(body):
-            raise TokenRejected(
-                "bound_token", f"the token is bound to a key or certificate (cnf), not a bearer token; {who}"
-            )
 
 
 def _error_code(body: Any) -> str:

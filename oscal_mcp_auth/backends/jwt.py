@@ -17,8 +17,9 @@ The road of one token, failing closed at every step:
    ``OSCAL_AUTH_JWT_MAX_LIFETIME_SECONDS`` away, ``nbf`` and ``iat`` checked, all with the
    configured leeway; ``aud`` contains an accepted audience (default: the resource server URL,
    RFC 8707; plain string comparison), or, for IdPs whose access tokens carry no ``aud`` (Amazon
-   Cognito), the client id is in ``OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS``; no ``cnf`` (a
-   sender-constrained token is not a bearer token: ``bound_token``).
+   Cognito), the client id is in ``OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS``. A ``cnf`` (a DPoP-bound
+   token) is handed on in the token's claims: the pipeline refuses it under Bearer
+   (``bound_token``) and matches it with the DPoP proof's key (``claims.check_binding``).
 
 Verified results are cached in process memory, keyed by SHA-256 of the token, until
 ``min(exp, cache TTL)``, and dropped when the key that signed them leaves the key set, so a client
@@ -177,7 +178,7 @@ class JwtVerifier:
             claims, time.time(), self._leeway, exp_required=True, max_lifetime=self._settings.max_lifetime_seconds
         )
         client_id = rules.client_id(claims, self._client_id_claims)
-        reason = reason or self._audience_reason(claims, client_id) or rules.check_binding(claims)
+        reason = reason or self._audience_reason(claims, client_id)
         if reason:
             raise TokenRejected(reason, ids)
         exp = rules.numeric(claims, "exp")
@@ -189,7 +190,7 @@ class JwtVerifier:
             expires_at=None if exp is None else int(exp),
             resource=self._resource,
             subject=subject if isinstance(subject, str) else None,
-            claims={name: claims[name] for name in ("iss", "aud", "jti", "azp") if name in claims},
+            claims={name: claims[name] for name in ("iss", "aud", "jti", "azp", "cnf") if name in claims},
         )
 
     def _audience_reason(self, claims: dict[str, Any], client_id: str | None) -> str | None:

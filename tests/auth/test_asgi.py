@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from oscal_mcp_auth import BearerAuth, ProtectedResource, protect
-from oscal_mcp_auth.asgi import MAX_TOKEN_LENGTH, read_bearer_token
+from oscal_mcp_auth.asgi import MAX_TOKEN_LENGTH, Presented, read_authorization
 from oscal_mcp_auth.challenge import BearerError
 
 pytestmark = pytest.mark.anyio
@@ -245,11 +245,14 @@ def _scope(headers: list[tuple[bytes, bytes]], query: bytes = b"") -> Scope:
     return {"type": "http", "headers": headers, "query_string": query}
 
 
-def test_read_bearer_token_outcomes() -> None:
-    assert read_bearer_token(_scope([])) is None
-    assert read_bearer_token(_scope([(b"authorization", b"Bearer abc.DEF-_~+/==")])) == "abc.DEF-_~+/=="
-    assert read_bearer_token(_scope([(b"authorization", b"Digest x")])) is None
-    refused = read_bearer_token(_scope([(b"authorization", b"Bearer a b")]))
+def test_read_authorization_outcomes() -> None:
+    assert read_authorization(_scope([])) is None
+    bearer = read_authorization(_scope([(b"authorization", b"Bearer abc.DEF-_~+/==")]))
+    assert bearer == Presented("Bearer", "abc.DEF-_~+/==")
+    assert read_authorization(_scope([(b"authorization", b"Digest x")])) is None
+    assert read_authorization(_scope([(b"authorization", b"DPoP abc")])) is None  # DPoP not accepted here
+    assert read_authorization(_scope([(b"authorization", b"dpop abc")]), dpop=True) == Presented("DPoP", "abc")
+    refused = read_authorization(_scope([(b"authorization", b"Bearer a b")]))
     assert isinstance(refused, BearerError) and refused.error == "invalid_token"
-    in_query = read_bearer_token(_scope([], b"x=1&access_token=abc"))
+    in_query = read_authorization(_scope([], b"x=1&access_token=abc"))
     assert isinstance(in_query, BearerError) and (in_query.status, in_query.error) == (400, "invalid_request")

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, bearer_challenge, send_challenge
+from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, bearer_challenge, challenges, send_challenge
+from oscal_mcp_auth.dpop import DPoPPolicy
 
 META = "https://oscal.example.com/.well-known/oauth-protected-resource/mcp"
 
@@ -75,3 +76,18 @@ async def test_send_challenge_status_headers_and_json_body(failure: BearerError)
     if failure.error is not None:
         expected["error"] = failure.error
     assert json.loads(body["body"]) == expected
+
+
+def test_dpop_is_offered_next_to_bearer_and_carries_the_error_of_a_dpop_request() -> None:
+    failure = BearerError(401, "invalid_dpop_proof", "bad htu", scheme="DPoP")
+    values = challenges(failure, resource_metadata_url=META, scopes=("oscal:read",), dpop=DPoPPolicy())
+    assert values == [
+        f'Bearer resource_metadata="{META}", scope="oscal:read"',
+        f'DPoP error="invalid_dpop_proof", error_description="bad htu", algs="ES256 RS256", '
+        f'resource_metadata="{META}", scope="oscal:read"',
+    ]
+
+
+def test_where_dpop_is_required_only_dpop_is_offered() -> None:
+    values = challenges(NO_CREDENTIALS, resource_metadata_url=None, scopes=(), dpop=DPoPPolicy(required=True))
+    assert values == ['DPoP algs="ES256 RS256"']

@@ -119,4 +119,12 @@ def test_under_dpop_the_token_must_be_bound_to_the_proof_key() -> None:
     thumbprint = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
     assert rules.check_binding({"cnf": {"jkt": thumbprint}}, dpop_jkt=thumbprint) is None
     assert rules.check_binding({"cnf": {"jkt": "other"}}, dpop_jkt=thumbprint) == "dpop_key_mismatch"
-    assert rules.check_binding({}, dpop_jkt=thumbprint) == "dpop_key_mismatch"
+    assert rules.check_binding({"cnf": {"x5t#S256": "abc"}}, dpop_jkt=thumbprint) == "dpop_key_mismatch"
+
+
+def test_a_token_bound_to_nothing_passes_unless_dpop_is_required() -> None:
+    thumbprint = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+    assert rules.check_binding({}, dpop_jkt=thumbprint) is None
+    assert rules.check_binding({}, dpop_jkt=thumbprint, dpop_required=True) == "dpop_required"
+    assert rules.check_binding({}, dpop_required=True) == "dpop_required"
+    assert rules.check_binding({"cnf": {"jkt": thumbprint}}, dpop_jkt=thumbprint, dpop_required=True) is None

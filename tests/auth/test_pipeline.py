@@ -7,7 +7,7 @@ import time
 import pytest
 from mcp.server.auth.provider import AccessToken
 
-from oscal_mcp_auth import AuthConfig, AuthEvent, PluginLoadError, TokenRejected, hookimpl
+from oscal_mcp_auth import AuthConfig, AuthEvent, DPoPPolicy, PluginLoadError, TokenRejected, hookimpl
 from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
 from oscal_mcp_auth.verifier import VerificationPipeline, _configure_plugins, token_id
 
@@ -48,10 +48,10 @@ def access(expires_in: float | None = 300) -> AccessToken:
     return AccessToken(token="tok", client_id="c1", scopes=["s"], expires_at=expires_at, subject="u1")
 
 
-def pipeline(backend: FakeBackend, recorder: Recorder) -> VerificationPipeline:
+def pipeline(backend: FakeBackend, recorder: Recorder, config: AuthConfig = CONFIG) -> VerificationPipeline:
     manager = create_plugin_manager(load_entry_points=False)
     manager.register(recorder)
-    return VerificationPipeline(backend, CONFIG, manager, name="fake")
+    return VerificationPipeline(backend, config, manager, name="fake")
 
 
 async def test_accept_is_audited_with_identity_but_not_the_token() -> None:
@@ -159,6 +159,34 @@ async def test_a_bound_token_from_any_backend_is_refused_under_bearer() -> None:
     recorder = Recorder()
     assert await pipeline(FakeBackend(bound), recorder).verify_token("tok") is None
     assert recorder.events[-1].reason == "bound_token"
+
+
+JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+
+
+async def test_under_dpop_a_token_bound_to_the_proof_key_is_accepted_and_another_refused() -> None:
+    bound = access().model_copy(update={"claims": {"cnf": {"jkt": JKT}}})
+    recorder = Recorder()
+    assert await pipeline(FakeBackend(bound), recorder).verify_bound("tok", JKT) is not None
+    assert await pipeline(FakeBackend(bound), recorder).verify_bound("tok", "another-key") is None
+    assert recorder.events[-1].reason == "dpop_key_mismatch"
+
+
+async def test_where_dpop_is_required_an_unbound_token_is_refused_under_either_scheme() -> None:
+    recorder = Recorder()
+    required = AuthConfig(verifier="fake", dpop=DPoPPolicy(required=True))
+    assert await pipeline(FakeBackend(access()), recorder).verify_bound("tok", JKT) is not None
+    assert await pipeline(FakeBackend(access()), recorder, required).verify_bound("tok", JKT) is None
+    assert await pipeline(FakeBackend(access()), recorder, required).verify_token("tok") is None
+    assert [event.reason for event in recorder.events[-2:]] == ["dpop_required", "dpop_required"]
+
+
+async def test_a_refused_proof_is_logged_and_audited_without_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    recorder = Recorder()
+    with caplog.at_level("INFO", logger="oscal_mcp_auth"):
+        pipeline(FakeBackend(access()), recorder).proof_refused("secret-token-value", "dpop_htu", "htu is not x")
+    assert recorder.events[-1].reason == "dpop_htu"
+    assert "reason=dpop_htu" in caplog.text and "secret-token-value" not in caplog.text
 
 
 FORGED = "evil\n2026-01-01 00:00:00,000 INFO oscal_mcp_auth: token accepted client_id=admin\r\x1b[2J"

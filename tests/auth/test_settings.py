@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from oscal_mcp_auth import AuthConfig, ConfigurationError, backend_settings, load_verifier, read_environment
+from oscal_mcp_auth import (
+    AuthConfig,
+    ConfigurationError,
+    DPoPPolicy,
+    backend_settings,
+    load_verifier,
+    read_environment,
+)
 from oscal_mcp_auth.hooks import create_plugin_manager
 
 SECRET = "s3cr3t-value-that-is-long-enough-0123456789"
@@ -138,3 +145,34 @@ def test_allowing_insecure_http_logs_a_warning_at_start_up(caplog: pytest.LogCap
     assert [r.levelname for r in caplog.records if "OSCAL_AUTH_ALLOW_INSECURE_HTTP=true" in r.getMessage()] == [
         "WARNING"
     ]
+
+
+def test_dpop_is_on_by_default_with_es256_and_rs256() -> None:
+    policy = AuthConfig.from_mapping({"OSCAL_AUTH_LEEWAY_SECONDS": "5"}).dpop
+    assert policy == DPoPPolicy(algorithms=("ES256", "RS256"), max_age_seconds=300, leeway_seconds=5, required=False)
+
+
+def test_dpop_settings_are_read_and_an_empty_list_turns_dpop_off() -> None:
+    config = AuthConfig.from_mapping(
+        {"OSCAL_AUTH_DPOP_ALGORITHMS": "PS256, EdDSA", "OSCAL_AUTH_DPOP_MAX_AGE_SECONDS": "60",
+         "OSCAL_AUTH_DPOP_REQUIRED": "true", "OSCAL_AUTH_DPOP_NONCE": "true"}
+    )  # fmt: skip
+    assert config.dpop == DPoPPolicy(algorithms=("PS256", "EdDSA"), max_age_seconds=60, required=True)
+    assert config.dpop_nonce
+    assert AuthConfig.from_mapping({"OSCAL_AUTH_DPOP_ALGORITHMS": ""}).dpop is None
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"OSCAL_AUTH_DPOP_ALGORITHMS": "ES256,HS256"}, "OSCAL_AUTH_DPOP_ALGORITHMS.*HS256 is not accepted"),
+        ({"OSCAL_AUTH_DPOP_ALGORITHMS": "none"}, "none is not accepted"),
+        ({"OSCAL_AUTH_DPOP_MAX_AGE_SECONDS": "0"}, "OSCAL_AUTH_DPOP_MAX_AGE_SECONDS='0': out of range"),
+        ({"OSCAL_AUTH_DPOP_REQUIRED": "maybe"}, "OSCAL_AUTH_DPOP_REQUIRED='maybe': not a boolean"),
+        ({"OSCAL_AUTH_DPOP_ALGORITHMS": "", "OSCAL_AUTH_DPOP_REQUIRED": "true"}, "DPOP_REQUIRED=true needs DPoP"),
+        ({"OSCAL_AUTH_DPOP_ALGORITHMS": "", "OSCAL_AUTH_DPOP_NONCE": "true"}, "DPOP_NONCE=true needs DPoP"),
+    ],
+)
+def test_a_bad_dpop_setting_stops_start_up_naming_it(values: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        AuthConfig.from_mapping(values)

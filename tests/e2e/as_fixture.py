@@ -48,6 +48,8 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.e2e.dpop_client import DPoPKey
+
 __all__ = [
     "AUTHSERVER_DIR",
     "FIRST_RESOURCE",
@@ -326,9 +328,11 @@ class Resource:
 class Features:
     introspection: bool = True
     revocation: bool = True
+    dpop: bool = False
+    """RFC 9449: token requests with a DPoP proof get DPoP-bound tokens (``cnf.jkt``)."""
 
     def to_config(self) -> JsonDict:
-        return {"introspection": self.introspection, "revocation": self.revocation}
+        return {"introspection": self.introspection, "revocation": self.revocation, "dPoP": self.dpop}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -544,24 +548,41 @@ class AuthorizationServer:
     # -- OAuth calls ------------------------------------------------------------------------------
 
     def client_credentials_grant(
-        self, client_id: str, client_secret: str, resource: str | None = None, scope: str | None = None
+        self,
+        client_id: str,
+        client_secret: str,
+        resource: str | None = None,
+        scope: str | None = None,
+        *,
+        dpop: DPoPKey | None = None,
     ) -> JsonDict:
-        """The full token response of a client_credentials grant (raises TokenRequestError on errors)."""
+        """The full token response of a client_credentials grant (raises TokenRequestError on errors).
+
+        With `dpop` (and ``Features(dpop=True)``) the request carries a proof signed by that key and
+        the token is bound to it (RFC 9449 section 5): ``token_type`` ``DPoP``, ``cnf.jkt``.
+        """
         form = {"grant_type": "client_credentials"}
         if resource is not None:
             form["resource"] = resource
         if scope is not None:
             form["scope"] = scope
-        response = self._client_post(self.token_endpoint, client_id, client_secret, form)
+        headers = {"DPoP": dpop.proof("POST", self.token_endpoint)} if dpop is not None else {}
+        response = self._client_post(self.token_endpoint, client_id, client_secret, form, headers)
         self._raise_for_error("token", response)
         body: JsonDict = response.json()
         return body
 
     def client_credentials_token(
-        self, client_id: str, client_secret: str, resource: str | None = None, scope: str | None = None
+        self,
+        client_id: str,
+        client_secret: str,
+        resource: str | None = None,
+        scope: str | None = None,
+        *,
+        dpop: DPoPKey | None = None,
     ) -> str:
-        """An access token from a client_credentials grant."""
-        token = self.client_credentials_grant(client_id, client_secret, resource, scope)["access_token"]
+        """An access token from a client_credentials grant (bound to `dpop`'s key if given)."""
+        token = self.client_credentials_grant(client_id, client_secret, resource, scope, dpop=dpop)["access_token"]
         assert isinstance(token, str)
         return token
 
@@ -617,8 +638,10 @@ class AuthorizationServer:
                 return str(client.get("token_endpoint_auth_method", "client_secret_basic"))
         return "client_secret_basic"
 
-    def _client_post(self, url: str, client_id: str, client_secret: str, form: dict[str, str]) -> httpx.Response:
-        headers = {"Accept": "application/json"}
+    def _client_post(
+        self, url: str, client_id: str, client_secret: str, form: dict[str, str], extra: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        headers = {"Accept": "application/json", **(extra or {})}
         data = dict(form)
         if self._client_auth_method(client_id) == "client_secret_post":
             data.update(client_id=client_id, client_secret=client_secret)

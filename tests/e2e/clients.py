@@ -43,11 +43,12 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def challenge_params(response: httpx.Response) -> dict[str, Any]:
-    """Parse `WWW-Authenticate: Bearer a="b", c="d"` into a dict (scheme under key '')."""
-    value = response.headers["www-authenticate"]
-    scheme, _, rest = value.partition(" ")
-    params: dict[str, Any] = {"": scheme}
+def challenge_params(response: httpx.Response, scheme: str = "Bearer") -> dict[str, Any]:
+    """Parse the `scheme` challenge, `WWW-Authenticate: Bearer a="b", c="d"`, into a dict (the scheme
+    under key ''). A server that takes DPoP too sends a second challenge, `DPoP algs="…", …`."""
+    value = next(v for v in response.headers.get_list("www-authenticate") if v.split(" ")[0] == scheme)
+    name, _, rest = value.partition(" ")
+    params: dict[str, Any] = {"": name}
     for part in rest.split('", '):
         if "=" in part:
             key, _, raw = part.partition("=")

@@ -172,7 +172,7 @@ def test_static_without_issuer_serves_no_metadata_and_a_plain_challenge(tmp_path
     with McpServerProcess(env=env) as server:
         response = post_initialize(server.url)
         assert response.status_code == 401
-        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.headers.get_list("www-authenticate") == ["Bearer", 'DPoP algs="ES256 RS256"']
         assert httpx.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp").status_code == 404
         assert post_initialize(server.url, bearer(GUEST_KEY)).status_code == 200
 

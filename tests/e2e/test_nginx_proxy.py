@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.e2e.as_fixture import AuthorizationServer, Client, Resource
+from tests.e2e.as_fixture import AuthorizationServer, Client, Features, Resource
 from tests.e2e.clients import INITIALIZE, MCP_HEADERS, bearer, challenge_params
+from tests.e2e.dpop_client import DPoPKey
 from tests.e2e.mcp_server import McpServerProcess
 from tests.e2e.nginx import RECIPE, NginxProxy
 from tests.e2e.public_host import public_mcp_client
@@ -53,10 +54,18 @@ class Deployment:
             CLIENT_ID, CLIENT_SECRET, resource=self.public_url, scope="oscal:read"
         )
 
-    def post(self, payload: object, *, host: str | None = None, token: str | None = None) -> httpx.Response:
+    def post(
+        self,
+        payload: object,
+        *,
+        host: str | None = None,
+        token: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> httpx.Response:
         headers = {**MCP_HEADERS, "Host": host or self.public_authority, "mcp-protocol-version": "2025-06-18"}
         if token is not None:
             headers.update(bearer(token))
+        headers.update(extra or {})
         return httpx.post(f"{self.proxy_url}/mcp", json=payload, headers=headers, timeout=30)
 
 
@@ -66,7 +75,9 @@ def deployment() -> Iterator[Deployment]:
     proxy = NginxProxy(server_name=PUBLIC_HOST, replica_ports=[replica.port for replica in replicas])
     public_url = f"http://{PUBLIC_HOST}:{proxy.port}/mcp"
     auth = AuthorizationServer(
-        clients=[Client(CLIENT_ID, CLIENT_SECRET)], resources=[Resource(public_url, "oscal:read")]
+        clients=[Client(CLIENT_ID, CLIENT_SECRET)],
+        resources=[Resource(public_url, "oscal:read")],
+        features=Features(dpop=True),
     )
     try:
         auth.start()
@@ -138,3 +149,21 @@ def test_foreign_host_is_refused_behind_the_proxy(deployment: Deployment) -> Non
     assert deployment.post(ABOUT_CALL, token=token).status_code == 200
     foreign = deployment.post(ABOUT_CALL, host=f"rebind.example:{deployment.proxy.port}", token=token)
     assert foreign.status_code == 421, foreign.text
+
+
+def test_dpop_proofs_name_the_public_url_and_hold_through_the_proxy(deployment: Deployment) -> None:
+    """RFC 9449 htu: the URL the client uses, not the replica's 127.0.0.1 address nginx forwards to."""
+    key = DPoPKey.generate()
+    token = deployment.auth.client_credentials_token(
+        CLIENT_ID, CLIENT_SECRET, resource=deployment.public_url, scope="oscal:read", dpop=key
+    )
+
+    def with_proof(url: str) -> httpx.Response:
+        proof = key.proof("POST", url, access_token=token)
+        return deployment.post(ABOUT_CALL, extra={"Authorization": f"DPoP {token}", "DPoP": proof})
+
+    # nginx spreads these over both replicas (test_requests_through_the_proxy_reach_both_replicas)
+    assert [with_proof(deployment.public_url).status_code for _ in range(4)] == [200] * 4
+    replica_url = deployment.replicas[0].url
+    refused = with_proof(replica_url)
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_dpop_proof")

@@ -44,7 +44,7 @@ def cors_headers(response: httpx.Response) -> dict[str, str]:
 def assert_labelled(response: httpx.Response, origin: str = APP) -> None:
     assert response.headers["access-control-allow-origin"] == origin
     exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
-    assert {"www-authenticate", "mcp-session-id", "mcp-protocol-version"} <= exposed
+    assert {"www-authenticate", "mcp-session-id", "mcp-protocol-version", "dpop-nonce"} <= exposed
 
 
 @pytest.mark.parametrize("path", ["/mcp", METADATA_PATH])

@@ -16,7 +16,10 @@
 //   defaultResource  resource URL used when a token request carries no `resource` parameter,
 //                    or null: then the token has no audience (oidc-provider's own default)
 //   keys             private JWKS (RSA for RS256, EC P-256 for ES256); the first key fitting an alg signs
-//   features         {introspection: bool, revocation: bool}
+//   features         {introspection: bool, revocation: bool, dPoP: bool}
+//                    dPoP (RFC 9449): a token request with a DPoP proof gets a DPoP-bound token
+//                    (cnf.jkt in JWTs and introspection answers); proofs signed with ES256, RS256,
+//                    PS256 or EdDSA. Off: the DPoP header is ignored and every token is a bearer token.
 //
 // Test-only admin endpoints (never delayed, never failing, not counted):
 //   GET  /__test/stats         {"paths": {path: n}, "endpoints": {name: n}, "delayMs", "failure"}
@@ -157,11 +160,13 @@ function buildProviderConfiguration(config) {
     scopes: allScopes(resources),
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     ttl: { ClientCredentials: clientCredentialsTTL },
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: Boolean(features.introspection), allowedPolicy: introspectionAllowed },
       revocation: { enabled: Boolean(features.revocation), allowedPolicy: revocationAllowed },
+      dPoP: { enabled: Boolean(features.dPoP) },
       resourceIndicators: {
         enabled: true,
         defaultResource,
