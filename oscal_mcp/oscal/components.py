@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from oscal_mcp.oscal.store_sources import Origin
 from oscal_mcp.oscal.text import clip
 
-Origin = Literal["bundled", "directory"]
 Kind = Literal["component", "capability"]
 COMPONENT_QUERIES: tuple[str, ...] = ("all", "by_uuid", "by_title", "by_type", "by_property", "search")
 CAPABILITY_QUERIES: tuple[str, ...] = ("all", "by_uuid", "by_name", "by_property", "search")

@@ -1,8 +1,8 @@
 """What the document-store tools share: the lazily built store, parameters, pages and bounded objects.
 
-The store is built once, at the first call of any store tool, in a worker thread (never on the
-start-up path); concurrent first calls wait for the same build. Tools get a `StoreAccess`, which
-carries only the tool settings the store needs, never the server or auth settings.
+The store is built once, at the first call of any store or component tool, in a worker thread
+(never on the start-up path); concurrent first calls wait for the same build. Tools get a
+`StoreAccess`, which carries only the store, never the server or auth settings.
 """
 
 from __future__ import annotations
@@ -10,19 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, TypeVar
 
-import anyio
-from anyio import to_thread
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES, UnknownModelError, get_model
 from oscal_mcp.oscal.objects import bound, clip
 from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.oscal.queries import Found
-from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument, build_store
-from oscal_mcp.oscal.store_sources import SourceLimits
+from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument
 from oscal_mcp.tools.params import enum_extra
-from oscal_mcp.tools.settings import ToolSettings
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -32,24 +29,15 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class StoreAccess:
-    """The store, built on first use; and the profile resolutions cache that goes with it."""
+    """The store, built on first use (shared with the component index, see `ToolContext.store`); and
+    the profile resolutions cache that goes with it."""
 
-    def __init__(self, settings: ToolSettings) -> None:
-        self._directory = settings.documents_dir
-        self._limits = SourceLimits(settings.max_document_bytes, settings.max_archive_bytes)
-        self._store: DocumentStore | None = None
-        self._lock: anyio.Lock | None = None
+    def __init__(self, store: Once[DocumentStore]) -> None:
+        self._store = store
         self.resolutions = ResolutionCache()
 
     async def get(self) -> DocumentStore:
-        if self._store is not None:
-            return self._store
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
-            if self._store is None:
-                self._store = await to_thread.run_sync(build_store, self._directory, self._limits)
-        return self._store
+        return await self._store.aget()
 
 
 def model_name(raw: str | None) -> str | None:

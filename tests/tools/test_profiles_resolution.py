@@ -10,8 +10,8 @@ import pytest
 
 from oscal_mcp.oscal.catalogs import find_control, normalize_control_id, statement_text
 from oscal_mcp.oscal.profiles import ProfileResolutionError, ResolutionCache, import_target, resolve
+from oscal_mcp.oscal.sources import SourceLimits
 from oscal_mcp.oscal.store import DocumentStore, build_store
-from oscal_mcp.oscal.store_sources import SourceLimits
 from tests.tools.documents import catalog
 from tests.tools.store_documents import BUNDLED_CATALOG_HREF, tailored_profile, u
 

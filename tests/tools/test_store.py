@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oscal_mcp.errors import ConfigError
-from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, build_store, classify
+from oscal_mcp.oscal.sources import SourceLimits
+from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, build_store
 from oscal_mcp.oscal.store_index import QueryTextError, Row, SearchIndex, match_expression
-from oscal_mcp.oscal.store_sources import SourceLimits
+from oscal_mcp.oscal.store_sources import classify
 from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.store_documents import MARKERS, poam, ssp, write_documents
 

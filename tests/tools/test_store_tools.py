@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import oscal_mcp.tools.store_access as store_access
+import oscal_mcp.tools.context as tool_context
 from oscal_mcp.oscal.store import DocumentStore
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.store_documents import ssp, write_documents
@@ -33,23 +33,26 @@ STORE_TOOLS = {
 }
 
 
-async def test_the_store_is_built_once_at_the_first_store_call_not_at_start_up(
+async def test_the_store_is_built_once_for_the_store_and_the_component_tools(
     connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import anyio
+
     builds: list[Path | None] = []
-    real_build = store_access.build_store
+    real_build = tool_context.build_store
 
-    def counting_build(directory: Path | None, limits: Any) -> DocumentStore:
+    def counting_build(directory: Path | None, limits: Any, component_definitions_dir: Path | None) -> DocumentStore:
         builds.append(directory)
-        return real_build(directory, limits)
+        return real_build(directory, limits, component_definitions_dir)
 
-    monkeypatch.setattr(store_access, "build_store", counting_build)
+    monkeypatch.setattr(tool_context, "build_store", counting_build)
     async with connect() as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        await client.call_tool("about", {})
-        assert builds == []
-        structured(await client.call_tool("list_oscal_documents", {}))
-        structured(await client.call_tool("search_oscal", {"text": "account"}))
+        async with anyio.create_task_group() as group:
+            group.start_soon(client.call_tool, "list_oscal_documents", {})
+            group.start_soon(client.call_tool, "list_component_definitions", {})
+            group.start_soon(client.call_tool, "search_oscal", {"text": "account"})
+        structured(await client.call_tool("query_component_definition", {"query_type": "all"}))
     assert builds == [None]
     assert set(tools) >= STORE_TOOLS
     assert all(len(tools[name].description or "") > 100 for name in STORE_TOOLS)
