@@ -11,7 +11,7 @@ import pytest
 import oscal_mcp.tools.context as tool_context
 from oscal_mcp.oscal.store import DocumentStore
 from tests.tools.conftest import Connect, error_text, structured
-from tests.tools.store_documents import ssp, write_documents
+from tests.tools.store_documents import ssp, u, write_documents
 
 pytestmark = pytest.mark.anyio
 
@@ -71,6 +71,23 @@ async def test_documents_are_listed_by_model_with_aliases_and_skipped_files_repo
     assert ssps["documents"][0]["object_count"] == 4  # characteristics, two components, one requirement
     assert ssps["problem_count"] == 1 and ssps["problems"][0].startswith("broken.json: skipped: malformed JSON")
     assert "unknown OSCAL model 'spreadsheet'" in error_text(unknown)
+
+
+async def test_a_document_nists_schema_rejects_is_listed_with_its_status_and_first_error(
+    connect: Connect, tmp_path: Path
+) -> None:
+    documents = write_documents(tmp_path / "documents")
+    robot = ssp()
+    robot["system-security-plan"]["metadata"]["parties"] = [{"uuid": u(9100), "type": "robot"}]
+    (documents / "robot-ssp.json").write_text(json.dumps(robot))
+    async with connect(OSCAL_DOCUMENTS_DIR=str(documents)) as client:
+        ssps = structured(await client.call_tool("list_oscal_documents", {"model": "ssp"}))
+        catalogs = structured(await client.call_tool("list_oscal_documents", {"model": "catalog"}))
+    listed = {d["source"]: d["validation"] for d in ssps["documents"]}
+    assert listed["ssp.json"]["status"] == "valid" and listed["ssp.json"]["errors"] == []
+    assert listed["robot-ssp.json"]["status"] == "invalid" and ssps["invalid_count"] == 1
+    assert listed["robot-ssp.json"]["errors"][0].startswith("$.system-security-plan.metadata.parties[0].type: ")
+    assert catalogs["invalid_count"] == 0 and catalogs["documents"][0]["validation"]["schema_version"] == "1.2.3"
 
 
 async def test_search_text_without_words_is_a_clear_tool_error(connect: Connect) -> None:
