@@ -33,4 +33,4 @@ def add_document(index: ComponentIndex, document: StoredDocument) -> None:
         errors = f"{len(checked.issues)} validation error(s), first {first.path}: {first.message}"
         index.problems.append(f"{document.source}: skipped: {errors}")
         return
-    index.add(LoadedDefinition(checked.typed, document.source, document.origin, document.metadata))
+    index.add(LoadedDefinition(checked.typed, document))

@@ -24,8 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from oscal_mcp.oscal.catalogs import controls, params_by_id, statement_text
-from oscal_mcp.oscal.objects import child, clip, dicts, string
+from oscal_mcp.oscal.objects import child, dicts, string
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
 
 MAX_IMPORTED_DOCUMENTS = 20
 MAX_CACHED_RESOLUTIONS = 8

@@ -13,17 +13,18 @@ immutable once built, so readers need no lock (the index has its own).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oscal_mcp.oscal.objects import child, clip, indexed_text, string, without
+from oscal_mcp.oscal.objects import child, indexed_text, string, without
 from oscal_mcp.oscal.queries import Found, objects_of
 from oscal_mcp.oscal.sources import SizeLimits
 from oscal_mcp.oscal.store_checks import Checker, SchemaCheck
 from oscal_mcp.oscal.store_index import HitPage, Row, SearchIndex
 from oscal_mcp.oscal.store_sources import DocumentDirectory, Origin, ParsedSource, load_documents
+from oscal_mcp.oscal.text import clip
 
 _INDEX_SKIP = frozenset({"back-matter"})
 MAX_KNOWN_SHOWN = 10
@@ -76,26 +77,8 @@ class DocumentStore:
         return [d for d in self.documents if model is None or d.model == model]
 
     def find(self, raw: str, model: str | None = None) -> StoredDocument:
-        """The document `raw` names: its uuid, title, source, file name or file stem (any case), else
-        the one document whose title contains `raw` as words. DocumentNotFoundError otherwise."""
-        candidates = self.of_model(model)
-        key = raw.strip().lower()
-        for attribute in (_uuid, _title, _source, _file_name, _stem):
-            exact = [d for d in candidates if attribute(d) == key]
-            if exact:
-                return exact[0]
-        words = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)") if key else None
-        partial = [d for d in candidates if words is not None and words.search(d.title.lower())]
-        if len(partial) == 1:
-            return partial[0]
-        what = f"{model} document" if model else "document"
-        if partial:
-            shown = "; ".join(_label(d) for d in partial[:MAX_KNOWN_SHOWN])
-            raise DocumentNotFoundError(f"{clip(raw.strip(), 100)!r} matches {len(partial)} {what}s: {shown}")
-        known = "; ".join(_label(d) for d in candidates[:MAX_KNOWN_SHOWN]) or "none"
-        raise DocumentNotFoundError(
-            f"no {what} matches {clip(raw.strip(), 100)!r}; give a uuid, title or file name. Known: {known}"
-        )
+        """The document of `model` (any when None) that `raw` names; see `find_in`."""
+        return find_in(self.of_model(model), raw, f"{model} document" if model else "document")
 
     def search(self, text: str, model: str | None, limit: int, offset: int) -> HitPage:
         return self.index.search(text, model, limit, offset)
@@ -104,6 +87,28 @@ class DocumentStore:
         """The document and object of an index entry (None for the document's own entry)."""
         document, found = self.entries[number]
         return self.documents[document], found
+
+
+def find_in(candidates: Sequence[StoredDocument], raw: str, what: str) -> StoredDocument:
+    """The document `raw` names: its uuid, title, source, file name or file stem (any case), else the
+    one document whose title contains `raw` as words. DocumentNotFoundError (naming a few candidates,
+    each a `what`) otherwise."""
+    key = raw.strip().lower()
+    for attribute in (_uuid, _title, _source, _file_name, _stem):
+        exact = [d for d in candidates if attribute(d) == key]
+        if exact:
+            return exact[0]
+    words = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)") if key else None
+    partial = [d for d in candidates if words is not None and words.search(d.title.lower())]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        shown = "; ".join(_label(d) for d in partial[:MAX_KNOWN_SHOWN])
+        raise DocumentNotFoundError(f"{clip(raw.strip(), 100)!r} matches {len(partial)} {what}s: {shown}")
+    known = "; ".join(_label(d) for d in candidates[:MAX_KNOWN_SHOWN]) or "none"
+    raise DocumentNotFoundError(
+        f"no {what} matches {clip(raw.strip(), 100)!r}; give a uuid, title or file name. Known: {known}"
+    )
 
 
 def _uuid(d: StoredDocument) -> str:

@@ -19,8 +19,9 @@ from oscal_mcp.oscal.documents import guess_format, parse_document
 from oscal_mcp.oscal.errors import DocumentError
 from oscal_mcp.oscal.files import DOCUMENT_SUFFIXES
 from oscal_mcp.oscal.models import MODEL_NAMES, by_root_key
-from oscal_mcp.oscal.objects import child, clip, string
+from oscal_mcp.oscal.objects import child, string
 from oscal_mcp.oscal.sources import SizeLimits, Skipped, directory_documents
+from oscal_mcp.oscal.text import clip
 
 Origin = Literal["bundled", "directory"]
 COMPONENT_DEFINITION = "component-definition"

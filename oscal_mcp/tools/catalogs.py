@@ -9,20 +9,21 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, param_text, statement_text
-from oscal_mcp.oscal.objects import clip, dicts, string
+from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
+from oscal_mcp.tools.results import fit
 from oscal_mcp.tools.store_access import (
     CatalogParam,
     DocumentRef,
-    OffsetParam,
     OscalObject,
     Page,
     StoreAccess,
     document_ref,
     find_document,
-    fit,
     oscal_object,
     page_info,
 )

@@ -9,29 +9,29 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.objects import bound, clip, string
+from oscal_mcp.oscal.clipping import bound
+from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 from oscal_mcp.oscal.store_index import HitPage, QueryTextError, SearchIndexError
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
+from oscal_mcp.tools.results import MAX_PROBLEM_CHARS, MAX_PROBLEMS_SHOWN, fit, problem_lines
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
-    MAX_PROBLEMS_SHOWN,
     DocumentSummary,
     LimitParam,
     ModelParam,
-    OffsetParam,
     OscalObject,
     Page,
     StoreAccess,
     document_ref,
-    fit,
     model_name,
     oscal_object,
     page_info,
 )
 
 MAX_SEARCH_LIMIT = 50
-MAX_PROBLEM_CHARS = 300
 
 
 class DocumentValidation(BaseModel):
@@ -99,7 +99,7 @@ def document_list(store: DocumentStore, model: str | None, limit: int, offset: i
         documents=[summary(d) for d in shown],
         invalid_count=sum(1 for d in documents if d.check.status == "invalid"),
         directory=str(store.directory) if store.directory else None,
-        problems=[clip(p, MAX_PROBLEM_CHARS) for p in store.problems[:MAX_PROBLEMS_SHOWN]],
+        problems=problem_lines(store.problems),
         problem_count=len(store.problems),
     )
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
+
+OffsetParam = Annotated[int, Field(ge=0, description="How many items to skip (from next_offset).")]
 
 
 def enum_extra(values: tuple[str, ...], *, optional: bool = False) -> dict[str, Any]:

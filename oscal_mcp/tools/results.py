@@ -1,4 +1,4 @@
-"""Result shaping shared by the tool families: pages, a size budget, compact JSON text."""
+"""Result shaping shared by the tool families: pages, a size budget, lists of skipped files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.text import clip
+
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 MAX_RESULT_CHARS = 256_000  # a query stops adding matches beyond this
+MAX_PROBLEMS_SHOWN = 20
+MAX_PROBLEM_CHARS = 300
 
 
 class Page(BaseModel):
@@ -35,3 +39,8 @@ def fit(details: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
             break
         kept.append(detail)
     return kept
+
+
+def problem_lines(problems: Sequence[str]) -> list[str]:
+    """The first `MAX_PROBLEMS_SHOWN` problems (skipped files and why), each clipped."""
+    return [clip(problem, MAX_PROBLEM_CHARS) for problem in problems[:MAX_PROBLEMS_SHOWN]]

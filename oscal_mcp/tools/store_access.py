@@ -13,18 +13,18 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES, UnknownModelError, get_model
-from oscal_mcp.oscal.objects import bound, clip
 from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.params import enum_extra
+from oscal_mcp.tools.results import MAX_RESULT_CHARS, fit
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-MAX_RESULT_CHARS = 256_000  # a page stops adding objects beyond this (at least one is returned)
-MAX_PROBLEMS_SHOWN = 20
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -114,18 +114,6 @@ def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
     )
 
 
-def fit(items: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
-    """The leading `items` whose JSON fits in `budget` characters (at least one); built lazily."""
-    kept: list[M] = []
-    used = 0
-    for item in items:
-        used += len(item.model_dump_json())
-        if kept and used > budget:
-            break
-        kept.append(item)
-    return kept
-
-
 def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limit: int) -> ObjectPage:
     objects = fit(oscal_object(d, f) for d, f in found[offset : offset + limit])
     after = offset + len(objects)
@@ -140,7 +128,6 @@ def page_info(total: int, offset: int, shown: int) -> Page:
 
 
 LimitParam = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
-OffsetParam = Annotated[int, Field(ge=0, description="How many items to skip (from next_offset).")]
 ModelParam = Annotated[
     str | None,
     Field(
