@@ -92,14 +92,6 @@ class SizeLimits(Protocol):
 
 
 @dataclass(frozen=True)
-class SourceLimits:
-    """`SizeLimits` as a value, for callers that hold no `SourceSettings`."""
-
-    max_document_bytes: int
-    max_archive_bytes: int
-
-
-@dataclass(frozen=True)
 class DirectoryFile:
     """One document found under a directory: `source` is ``relative/path`` or ``archive.zip!member``;
     `path` is its ``/``-separated path inside the directory (a member's path is the archive's folder

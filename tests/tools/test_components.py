@@ -9,13 +9,13 @@ import pytest
 
 from oscal_mcp.oscal.components import ComponentIndex
 from oscal_mcp.oscal.components_loading import build_index
-from oscal_mcp.oscal.sources import SourceLimits
 from oscal_mcp.oscal.store import DocumentStore, build_store
+from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.documents import component_definition
 
 SAMPLE_LOG_SERVICE = "Sample Central Log Service"
-LIMITS = SourceLimits(max_document_bytes=1024 * 1024, max_archive_bytes=4 * 1024 * 1024)
+LIMITS = ToolSettings(max_document_bytes=1024 * 1024, max_archive_bytes=4 * 1024 * 1024)
 
 
 def index_of(directory: Path) -> ComponentIndex:

@@ -10,12 +10,12 @@ import pytest
 
 from oscal_mcp.oscal.catalogs import find_control, normalize_control_id, statement_text
 from oscal_mcp.oscal.profiles import ProfileResolutionError, ResolutionCache, import_target, resolve
-from oscal_mcp.oscal.sources import SourceLimits
 from oscal_mcp.oscal.store import DocumentStore, build_store
+from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.documents import catalog
 from tests.tools.store_documents import BUNDLED_CATALOG_HREF, tailored_profile, u
 
-LIMITS = SourceLimits(max_document_bytes=1 << 20, max_archive_bytes=1 << 22)
+LIMITS = ToolSettings(max_document_bytes=1 << 20, max_archive_bytes=1 << 22)
 CATALOG_SOURCE = "bundled:nist/sp800-53-rev5/NIST_SP-800-53_rev5_catalog.json"
 
 

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oscal_mcp.errors import ConfigError
-from oscal_mcp.oscal.sources import SourceLimits
 from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, build_store
 from oscal_mcp.oscal.store_checks import Checker, check_document
 from oscal_mcp.oscal.store_index import QueryTextError, Row, SearchIndex, match_expression
@@ -21,7 +20,7 @@ from oscal_mcp.oscal.store_sources import classify
 from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.store_documents import MARKERS, poam, ssp, u, write_documents
 
-LIMITS = SourceLimits(max_document_bytes=64 * 1024, max_archive_bytes=256 * 1024)
+LIMITS = ToolSettings(max_document_bytes=64 * 1024, max_archive_bytes=256 * 1024)
 _BUNDLED: list[DocumentStore] = []
 
 
