@@ -77,8 +77,26 @@ class DocumentStore:
         return [d for d in self.documents if model is None or d.model == model]
 
     def find(self, raw: str, model: str | None = None) -> StoredDocument:
-        """The document of `model` (any when None) that `raw` names; see `find_in`."""
-        return find_in(self.of_model(model), raw, f"{model} document" if model else "document")
+        """The document of `model` (any when None) that `raw` names; see `find_in`. When `raw` names
+        a document of another model instead, the error says which."""
+        try:
+            return find_in(self.of_model(model), raw, f"{model} document" if model else "document")
+        except DocumentNotFoundError as exc:
+            other = self._elsewhere(raw, model)
+            if other is None:
+                raise
+            raise DocumentNotFoundError(
+                f"{clip(raw.strip(), 100)!r} names a {other.model}, not a {model}: {_label(other)}; {exc}"
+            ) from None
+
+    def _elsewhere(self, raw: str, model: str | None) -> StoredDocument | None:
+        if model is None:
+            return None
+        others = [d for d in self.documents if d.model != model]
+        try:
+            return find_in(others, raw, "document")
+        except DocumentNotFoundError:
+            return None
 
     def search(self, text: str, model: str | None, limit: int, offset: int) -> HitPage:
         return self.index.search(text, model, limit, offset)

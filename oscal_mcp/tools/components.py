@@ -29,7 +29,15 @@ from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam, enum_extra
-from oscal_mcp.tools.results import MAX_PROBLEMS_SHOWN, MAX_RESULT_CHARS, Page, fit, page, problem_lines
+from oscal_mcp.tools.results import (
+    MAX_PROBLEMS_SHOWN,
+    MAX_RESULT_CHARS,
+    Page,
+    check_offset,
+    fit,
+    page,
+    problem_lines,
+)
 
 MAX_TEXT_CHARS = 500  # descriptions in lists
 MAX_NAME_CHARS = 200  # titles, names, types, ids, sources in lists
@@ -185,6 +193,7 @@ def run_query(
         found = query(index, kind, query_type, value, scope)
     except QueryError as exc:
         raise ToolError(str(exc)) from None
+    check_offset(offset, len(found))
     matches = fit(match(item, index) for item in found[offset : offset + limit])
     after = offset + len(matches)
     return QueryResult(
@@ -210,7 +219,10 @@ MatchLimitParam = Annotated[int, Field(ge=1, le=100, description="Most matches t
 ValueParam = Annotated[str | None, Field(description="What to look for; required unless query_type is all.")]
 DefinitionParam = Annotated[
     str | None,
-    Field(description="Restrict to one component definition: its uuid, title or file name; omit for all."),
+    Field(
+        description="One component definition: its uuid, title or file name (see list_component_definitions); "
+        "omit for all of them."
+    ),
 ]
 
 
@@ -220,11 +232,12 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
 
     async def list_component_definitions(limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0) -> DefinitionList:
         """List the OSCAL component definitions this server has loaded: the bundled samples and
-        the files in the operator's OSCAL_COMPONENT_DEFINITIONS_DIR (JSON files and .zip archives),
-        each with uuid, title, version, source file and how many components and capabilities it
-        holds. Paginated: pass next_offset as offset for more. Files that were skipped (invalid,
-        too large, unsafe archive) are listed in problems (the first few, with problem_count).
-        Start here, then call list_components or query_component_definition."""
+        those in the operator's OSCAL_COMPONENT_DEFINITIONS_DIR and OSCAL_DOCUMENTS_DIR (JSON,
+        YAML and .zip archives), each with uuid, title, version, source file and how many
+        components and capabilities it holds. Paginated: pass next_offset as offset for more. Files
+        that were skipped (unreadable, too large, unsafe archive, rejected by compliance-trestle's
+        model) are listed in problems (the first few, with problem_count). Start here, then call
+        list_components or query_component_definition."""
         index = await components.aget()
         items, info = page(index.definitions, offset, limit)
         return DefinitionList(

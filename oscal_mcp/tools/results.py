@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.text import clip
@@ -23,7 +24,18 @@ class Page(BaseModel):
     next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
 
 
+def check_offset(offset: int, total: int) -> None:
+    """A ToolError for an offset past the last item (offset 0 of an empty list is a valid, empty page)."""
+    if offset and offset >= total:
+        last = f"offsets 0 to {total - 1}" if total else "nothing to page through"
+        raise ToolError(
+            f"offset {offset} is past the end: there are {total} items ({last}); pass an offset below {total}, "
+            "or 0 for the first page"
+        )
+
+
 def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
+    check_offset(offset, len(items))
     chunk = list(items[offset : offset + limit])
     after = offset + len(chunk)
     return chunk, Page(total=len(items), offset=offset, limit=limit, next_offset=after if after < len(items) else None)

@@ -21,7 +21,7 @@ from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.params import enum_extra
-from oscal_mcp.tools.results import MAX_RESULT_CHARS, fit
+from oscal_mcp.tools.results import MAX_RESULT_CHARS, check_offset, fit
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -58,8 +58,16 @@ def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
 
 
 def scope(store: DocumentStore, raw: str | None, model: str) -> list[StoredDocument]:
-    """One named document of `model`, or all of them when `raw` is omitted."""
-    return [find_document(store, raw, model)] if raw else store.of_model(model)
+    """One named document of `model`, or all of them when `raw` is omitted (a ToolError when there
+    are none: an empty list would not say why)."""
+    if raw:
+        return [find_document(store, raw, model)]
+    documents = store.of_model(model)
+    if not documents:
+        raise ToolError(
+            f"no {model} document is loaded; add one to OSCAL_DOCUMENTS_DIR (list_oscal_documents shows what is)"
+        )
+    return documents
 
 
 class DocumentRef(BaseModel):
@@ -115,6 +123,7 @@ def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
 
 
 def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limit: int) -> ObjectPage:
+    check_offset(offset, len(found))
     objects = fit(oscal_object(d, f) for d, f in found[offset : offset + limit])
     after = offset + len(objects)
     return ObjectPage(
@@ -123,6 +132,7 @@ def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limi
 
 
 def page_info(total: int, offset: int, shown: int) -> Page:
+    check_offset(offset, total)
     after = offset + shown
     return Page(total=total, offset=offset, next_offset=after if after < total else None)
 
