@@ -110,15 +110,18 @@ class Skipped:
     reason: str
 
 
-def directory_documents(directory: Path, limits: SizeLimits) -> Iterator[DirectoryFile | Skipped]:
+def directory_documents(
+    directory: Path, limits: SizeLimits, skip: tuple[Path, ...] = ()
+) -> Iterator[DirectoryFile | Skipped]:
     """Every JSON/YAML document under `directory`, files and members of ``.zip`` archives, in name
     order; blocking.
 
     Hidden names (``.git/``, ``.env``) are never read; links that leave the directory, oversized files
     and unsafe archives are `Skipped` (the policy is checked again on the file actually opened); at
-    most `MAX_DIRECTORY_FILES` files are read.
+    most `MAX_DIRECTORY_FILES` files are read. Folders in `skip` (read as another directory) are
+    left out.
     """
-    files = list(_candidate_files(directory))
+    files = list(_candidate_files(directory, skip))
     if len(files) > MAX_DIRECTORY_FILES:
         yield Skipped(str(directory), f"{len(files)} files found; only the first {MAX_DIRECTORY_FILES} are read")
     policy = FilePolicy((directory,), suffixes=(*DOCUMENT_SUFFIXES, ARCHIVE_SUFFIX), hidden=False)
@@ -133,9 +136,11 @@ def directory_documents(directory: Path, limits: SizeLimits) -> Iterator[Directo
             yield Skipped(shown, f"unexpected {type(exc).__name__} while reading it")
 
 
-def _candidate_files(directory: Path) -> Iterator[Path]:
+def _candidate_files(directory: Path, skip: tuple[Path, ...]) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(directory, followlinks=False):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        subfolders[:] = sorted(
+            name for name in subfolders if not name.startswith(".") and Path(folder) / name not in skip
+        )
         for name in sorted(names):
             if not name.startswith(".") and name.lower().endswith((*DOCUMENT_SUFFIXES, ARCHIVE_SUFFIX)):
                 yield Path(folder) / name

@@ -159,14 +159,7 @@ def build_store(
     """Load, check and index every document (blocking; about a second for the bundled content):
     the bundled content, then `directory` (``OSCAL_DOCUMENTS_DIR``), then the component definitions
     of `component_definitions_dir` (``OSCAL_COMPONENT_DEFINITIONS_DIR``)."""
-    directories = []
-    if directory is not None:
-        directories.append(DocumentDirectory(directory, "OSCAL_DOCUMENTS_DIR"))
-    if component_definitions_dir is not None:
-        directories.append(
-            DocumentDirectory(component_definitions_dir, "OSCAL_COMPONENT_DEFINITIONS_DIR", only="component-definition")
-        )
-    loaded = load_documents(directories, limits)
+    loaded = load_documents(_directories(directory, component_definitions_dir), limits)
     store = DocumentStore(
         problems=[str(p) for p in loaded.problems],
         component_problems=[str(p) for p in loaded.problems if p.components],
@@ -176,6 +169,19 @@ def build_store(
     for parsed in loaded.documents:
         add_document(store, parsed, checker.check(parsed.model, parsed.body))
     return store
+
+
+def _directories(documents: Path | None, components: Path | None) -> list[DocumentDirectory]:
+    """The directories to read, each file once: a components directory inside the documents
+    directory is read with it; a documents directory inside the components directory is skipped
+    there."""
+    directories = [] if documents is None else [DocumentDirectory(documents, "OSCAL_DOCUMENTS_DIR")]
+    if components is not None and (documents is None or not components.is_relative_to(documents)):
+        skip = (documents,) if documents is not None and documents.is_relative_to(components) else ()
+        directories.append(
+            DocumentDirectory(components, "OSCAL_COMPONENT_DEFINITIONS_DIR", only="component-definition", skip=skip)
+        )
+    return directories
 
 
 def add_document(store: DocumentStore, parsed: ParsedSource, check: SchemaCheck) -> None:

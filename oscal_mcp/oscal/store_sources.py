@@ -38,6 +38,7 @@ class DocumentDirectory:
     path: Path
     setting: str
     only: str | None = None
+    skip: tuple[Path, ...] = ()  # folders inside it that another directory reads
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _load_bundled(loaded: Loaded) -> None:
 
 def _load_directory(loaded: Loaded, directory: DocumentDirectory, limits: SizeLimits) -> None:
     components = directory.only == COMPONENT_DEFINITION
-    for found in directory_documents(directory.path, limits):
+    for found in directory_documents(directory.path, limits, directory.skip):
         if isinstance(found, Skipped):
             loaded.problems.append(Problem(found.source, found.reason, components))
         else:

@@ -138,7 +138,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
     ) -> DocumentList:
         """List the OSCAL documents this server can query: the bundled NIST SP 800-53 rev5 catalog
         and its LOW, MODERATE, HIGH and PRIVACY baseline profiles, sample component definitions,
-        and every document in the operator's OSCAL_DOCUMENTS_DIR (JSON, YAML, .zip), optionally of
+        every document in the operator's OSCAL_DOCUMENTS_DIR (JSON, YAML, .zip) and the component
+        definitions in OSCAL_COMPONENT_DEFINITIONS_DIR, optionally of
         one model (catalog, profile, system-security-plan, assessment-plan, assessment-results,
         plan-of-action-and-milestones, mapping-collection, component-definition). Each has a source,
         uuid, title, version, how many objects it holds and its validation against NIST's schema
@@ -150,7 +151,11 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
 
     async def search_oscal(
         text: Annotated[
-            str, Field(description="Words, a control id (ac-2.1, AC-2(1)), a uuid or a name; every word must match.")
+            str,
+            Field(
+                description="Words, a control id (ac-2.1, AC-2(1)), a uuid or a name; every word must match "
+                "(when no object has them all, any word may)."
+            ),
         ],
         model: ModelParam = None,
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT, description="Most hits, 1 to 50.")] = 10,

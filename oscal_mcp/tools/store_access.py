@@ -71,7 +71,10 @@ def scope(store: DocumentStore, raw: str | None, model: str) -> list[StoredDocum
 
 
 class DocumentRef(BaseModel):
-    source: str = Field(description="'bundled:<path>' for bundled content, else the path in OSCAL_DOCUMENTS_DIR.")
+    source: str = Field(
+        description="'bundled:<path>' for bundled content, else the path inside OSCAL_DOCUMENTS_DIR or "
+        "OSCAL_COMPONENT_DEFINITIONS_DIR ('<archive>.zip!<member>' for an archive member)."
+    )
     model: str
     uuid: str
     title: str

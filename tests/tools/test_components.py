@@ -363,3 +363,18 @@ def test_a_directory_swapped_while_definitions_load_is_skipped(tmp_path: Path, m
     index = index_of(directory)
     assert not [d for d in index.definitions if d.origin == "directory"]
     assert any("sub/a.json: skipped" in p and "changed while it was being opened" in p for p in index.problems)
+
+
+def test_one_directory_set_as_both_settings_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "comps").mkdir(parents=True)
+    (tmp_path / "docs" / "comps" / "gamma.json").write_text(json.dumps(component_definition("Gamma", seed=600)))
+    (tmp_path / "docs" / "delta.json").write_text(json.dumps(component_definition("Delta", seed=700)))
+    for documents, components in (
+        (tmp_path / "docs", tmp_path / "docs"),
+        (tmp_path / "docs", tmp_path / "docs" / "comps"),
+        (tmp_path / "docs" / "comps", tmp_path / "docs"),
+    ):
+        store = build_store(documents, LIMITS, component_definitions_dir=components)
+        titles = sorted(d.title for d in build_index(store).definitions if d.origin == "directory")
+        assert titles == ["Delta", "Gamma"], (documents, components)  # each file once
+        assert store.problems == []
