@@ -15,12 +15,12 @@ from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.lazy import Once
-from oscal_mcp.oscal.models import MODEL_NAMES, UnknownModelError, get_model
+from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument
 from oscal_mcp.oscal.text import clip
-from oscal_mcp.tools.params import enum_extra
+from oscal_mcp.tools.params import enum_extra, requested_model
 from oscal_mcp.tools.results import MAX_RESULT_CHARS, check_offset, fit
 
 DEFAULT_LIMIT = 20
@@ -41,13 +41,9 @@ class StoreAccess:
 
 
 def model_name(raw: str | None) -> str | None:
-    """The model named by `raw` (aliases such as ``ssp`` or ``poam`` accepted), None for None/empty."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return get_model(raw).name
-    except UnknownModelError as exc:
-        raise ToolError(str(exc)) from None
+    """The name of the model `raw` names (`params.requested_model`), None for None/empty."""
+    model = requested_model(raw)
+    return None if model is None else model.name
 
 
 def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
