@@ -5,6 +5,12 @@ URL) -> `documents` parses it (JSON or YAML, bounded nesting) -> `validation` ru
 NIST's published JSON Schema chosen by ``metadata.oscal-version`` (`schemas`, `schema_level`),
 then compliance-trestle's typed model (`model_level`) -> a bounded result (`issues`).
 
-`models` is the registry of the eight OSCAL models; `components` indexes component definitions
-as trestle's typed objects; `warmup` builds the expensive, process-wide pieces once.
+The documents the server offers are read once, into the store: `sources.directory_documents`
+walks the operator's directories -> `store_sources` parses and classifies -> `store_checks` runs
+NIST's schema on each -> `store` indexes them (`store_index`, SQLite FTS5). `components_loading`
+builds the component index (`components`, trestle's typed objects) from the store's component
+definitions; `profiles` resolves profiles against the store; `clipping` bounds objects for results.
+
+`models` is the registry of the eight OSCAL models; `warmup` builds the expensive, process-wide
+pieces once.
 """

@@ -51,6 +51,25 @@ def find_control(body: dict[str, Any], raw: str) -> Found | None:
     return fallback
 
 
+def near_miss(body: dict[str, Any], raw: str) -> str | None:
+    """What the catalog holds next to a control id it lacks: the enhancements of the control `raw`
+    enhances (``ac-2.99`` -> ``ac-2`` and its enhancements), or the controls of its family."""
+    wanted = normalize_control_id(raw)
+    base, dot, _ = wanted.partition(".")
+    if dot:
+        parent = find_control(body, base)
+        if parent is not None:
+            ids = [string(c, "id") for c in dicts(parent.obj, "controls")]
+            return f"{parent.ref} has {len(ids)} enhancement(s){': ' + _span(ids) if ids else ''}"
+    family = base.split("-", 1)[0]
+    ids = [found.ref for found in controls(body) if found.ref.split("-", 1)[0] == family and "." not in found.ref]
+    return f"family {family} holds {_span(ids)}" if family and ids else None
+
+
+def _span(ids: list[str]) -> str:
+    return ", ".join(ids) if len(ids) <= 3 else f"{ids[0]} to {ids[-1]}"
+
+
 def params_by_id(catalog_controls: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {string(p, "id"): p for c in catalog_controls for p in dicts(c, "params") if string(p, "id")}
 

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from oscal_mcp.oscal.store import DocumentNotFoundError, StoredDocument, find_in
+from oscal_mcp.oscal.store_sources import Origin
 from oscal_mcp.oscal.text import clip
 
-Origin = Literal["bundled", "directory"]
 Kind = Literal["component", "capability"]
 COMPONENT_QUERIES: tuple[str, ...] = ("all", "by_uuid", "by_title", "by_type", "by_property", "search")
 CAPABILITY_QUERIES: tuple[str, ...] = ("all", "by_uuid", "by_name", "by_property", "search")
@@ -27,12 +28,22 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class LoadedDefinition:
-    """One component definition: trestle's typed object, where it came from, and its metadata as JSON."""
+    """One component definition: trestle's typed object and the store's document it was made from."""
 
     typed: Any
-    source: str
-    origin: Origin
-    metadata: dict[str, Any]
+    document: StoredDocument
+
+    @property
+    def source(self) -> str:
+        return self.document.source
+
+    @property
+    def origin(self) -> Origin:
+        return self.document.origin
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.document.metadata
 
     @property
     def uuid(self) -> str:
@@ -40,7 +51,7 @@ class LoadedDefinition:
 
     @property
     def title(self) -> str:
-        return str(self.metadata.get("title", ""))
+        return self.document.title
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,17 +121,13 @@ class ComponentIndex:
         return items if scope is None else [item for item in items if item.definition is scope]
 
     def find_definition(self, raw: str) -> LoadedDefinition:
-        """By uuid, title (any case), source or file name; QueryError listing a few known ones otherwise."""
-        key = raw.strip().lower()
-        for attribute in ("uuid", "title", "source", "file"):
-            found = [d for d in self.definitions if _definition_key(d, attribute) == key]
-            if found:
-                return found[0]
-        known = "; ".join(f"{clip(d.title, 80)} ({clip(d.uuid, 40)})" for d in self.definitions[:10])
-        raise QueryError(
-            f"no component definition matches {shown(raw)}; give a uuid, title or file name from "
-            f"list_component_definitions. Known: {known or 'none'}"
-        )
+        """By uuid, title (any case), source or file name (`store.find_in`); QueryError listing a few
+        known ones otherwise."""
+        try:
+            document = find_in([d.document for d in self.definitions], raw, "component definition")
+        except DocumentNotFoundError as exc:
+            raise QueryError(f"{exc}; call list_component_definitions to see them") from None
+        return next(d for d in self.definitions if d.document is document)
 
     def titles_in(self, definition: LoadedDefinition) -> dict[str, str]:
         """Component uuid -> title within one definition (to name a capability's components)."""
@@ -130,12 +137,6 @@ class ComponentIndex:
 def shown(raw: str) -> str:
     """A caller's argument, clipped, as echoed in an error message."""
     return repr(clip(raw.strip(), 100))
-
-
-def _definition_key(definition: LoadedDefinition, attribute: str) -> str:
-    if attribute == "file":
-        return definition.source.lower().rsplit("/", 1)[-1]
-    return str(getattr(definition, attribute)).lower()
 
 
 def query(

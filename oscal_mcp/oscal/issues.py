@@ -60,13 +60,17 @@ def json_path(parts: Iterable[str | int]) -> str:
     """``$`` followed by ``.key``, ``[index]`` or ``['odd key']`` for each part."""
     path = "$"
     for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            path += f".{part}"
-        else:
-            path += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
+        path = path_step(path, part)
     return clip(path, MAX_PATH_CHARS)
+
+
+def path_step(path: str, part: str | int) -> str:
+    """`path` followed by ``.key``, ``[index]`` or ``['odd key']``."""
+    if isinstance(part, int):
+        return f"{path}[{part}]"
+    if _PLAIN_KEY.fullmatch(part):
+        return f"{path}.{part}"
+    return path + "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
 
 def level_result(level: Level, issues: Iterable[ValidationIssue], max_errors: int) -> LevelResult:

@@ -24,8 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from oscal_mcp.oscal.catalogs import controls, params_by_id, statement_text
-from oscal_mcp.oscal.objects import child, clip, dicts, string
+from oscal_mcp.oscal.objects import child, dicts, string
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
 
 MAX_IMPORTED_DOCUMENTS = 20
 MAX_CACHED_RESOLUTIONS = 8
@@ -132,7 +133,7 @@ def resolve(store: DocumentStore, profile: StoredDocument) -> ResolvedProfile:
         (root / ".trestle").mkdir()
         for document, targets in graph.items():
             (root / _file(document)).write_text(json.dumps(_rewritten(document, targets)), encoding="utf-8")
-        resolved = _run_trestle(root, profile)
+        resolved = _run_trestle(root, profile, _invalid_note(graph))
     sources = [d for d in graph if d is not profile]
     return ResolvedProfile(profile, sources, list(_resolved_controls(resolved)))
 
@@ -157,6 +158,18 @@ def _import_graph(store: DocumentStore, profile: StoredDocument) -> dict[StoredD
     return graph
 
 
+def _invalid_note(graph: dict[StoredDocument, list[StoredDocument]]) -> str:
+    """Which documents of the resolution NIST's schema rejects: the likely cause of a failure."""
+    invalid = [d for d in graph if d.check.status == "invalid"]
+    if not invalid:
+        return ""
+    named = "; ".join(f"{d.source}: {d.check.summary()}" for d in invalid[:3])
+    return (
+        f"NIST's schema rejects {clip(named, MAX_ERROR_CHARS)}; fix that first (validate_oscal_file lists "
+        "every error). "
+    )
+
+
 def _file(document: StoredDocument) -> str:
     return f"document-{document.number}.json"
 
@@ -169,7 +182,7 @@ def _rewritten(document: StoredDocument, targets: list[StoredDocument]) -> dict[
     return {document.model: body}
 
 
-def _run_trestle(root: Path, profile: StoredDocument) -> dict[str, Any]:
+def _run_trestle(root: Path, profile: StoredDocument, invalid_note: str) -> dict[str, Any]:
     from trestle.common.err import TrestleError
     from trestle.core.profile_resolver import ProfileResolver
 
@@ -177,7 +190,9 @@ def _run_trestle(root: Path, profile: StoredDocument) -> dict[str, Any]:
         catalog = ProfileResolver.get_resolved_profile_catalog(root, f"trestle://{_file(profile)}")
     except (TrestleError, ValueError, KeyError, TypeError) as exc:
         message = clip(" ".join(str(exc).replace(str(root), "").split()), MAX_ERROR_CHARS)
-        raise ProfileResolutionError(f"trestle could not resolve {profile.source}: {message}") from None
+        raise ProfileResolutionError(
+            f"trestle could not resolve {profile.source}: {invalid_note}Trestle's message: {message}"
+        ) from None
     resolved: dict[str, Any] = catalog.oscal_dict()["catalog"]
     return resolved
 

@@ -153,8 +153,3 @@ def objects_of(model: str, body: dict[str, Any], kind: str | None = None) -> Ite
     for found in finder(body):
         if kind is None or found.kind == kind:
             yield found
-
-
-def matches_ref(found: Found, wanted: str) -> bool:
-    """Ids, control ids and uuids compare without regard to case."""
-    return found.ref.lower() == wanted.strip().lower()

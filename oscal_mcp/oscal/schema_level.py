@@ -34,8 +34,15 @@ SCHEMA_LEVEL_NOTE = (
 )
 
 
-def schema_level(model: OscalModel, document: Any, max_errors: int, choice: schemas.VersionChoice) -> LevelResult:
-    """Validate `document` with the schema release `choice` names; its errors, bounded."""
+def schema_level(
+    model: OscalModel,
+    document: Any,
+    max_errors: int,
+    choice: schemas.VersionChoice,
+    budget_seconds: float | None = None,
+) -> LevelResult:
+    """Validate `document` with the schema release `choice` names; its errors, bounded (listing
+    them stops after `budget_seconds`, by default `LISTING_BUDGET_SECONDS`)."""
     if choice.version is None:
         problem = issue([model.root_key, "metadata", "oscal-version"], choice.note or "unsupported OSCAL version")
         return _noted(listed_result("schema-valid", [problem], 1), "Not checked: the OSCAL version is not supported.")
@@ -50,7 +57,9 @@ def schema_level(model: OscalModel, document: Any, max_errors: int, choice: sche
         return _noted(listed_result("schema-valid", [problem], 1), heading, choice.note)
     if valid:
         return _noted(listed_result("schema-valid", [], 0), heading, SCHEMA_LEVEL_NOTE, choice.note)
-    return _listed(validator, document, max_errors, (model.name, choice.version), heading, choice.note)
+    budget = LISTING_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    listing = _Listing((model.name, choice.version), max_errors, budget)
+    return _listed(listing, validator, document, heading, choice.note)
 
 
 class _Stopped(Exception):
@@ -61,9 +70,13 @@ class _Stopped(Exception):
 class _Listing:
     schema: tuple[str, str]  # (model name, version)
     max_errors: int
-    deadline: float
+    budget: float
+    deadline: float = field(init=False)
     kept: list[ValidationIssue] = field(default_factory=list)
     total: int = 0
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.budget
 
     def add(self, path: list[str | int], error: Any) -> None:
         self.total += 1
@@ -75,11 +88,7 @@ class _Listing:
             raise _Stopped
 
 
-def _listed(
-    validator: Any, document: Any, max_errors: int, schema: tuple[str, str], heading: str, note: str | None
-) -> LevelResult:
-    budget = LISTING_BUDGET_SECONDS
-    listing = _Listing(schema, max_errors, time.monotonic() + budget)
+def _listed(listing: _Listing, validator: Any, document: Any, heading: str, note: str | None) -> LevelResult:
     complete = True
     try:
         _list_document(listing, validator, document)
@@ -93,8 +102,8 @@ def _listed(
         )
     if not complete:
         stopped = (
-            f"Listing stopped after {budget:g} s (the schema level's time budget): error_count counts the errors "
-            "found until then. Fix those and validate again."
+            f"Listing stopped after {listing.budget:g} s (the schema level's time budget): error_count counts "
+            "the errors found until then. Fix those and validate again."
         )
     result = listed_result("schema-valid", listing.kept, listing.total, complete=complete)
     return _noted(result, heading, SCHEMA_LEVEL_NOTE, note, stopped)

@@ -2,10 +2,10 @@
 
 * `read_source` - one document named by a caller: a local path inside ``OSCAL_FILE_ROOTS`` (JSON or
   YAML, never a hidden file) or, when the operator allows it, a public http(s) URL.
-* `directory_documents` - every ``*.json`` file and every JSON member of every ``*.zip`` archive
-  under an operator's directory (component definitions, document stores), each read with the size
-  and archive limits; a file that cannot be read is reported, never fatal.
-* `parse_json_document` - bytes to JSON data, as `documents.parse_document` with ``json``.
+* `directory_documents` - the one walk of an operator's directory (``OSCAL_DOCUMENTS_DIR``,
+  ``OSCAL_COMPONENT_DEFINITIONS_DIR``): every JSON/YAML file and every JSON/YAML member of every
+  ``*.zip`` archive, each read with the size and archive limits; hidden names are never read; a file
+  that cannot be read is reported, never fatal.
 
 All limits come from a `SourceSettings` (the tools' settings satisfy it: ``OSCAL_FILE_ROOTS``,
 ``OSCAL_MAX_DOCUMENT_BYTES``, ``OSCAL_MAX_ARCHIVE_BYTES``, ``OSCAL_REMOTE_TIMEOUT_SECONDS``...).
@@ -19,17 +19,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from anyio import to_thread
 
 from oscal_mcp.oscal.archives import ArchiveLimits, read_zip_members
-from oscal_mcp.oscal.documents import parse_document
 from oscal_mcp.oscal.errors import AccessError
 from oscal_mcp.oscal.files import DOCUMENT_SUFFIXES, FilePolicy, read_local_file, resolve_local
 from oscal_mcp.oscal.remote import fetch_remote, is_remote
 
 MAX_DIRECTORY_FILES = 1000
+ARCHIVE_SUFFIX = ".zip"
 
 
 class SourceSettings(Protocol):
@@ -81,11 +81,24 @@ def read_local(text: str, settings: SourceSettings) -> tuple[bytes, str]:
     return read_local_file(path, settings.max_document_bytes, shown=text, policy=policy), str(path)
 
 
+class SizeLimits(Protocol):
+    """The size rules of a directory read (``OSCAL_MAX_DOCUMENT_BYTES``, ``OSCAL_MAX_ARCHIVE_BYTES``)."""
+
+    @property
+    def max_document_bytes(self) -> int: ...
+
+    @property
+    def max_archive_bytes(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class DirectoryFile:
-    """One JSON document found under a directory: `source` is ``relative/path`` or ``archive.zip!member``."""
+    """One document found under a directory: `source` is ``relative/path`` or ``archive.zip!member``;
+    `path` is its ``/``-separated path inside the directory (a member's path is the archive's folder
+    plus the member name), used to resolve relative references between documents."""
 
     source: str
+    path: str
     data: bytes
 
 
@@ -97,48 +110,52 @@ class Skipped:
     reason: str
 
 
-def directory_documents(directory: Path, settings: SourceSettings) -> Iterator[DirectoryFile | Skipped]:
-    """Every JSON document under `directory` (files and zip members, in name order); blocking.
+def directory_documents(
+    directory: Path, limits: SizeLimits, skip: tuple[Path, ...] = ()
+) -> Iterator[DirectoryFile | Skipped]:
+    """Every JSON/YAML document under `directory`, files and members of ``.zip`` archives, in name
+    order; blocking.
 
-    Symlinks that leave the directory, oversized files and unsafe archives are `Skipped`; at most
-    `MAX_DIRECTORY_FILES` files are read.
+    Hidden names (``.git/``, ``.env``) are never read; links that leave the directory, oversized files
+    and unsafe archives are `Skipped` (the policy is checked again on the file actually opened); at
+    most `MAX_DIRECTORY_FILES` files are read. Folders in `skip` (read as another directory) are
+    left out.
     """
-    files = list(_candidate_files(directory))
+    files = list(_candidate_files(directory, skip))
     if len(files) > MAX_DIRECTORY_FILES:
         yield Skipped(str(directory), f"{len(files)} files found; only the first {MAX_DIRECTORY_FILES} are read")
-    limits = ArchiveLimits(max_member_bytes=settings.max_document_bytes, max_total_bytes=settings.max_archive_bytes)
+    policy = FilePolicy((directory,), suffixes=(*DOCUMENT_SUFFIXES, ARCHIVE_SUFFIX), hidden=False)
+    archive_limits = ArchiveLimits(max_member_bytes=limits.max_document_bytes, max_total_bytes=limits.max_archive_bytes)
     for path in files[:MAX_DIRECTORY_FILES]:
         shown = path.relative_to(directory).as_posix()
         try:
-            yield from _read_file(directory, path, shown, settings, limits)
+            yield from _read_file(path, shown, policy, limits.max_document_bytes, archive_limits)
         except AccessError as exc:
             yield Skipped(shown, str(exc))
         except Exception as exc:  # one odd file must not hide the others
             yield Skipped(shown, f"unexpected {type(exc).__name__} while reading it")
 
 
-def _candidate_files(directory: Path) -> Iterator[Path]:
+def _candidate_files(directory: Path, skip: tuple[Path, ...]) -> Iterator[Path]:
     for folder, subfolders, names in os.walk(directory, followlinks=False):
-        subfolders.sort()
+        subfolders[:] = sorted(
+            name for name in subfolders if not name.startswith(".") and Path(folder) / name not in skip
+        )
         for name in sorted(names):
-            if name.lower().endswith((".json", ".zip")):
+            if not name.startswith(".") and name.lower().endswith((*DOCUMENT_SUFFIXES, ARCHIVE_SUFFIX)):
                 yield Path(folder) / name
 
 
 def _read_file(
-    directory: Path, path: Path, shown: str, settings: SourceSettings, limits: ArchiveLimits
+    path: Path, shown: str, policy: FilePolicy, max_bytes: int, archive_limits: ArchiveLimits
 ) -> Iterator[DirectoryFile]:
     real = Path(os.path.realpath(path))
-    if not real.is_relative_to(directory):
-        raise AccessError("it is a symlink that leaves the configured directory")
-    policy = FilePolicy((directory,))  # the file actually opened must still be inside the directory
-    if path.name.lower().endswith(".zip"):
-        for member, data in read_zip_members(real, limits, policy=policy):
-            yield DirectoryFile(f"{shown}!{member}", data)
+    problem = policy.problem(real)
+    if problem is not None:
+        raise AccessError(f"it {problem}")
+    if real.name.lower().endswith(ARCHIVE_SUFFIX):
+        folder = shown.rsplit("/", 1)[0] + "/" if "/" in shown else ""
+        for member, data in read_zip_members(real, archive_limits, DOCUMENT_SUFFIXES, policy=policy):
+            yield DirectoryFile(f"{shown}!{member}", f"{folder}{member}", data)
     else:
-        yield DirectoryFile(shown, read_local_file(real, settings.max_document_bytes, shown=shown, policy=policy))
-
-
-def parse_json_document(data: bytes) -> Any:
-    """JSON data of a document read from a directory or the bundled content; DocumentError otherwise."""
-    return parse_document(data, "json")
+        yield DirectoryFile(shown, shown, read_local_file(real, max_bytes, shown=shown, policy=policy))

@@ -1,44 +1,31 @@
 """The document store: every OSCAL document the server knows, by model, with a full-text index.
 
-Built once (`build_store`, blocking: the tools call it in a worker thread on first use) from the
-bundled content (NIST SP 800-53 rev5 and its baselines, sample component definitions) and, when
-configured, the documents directory (JSON, YAML, .zip). A document that cannot be read, is not one
-of the eight OSCAL models or lacks a uuid or metadata title is skipped and listed in `problems`.
-The store is immutable once built, so readers need no lock (the index has its own).
+Built once (`build_store`, blocking: the tools call it in a worker thread on first use) from what
+`store_sources` read: the bundled content (NIST SP 800-53 rev5 and its baselines, sample component
+definitions) and, when configured, the documents directory and the component definitions directory
+(JSON, YAML, .zip). A document that cannot be read, is not one of the eight OSCAL models or lacks a
+uuid or metadata title is skipped and listed in `problems`. Every stored document carries its
+schema-level `check` (`store_checks`): an invalid document stays queryable, and says so. The store
+is the one source of the documents the server offers: the component index is built from it. It is
+immutable once built, so readers need no lock (the index has its own).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oscal_mcp.oscal.objects import child, clip, indexed_text, string, without
+from oscal_mcp.oscal.objects import child, indexed_text, string, without
 from oscal_mcp.oscal.queries import Found, objects_of
+from oscal_mcp.oscal.sources import SizeLimits
+from oscal_mcp.oscal.store_checks import Checker, SchemaCheck
 from oscal_mcp.oscal.store_index import HitPage, Row, SearchIndex
-from oscal_mcp.oscal.store_sources import (
-    Loaded,
-    Origin,
-    ParsedSource,
-    SourceLimits,
-    load_bundled,
-    load_directory,
-)
+from oscal_mcp.oscal.store_sources import DocumentDirectory, Origin, ParsedSource, load_documents
+from oscal_mcp.oscal.text import clip
 
-# The root keys of the eight OSCAL models (OSCAL 1.0-1.2); the models registry holds their details.
-MODEL_ROOT_KEYS: tuple[str, ...] = (
-    "catalog",
-    "profile",
-    "mapping-collection",
-    "component-definition",
-    "system-security-plan",
-    "assessment-plan",
-    "assessment-results",
-    "plan-of-action-and-milestones",
-)
-_IGNORED_ROOT_MEMBERS = frozenset({"$schema"})
 _INDEX_SKIP = frozenset({"back-matter"})
 MAX_KNOWN_SHOWN = 10
 
@@ -55,6 +42,7 @@ class StoredDocument:
     origin: Origin
     model: str
     body: dict[str, Any]
+    check: SchemaCheck
 
     @property
     def uuid(self) -> str:
@@ -80,6 +68,7 @@ class StoredDocument:
 class DocumentStore:
     documents: list[StoredDocument] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    component_problems: list[str] = field(default_factory=list)  # the problems about component definitions
     directory: Path | None = None
     index: SearchIndex = field(default_factory=SearchIndex)
     entries: list[tuple[int, Found | None]] = field(default_factory=list)
@@ -88,26 +77,26 @@ class DocumentStore:
         return [d for d in self.documents if model is None or d.model == model]
 
     def find(self, raw: str, model: str | None = None) -> StoredDocument:
-        """The document `raw` names: its uuid, title, source, file name or file stem (any case), else
-        the one document whose title contains `raw` as words. DocumentNotFoundError otherwise."""
-        candidates = self.of_model(model)
-        key = raw.strip().lower()
-        for attribute in (_uuid, _title, _source, _file_name, _stem):
-            exact = [d for d in candidates if attribute(d) == key]
-            if exact:
-                return exact[0]
-        words = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)") if key else None
-        partial = [d for d in candidates if words is not None and words.search(d.title.lower())]
-        if len(partial) == 1:
-            return partial[0]
-        what = f"{model} document" if model else "document"
-        if partial:
-            shown = "; ".join(_label(d) for d in partial[:MAX_KNOWN_SHOWN])
-            raise DocumentNotFoundError(f"{clip(raw.strip(), 100)!r} matches {len(partial)} {what}s: {shown}")
-        known = "; ".join(_label(d) for d in candidates[:MAX_KNOWN_SHOWN]) or "none"
-        raise DocumentNotFoundError(
-            f"no {what} matches {clip(raw.strip(), 100)!r}; give a uuid, title or file name. Known: {known}"
-        )
+        """The document of `model` (any when None) that `raw` names; see `find_in`. When `raw` names
+        a document of another model instead, the error says which."""
+        try:
+            return find_in(self.of_model(model), raw, f"{model} document" if model else "document")
+        except DocumentNotFoundError as exc:
+            other = self._elsewhere(raw, model)
+            if other is None:
+                raise
+            raise DocumentNotFoundError(
+                f"{clip(raw.strip(), 100)!r} names a {other.model}, not a {model}: {_label(other)}; {exc}"
+            ) from None
+
+    def _elsewhere(self, raw: str, model: str | None) -> StoredDocument | None:
+        if model is None:
+            return None
+        others = [d for d in self.documents if d.model != model]
+        try:
+            return find_in(others, raw, "document")
+        except DocumentNotFoundError:
+            return None
 
     def search(self, text: str, model: str | None, limit: int, offset: int) -> HitPage:
         return self.index.search(text, model, limit, offset)
@@ -116,6 +105,28 @@ class DocumentStore:
         """The document and object of an index entry (None for the document's own entry)."""
         document, found = self.entries[number]
         return self.documents[document], found
+
+
+def find_in(candidates: Sequence[StoredDocument], raw: str, what: str) -> StoredDocument:
+    """The document `raw` names: its uuid, title, source, file name or file stem (any case), else the
+    one document whose title contains `raw` as words. DocumentNotFoundError (naming a few candidates,
+    each a `what`) otherwise."""
+    key = raw.strip().lower()
+    for attribute in (_uuid, _title, _source, _file_name, _stem):
+        exact = [d for d in candidates if attribute(d) == key]
+        if exact:
+            return exact[0]
+    words = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)") if key else None
+    partial = [d for d in candidates if words is not None and words.search(d.title.lower())]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        shown = "; ".join(_label(d) for d in partial[:MAX_KNOWN_SHOWN])
+        raise DocumentNotFoundError(f"{clip(raw.strip(), 100)!r} matches {len(partial)} {what}s: {shown}")
+    known = "; ".join(_label(d) for d in candidates[:MAX_KNOWN_SHOWN]) or "none"
+    raise DocumentNotFoundError(
+        f"no {what} matches {clip(raw.strip(), 100)!r}; give a uuid, title or file name. Known: {known}"
+    )
 
 
 def _uuid(d: StoredDocument) -> str:
@@ -142,39 +153,41 @@ def _label(d: StoredDocument) -> str:
     return f"{clip(d.title, 80)} ({d.source})"
 
 
-def build_store(directory: Path | None, limits: SourceLimits) -> DocumentStore:
-    """Load, check and index every document (blocking; seconds for the bundled catalog at most)."""
-    loaded = Loaded()
-    load_bundled(loaded)
-    if directory is not None:
-        load_directory(loaded, directory, limits)
-    store = DocumentStore(problems=list(loaded.problems), directory=directory)
+def build_store(
+    directory: Path | None, limits: SizeLimits, component_definitions_dir: Path | None = None
+) -> DocumentStore:
+    """Load, check and index every document (blocking; about a second for the bundled content):
+    the bundled content, then `directory` (``OSCAL_DOCUMENTS_DIR``), then the component definitions
+    of `component_definitions_dir` (``OSCAL_COMPONENT_DEFINITIONS_DIR``)."""
+    loaded = load_documents(_directories(directory, component_definitions_dir), limits)
+    store = DocumentStore(
+        problems=[str(p) for p in loaded.problems],
+        component_problems=[str(p) for p in loaded.problems if p.components],
+        directory=directory,
+    )
+    checker = Checker()
     for parsed in loaded.documents:
-        model, problem = classify(parsed.data)
-        if problem is not None or model is None:
-            store.problems.append(f"{parsed.source}: skipped: {problem}")
-            continue
-        add_document(store, parsed, model)
+        add_document(store, parsed, checker.check(parsed.model, parsed.body))
     return store
 
 
-def classify(data: Any) -> tuple[str | None, str | None]:
-    """(model, None) for a document shaped like OSCAL, else (None, why not)."""
-    if not isinstance(data, dict):
-        return None, "not an OSCAL document (the top level is not a JSON/YAML object)"
-    keys = [key for key in data if key not in _IGNORED_ROOT_MEMBERS]
-    if len(keys) != 1 or keys[0] not in MODEL_ROOT_KEYS:
-        shown = ", ".join(clip(str(key), 40) for key in keys[:5]) or "none"
-        return None, f"not an OSCAL document (root keys: {shown}; expected one of {', '.join(MODEL_ROOT_KEYS)})"
-    body = data[keys[0]]
-    if not isinstance(body, dict) or not string(body, "uuid") or not string(child(body, "metadata"), "title"):
-        return None, f"not a usable {keys[0]}: it needs a uuid and a metadata title"
-    return keys[0], None
+def _directories(documents: Path | None, components: Path | None) -> list[DocumentDirectory]:
+    """The directories to read, each file once: a components directory inside the documents
+    directory is read with it; a documents directory inside the components directory is skipped
+    there."""
+    directories = [] if documents is None else [DocumentDirectory(documents, "OSCAL_DOCUMENTS_DIR")]
+    if components is not None and (documents is None or not components.is_relative_to(documents)):
+        skip = (documents,) if documents is not None and documents.is_relative_to(components) else ()
+        directories.append(
+            DocumentDirectory(components, "OSCAL_COMPONENT_DEFINITIONS_DIR", only="component-definition", skip=skip)
+        )
+    return directories
 
 
-def add_document(store: DocumentStore, parsed: ParsedSource, model: str) -> None:
+def add_document(store: DocumentStore, parsed: ParsedSource, check: SchemaCheck) -> None:
     number = len(store.documents)
-    document = StoredDocument(number, parsed.source, parsed.path, parsed.origin, model, parsed.data[model])
+    model = parsed.model
+    document = StoredDocument(number, parsed.source, parsed.path, parsed.origin, model, parsed.body, check)
     store.documents.append(document)
     rows = [Row(number, model, "document", document.uuid, document.title, indexed_text(document.metadata))]
     store.entries.append((number, None))

@@ -7,13 +7,13 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
     AssessmentPlanParam,
     AssessmentResultsParam,
     LimitParam,
     ObjectPage,
-    OffsetParam,
     PoamParam,
     StoreAccess,
     collect,

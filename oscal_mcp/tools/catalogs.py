@@ -8,21 +8,22 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, param_text, statement_text
-from oscal_mcp.oscal.objects import clip, dicts, string
+from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, near_miss, param_text, statement_text
+from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
+from oscal_mcp.tools.results import fit
 from oscal_mcp.tools.store_access import (
     CatalogParam,
     DocumentRef,
-    OffsetParam,
     OscalObject,
     Page,
     StoreAccess,
     document_ref,
     find_document,
-    fit,
     oscal_object,
     page_info,
 )
@@ -129,13 +130,17 @@ def control_list(catalog: StoredDocument, group: str | None, limit: int, offset:
 
 
 def control_detail(store: DocumentStore, control_id: str, catalog: str | None, enhancements: bool) -> ControlDetail:
+    if not control_id.strip():
+        raise ToolError("control_id is empty; give a control id such as ac-2, or an enhancement such as ac-2.1")
     candidates = [find_document(store, catalog, "catalog")] if catalog else store.of_model("catalog")
     hits = [(d, f) for d in candidates if (f := find_control(d.body, control_id)) is not None]
     if not hits:
         where = f"catalog {clip(candidates[0].title, 80)!r}" if catalog else f"the {len(candidates)} loaded catalog(s)"
+        near = next((n for d in candidates if (n := near_miss(d.body, control_id)) is not None), None)
         raise ToolError(
-            f"no control {clip(control_id.strip(), 60)!r} in {where}; ids look like ac-2 or ac-2.1 "
-            "(AC-2(1) is accepted); call list_catalog_controls or search_oscal"
+            f"no control {clip(control_id.strip(), 60)!r} in {where}"
+            + (f" ({clip(near, 200)})" if near else "")
+            + "; ids look like ac-2 or ac-2.1 (AC-2(1) is accepted); call list_catalog_controls or search_oscal"
         )
     document, found = hits[0]
     shown = (

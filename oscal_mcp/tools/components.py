@@ -3,7 +3,7 @@ capabilities, each returned whole as OSCAL JSON (`oscal_mcp.oscal.components` is
 
 Lists are paginated and summarized; query results carry the matching OSCAL objects (hyphenated
 keys, props with ns/class/group, links, responsible-roles, protocols, control implementations...),
-clipped (`oscal_mcp.oscal.clipping`, reported in ``clipped``) and stopped at a size budget.
+clipped (`oscal_mcp.oscal.clipping`, the cuts listed in ``clipped``) and stopped at a size budget.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.clipping import clip_to_budget
+from oscal_mcp.oscal.clipping import bound_to_budget
 from oscal_mcp.oscal.components import (
     CAPABILITY_QUERIES,
     COMPONENT_QUERIES,
@@ -28,11 +28,17 @@ from oscal_mcp.oscal.components import (
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
-from oscal_mcp.tools.params import enum_extra
-from oscal_mcp.tools.results import MAX_RESULT_CHARS, Page, fit, page
+from oscal_mcp.tools.params import OffsetParam, enum_extra
+from oscal_mcp.tools.results import (
+    MAX_PROBLEMS_SHOWN,
+    MAX_RESULT_CHARS,
+    Page,
+    check_offset,
+    fit,
+    page,
+    problem_lines,
+)
 
-MAX_PROBLEMS_SHOWN = 20
-MAX_PROBLEM_CHARS = 300
 MAX_TEXT_CHARS = 500  # descriptions in lists
 MAX_NAME_CHARS = 200  # titles, names, types, ids, sources in lists
 MAX_MATCH_CHARS = 200_000  # one object, clipped tighter until it fits
@@ -157,7 +163,7 @@ def summarize_capability(c: Entry) -> CapabilitySummary:
 
 
 def match(item: Entry, index: ComponentIndex) -> Match:
-    clipped = clip_to_budget(item.oscal, MAX_MATCH_CHARS)
+    clipped = bound_to_budget(item.oscal, MAX_MATCH_CHARS)
     titles = None
     if item.kind == "capability":
         known = index.titles_in(item.definition)
@@ -168,7 +174,7 @@ def match(item: Entry, index: ComponentIndex) -> Match:
         definition_title=short(item.definition.title),
         source=short(item.definition.source),
         oscal=clipped.value,
-        clipped=clipped.cuts[:50],
+        clipped=clipped.all_notes(),
         component_titles=titles,
     )
 
@@ -187,6 +193,7 @@ def run_query(
         found = query(index, kind, query_type, value, scope)
     except QueryError as exc:
         raise ToolError(str(exc)) from None
+    check_offset(offset, len(found))
     matches = fit(match(item, index) for item in found[offset : offset + limit])
     after = offset + len(matches)
     return QueryResult(
@@ -209,11 +216,13 @@ def scoped(index: ComponentIndex, definition: str | None) -> LoadedDefinition | 
 
 LimitParam = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
 MatchLimitParam = Annotated[int, Field(ge=1, le=100, description="Most matches to return whole, 1 to 100.")]
-OffsetParam = Annotated[int, Field(ge=0, description="How many items to skip (from next_offset).")]
 ValueParam = Annotated[str | None, Field(description="What to look for; required unless query_type is all.")]
 DefinitionParam = Annotated[
     str | None,
-    Field(description="Restrict to one component definition: its uuid, title or file name; omit for all."),
+    Field(
+        description="One component definition: its uuid, title or file name (see list_component_definitions); "
+        "omit for all of them."
+    ),
 ]
 
 
@@ -223,18 +232,19 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
 
     async def list_component_definitions(limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0) -> DefinitionList:
         """List the OSCAL component definitions this server has loaded: the bundled samples and
-        the files in the operator's OSCAL_COMPONENT_DEFINITIONS_DIR (JSON files and .zip archives),
-        each with uuid, title, version, source file and how many components and capabilities it
-        holds. Paginated: pass next_offset as offset for more. Files that were skipped (invalid,
-        too large, unsafe archive) are listed in problems (the first few, with problem_count).
-        Start here, then call list_components or query_component_definition."""
+        those in the operator's OSCAL_COMPONENT_DEFINITIONS_DIR and OSCAL_DOCUMENTS_DIR (JSON,
+        YAML and .zip archives), each with uuid, title, version, source file and how many
+        components and capabilities it holds. Paginated: pass next_offset as offset for more. Files
+        that were skipped (unreadable, too large, unsafe archive, rejected by compliance-trestle's
+        model) are listed in problems (the first few, with problem_count). Start here, then call
+        list_components or query_component_definition."""
         index = await components.aget()
         items, info = page(index.definitions, offset, limit)
         return DefinitionList(
             definitions=[summarize_definition(d, index) for d in items],
             **info.model_dump(),
             directory=str(directory) if directory else None,
-            problems=[clip(problem, MAX_PROBLEM_CHARS) for problem in index.problems[:MAX_PROBLEMS_SHOWN]],
+            problems=problem_lines(index.problems),
             problem_count=len(index.problems),
         )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from oscal_mcp.oscal.components import ComponentIndex
 from oscal_mcp.oscal.components_loading import build_index
 from oscal_mcp.oscal.lazy import Once
+from oscal_mcp.oscal.store import DocumentStore, build_store
 from oscal_mcp.tools.settings import ToolSettings
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ class ServerFacts:
 class ToolContext:
     tools: ToolSettings
     server: ServerFacts
-    components: Once[ComponentIndex]
+    store: Once[DocumentStore]  # every document the server offers, read once
+    components: Once[ComponentIndex]  # built from the store's component definitions
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ToolContext:
@@ -51,4 +53,5 @@ class ToolContext:
                 required_scopes=tuple(settings.auth.required_scopes),
             )
         server = ServerFacts(name=settings.server_name, transport=settings.transport, auth=auth)
-        return cls(tools=tools, server=server, components=Once(lambda: build_index(tools)))
+        store = Once(lambda: build_store(tools.documents_dir, tools, tools.component_definitions_dir))
+        return cls(tools=tools, server=server, store=store, components=Once(lambda: build_index(store.get())))

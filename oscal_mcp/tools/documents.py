@@ -2,41 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.objects import bound, clip, string
+from oscal_mcp.oscal.clipping import bound
+from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 from oscal_mcp.oscal.store_index import HitPage, QueryTextError, SearchIndexError
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
+from oscal_mcp.tools.results import MAX_PROBLEM_CHARS, MAX_PROBLEMS_SHOWN, fit, problem_lines
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
-    MAX_PROBLEMS_SHOWN,
     DocumentSummary,
     LimitParam,
     ModelParam,
-    OffsetParam,
     OscalObject,
     Page,
     StoreAccess,
     document_ref,
-    fit,
     model_name,
     oscal_object,
     page_info,
 )
 
 MAX_SEARCH_LIMIT = 50
-MAX_PROBLEM_CHARS = 300
+
+
+class DocumentValidation(BaseModel):
+    status: Literal["valid", "invalid", "unchecked"] = Field(
+        description="Against NIST's OSCAL JSON Schema, checked when the store was built. An invalid document "
+        "stays queryable, but profile resolution and other tools may fail on it."
+    )
+    schema_version: str | None = Field(description="The NIST schema release used (null: OSCAL version unsupported).")
+    error_count: int
+    errors: list[str] = Field(description="The first errors, as 'JSON path: message'.")
+    note: str | None = Field(description="Which schema was chosen and why, or why the document was not checked.")
+
+
+class ListedDocument(DocumentSummary):
+    validation: DocumentValidation
 
 
 class DocumentList(Page):
     model: str | None
-    documents: list[DocumentSummary]
+    documents: list[ListedDocument]
+    invalid_count: int = Field(description="How many of the listed model's documents NIST's schema rejects.")
     directory: str | None = Field(description="OSCAL_DOCUMENTS_DIR, or null when only bundled content is loaded.")
     problems: list[str] = Field(description=f"Files that were skipped, and why (the first {MAX_PROBLEMS_SHOWN}).")
     problem_count: int
@@ -54,15 +70,23 @@ class SearchResult(Page):
     hits: list[SearchHit]
 
 
-def summary(d: StoredDocument) -> DocumentSummary:
+def summary(d: StoredDocument) -> ListedDocument:
     metadata = d.metadata
-    return DocumentSummary(
+    check = d.check
+    return ListedDocument(
         **document_ref(d).model_dump(),
         version=clip(string(metadata, "version"), 100),
         oscal_version=clip(string(metadata, "oscal-version"), 40),
         last_modified=clip(string(metadata, "last-modified"), 60),
         origin=d.origin,
         object_count=sum(1 for _ in d.objects()),
+        validation=DocumentValidation(
+            status=check.status,
+            schema_version=check.schema_version,
+            error_count=check.error_count,
+            errors=[clip(error, MAX_PROBLEM_CHARS) for error in check.errors],
+            note=clip(check.note, MAX_PROBLEM_CHARS) if check.note else None,
+        ),
     )
 
 
@@ -73,8 +97,9 @@ def document_list(store: DocumentStore, model: str | None, limit: int, offset: i
         **page_info(len(documents), offset, len(shown)).model_dump(),
         model=model,
         documents=[summary(d) for d in shown],
+        invalid_count=sum(1 for d in documents if d.check.status == "invalid"),
         directory=str(store.directory) if store.directory else None,
-        problems=[clip(p, MAX_PROBLEM_CHARS) for p in store.problems[:MAX_PROBLEMS_SHOWN]],
+        problems=problem_lines(store.problems),
         problem_count=len(store.problems),
     )
 
@@ -113,17 +138,24 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
     ) -> DocumentList:
         """List the OSCAL documents this server can query: the bundled NIST SP 800-53 rev5 catalog
         and its LOW, MODERATE, HIGH and PRIVACY baseline profiles, sample component definitions,
-        and every document in the operator's OSCAL_DOCUMENTS_DIR (JSON, YAML, .zip), optionally of
+        every document in the operator's OSCAL_DOCUMENTS_DIR (JSON, YAML, .zip) and the component
+        definitions in OSCAL_COMPONENT_DEFINITIONS_DIR, optionally of
         one model (catalog, profile, system-security-plan, assessment-plan, assessment-results,
         plan-of-action-and-milestones, mapping-collection, component-definition). Each has a source,
-        uuid, title, version and how many objects it holds. Files that were skipped are listed in
-        problems. Use it to find the document to pass to the other query tools."""
+        uuid, title, version, how many objects it holds and its validation against NIST's schema
+        (status valid, invalid or unchecked, with the first errors; invalid_count counts the
+        invalid ones). Files that could not be read are listed in problems. Use it to find the
+        document to pass to the other query tools, or to see which documents need fixing."""
         store = await access.get()
         return document_list(store, model_name(model), limit, offset)
 
     async def search_oscal(
         text: Annotated[
-            str, Field(description="Words, a control id (ac-2.1, AC-2(1)), a uuid or a name; every word must match.")
+            str,
+            Field(
+                description="Words, a control id (ac-2.1, AC-2(1)), a uuid or a name; every word must match "
+                "(when no object has them all, any word may)."
+            ),
         ],
         model: ModelParam = None,
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT, description="Most hits, 1 to 50.")] = 10,

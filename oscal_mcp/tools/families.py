@@ -60,7 +60,7 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> None:
     pay for: validators, the component index, package versions, the SDK's own call path."""
     for family in TOOL_FAMILIES:
         family.register(server, context)
-    store = StoreAccess(context.tools)
+    store = StoreAccess(context.store)
     for store_family in STORE_FAMILIES:
         store_family.register(server, store)
     warmup.start(

@@ -11,11 +11,11 @@ from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
     LimitParam,
     ObjectPage,
-    OffsetParam,
     SspParam,
     StoreAccess,
     collect,

@@ -11,12 +11,12 @@ from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
     LimitParam,
     MappingParam,
     ObjectPage,
-    OffsetParam,
     StoreAccess,
     collect,
     object_page,

@@ -10,19 +10,21 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.catalogs import normalize_control_id, param_text
-from oscal_mcp.oscal.objects import bound, child, clip, dicts, string, strings
+from oscal_mcp.oscal.clipping import bound
+from oscal_mcp.oscal.objects import child, dicts, string, strings
 from oscal_mcp.oscal.profiles import ProfileResolutionError, ResolvedControl, import_target
 from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.catalogs import ParameterInfo
 from oscal_mcp.tools.hints import read_only
+from oscal_mcp.tools.params import OffsetParam
+from oscal_mcp.tools.results import fit
 from oscal_mcp.tools.store_access import (
     DocumentRef,
-    OffsetParam,
     Page,
     StoreAccess,
     document_ref,
     find_document,
-    fit,
     page_info,
 )
 

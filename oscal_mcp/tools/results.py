@@ -1,15 +1,20 @@
-"""Result shaping shared by the tool families: pages, a size budget, compact JSON text."""
+"""Result shaping shared by the tool families: pages, a size budget, lists of skipped files."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
+
+from oscal_mcp.oscal.text import clip
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 MAX_RESULT_CHARS = 256_000  # a query stops adding matches beyond this
+MAX_PROBLEMS_SHOWN = 20
+MAX_PROBLEM_CHARS = 300
 
 
 class Page(BaseModel):
@@ -19,7 +24,18 @@ class Page(BaseModel):
     next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
 
 
+def check_offset(offset: int, total: int) -> None:
+    """A ToolError for an offset past the last item (offset 0 of an empty list is a valid, empty page)."""
+    if offset and offset >= total:
+        last = f"offsets 0 to {total - 1}" if total else "nothing to page through"
+        raise ToolError(
+            f"offset {offset} is past the end: there are {total} items ({last}); pass an offset below {total}, "
+            "or 0 for the first page"
+        )
+
+
 def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
+    check_offset(offset, len(items))
     chunk = list(items[offset : offset + limit])
     after = offset + len(chunk)
     return chunk, Page(total=len(items), offset=offset, limit=limit, next_offset=after if after < len(items) else None)
@@ -35,3 +51,8 @@ def fit(details: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
             break
         kept.append(detail)
     return kept
+
+
+def problem_lines(problems: Sequence[str]) -> list[str]:
+    """The first `MAX_PROBLEMS_SHOWN` problems (skipped files and why), each clipped."""
+    return [clip(problem, MAX_PROBLEM_CHARS) for problem in problems[:MAX_PROBLEMS_SHOWN]]

@@ -1,8 +1,8 @@
 """What the document-store tools share: the lazily built store, parameters, pages and bounded objects.
 
-The store is built once, at the first call of any store tool, in a worker thread (never on the
-start-up path); concurrent first calls wait for the same build. Tools get a `StoreAccess`, which
-carries only the tool settings the store needs, never the server or auth settings.
+The store is built once, at the first call of any store or component tool, in a worker thread
+(never on the start-up path); concurrent first calls wait for the same build. Tools get a
+`StoreAccess`, which carries only the store, never the server or auth settings.
 """
 
 from __future__ import annotations
@@ -10,56 +10,40 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, TypeVar
 
-import anyio
-from anyio import to_thread
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.models import MODEL_NAMES, UnknownModelError, get_model
-from oscal_mcp.oscal.objects import bound, clip
+from oscal_mcp.oscal.clipping import bound
+from oscal_mcp.oscal.lazy import Once
+from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.oscal.queries import Found
-from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument, build_store
-from oscal_mcp.oscal.store_sources import SourceLimits
-from oscal_mcp.tools.params import enum_extra
-from oscal_mcp.tools.settings import ToolSettings
+from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument
+from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.params import enum_extra, requested_model
+from oscal_mcp.tools.results import MAX_RESULT_CHARS, check_offset, fit
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-MAX_RESULT_CHARS = 256_000  # a page stops adding objects beyond this (at least one is returned)
-MAX_PROBLEMS_SHOWN = 20
 M = TypeVar("M", bound=BaseModel)
 
 
 class StoreAccess:
-    """The store, built on first use; and the profile resolutions cache that goes with it."""
+    """The store, built on first use (shared with the component index, see `ToolContext.store`); and
+    the profile resolutions cache that goes with it."""
 
-    def __init__(self, settings: ToolSettings) -> None:
-        self._directory = settings.documents_dir
-        self._limits = SourceLimits(settings.max_document_bytes, settings.max_archive_bytes)
-        self._store: DocumentStore | None = None
-        self._lock: anyio.Lock | None = None
+    def __init__(self, store: Once[DocumentStore]) -> None:
+        self._store = store
         self.resolutions = ResolutionCache()
 
     async def get(self) -> DocumentStore:
-        if self._store is not None:
-            return self._store
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
-            if self._store is None:
-                self._store = await to_thread.run_sync(build_store, self._directory, self._limits)
-        return self._store
+        return await self._store.aget()
 
 
 def model_name(raw: str | None) -> str | None:
-    """The model named by `raw` (aliases such as ``ssp`` or ``poam`` accepted), None for None/empty."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return get_model(raw).name
-    except UnknownModelError as exc:
-        raise ToolError(str(exc)) from None
+    """The name of the model `raw` names (`params.requested_model`), None for None/empty."""
+    model = requested_model(raw)
+    return None if model is None else model.name
 
 
 def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
@@ -70,12 +54,23 @@ def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
 
 
 def scope(store: DocumentStore, raw: str | None, model: str) -> list[StoredDocument]:
-    """One named document of `model`, or all of them when `raw` is omitted."""
-    return [find_document(store, raw, model)] if raw else store.of_model(model)
+    """One named document of `model`, or all of them when `raw` is omitted (a ToolError when there
+    are none: an empty list would not say why)."""
+    if raw:
+        return [find_document(store, raw, model)]
+    documents = store.of_model(model)
+    if not documents:
+        raise ToolError(
+            f"no {model} document is loaded; add one to OSCAL_DOCUMENTS_DIR (list_oscal_documents shows what is)"
+        )
+    return documents
 
 
 class DocumentRef(BaseModel):
-    source: str = Field(description="'bundled:<path>' for bundled content, else the path in OSCAL_DOCUMENTS_DIR.")
+    source: str = Field(
+        description="'bundled:<path>' for bundled content, else the path inside OSCAL_DOCUMENTS_DIR or "
+        "OSCAL_COMPONENT_DEFINITIONS_DIR ('<archive>.zip!<member>' for an archive member)."
+    )
     model: str
     uuid: str
     title: str
@@ -126,19 +121,8 @@ def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
     )
 
 
-def fit(items: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
-    """The leading `items` whose JSON fits in `budget` characters (at least one); built lazily."""
-    kept: list[M] = []
-    used = 0
-    for item in items:
-        used += len(item.model_dump_json())
-        if kept and used > budget:
-            break
-        kept.append(item)
-    return kept
-
-
 def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limit: int) -> ObjectPage:
+    check_offset(offset, len(found))
     objects = fit(oscal_object(d, f) for d, f in found[offset : offset + limit])
     after = offset + len(objects)
     return ObjectPage(
@@ -147,12 +131,12 @@ def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limi
 
 
 def page_info(total: int, offset: int, shown: int) -> Page:
+    check_offset(offset, total)
     after = offset + shown
     return Page(total=total, offset=offset, next_offset=after if after < total else None)
 
 
 LimitParam = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]
-OffsetParam = Annotated[int, Field(ge=0, description="How many items to skip (from next_offset).")]
 ModelParam = Annotated[
     str | None,
     Field(

@@ -16,22 +16,13 @@ from pydantic import Field
 
 from oscal_mcp.oscal.documents import FORMATS, DocumentFormat, guess_format
 from oscal_mcp.oscal.errors import AccessError
-from oscal_mcp.oscal.models import MODEL_NAMES, OscalModel, UnknownModelError, get_model
+from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.sources import read_source
 from oscal_mcp.oscal.text import utf8_size
 from oscal_mcp.oscal.validation import Request, ValidationResult, validate
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
-from oscal_mcp.tools.params import enum_extra
-
-
-def requested_model(raw: str | None) -> OscalModel | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        return get_model(raw)
-    except UnknownModelError as exc:
-        raise ToolError(str(exc)) from None
+from oscal_mcp.tools.params import enum_extra, requested_model
 
 
 def requested_format(raw: str) -> DocumentFormat:

@@ -7,12 +7,20 @@ from typing import Any
 
 import pytest
 
+from oscal_mcp.oscal.components import ComponentIndex
 from oscal_mcp.oscal.components_loading import build_index
+from oscal_mcp.oscal.store import DocumentStore, build_store
 from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.documents import component_definition
 
 SAMPLE_LOG_SERVICE = "Sample Central Log Service"
+LIMITS = ToolSettings(max_document_bytes=1024 * 1024, max_archive_bytes=4 * 1024 * 1024)
+
+
+def index_of(directory: Path) -> ComponentIndex:
+    """The component index of the bundled samples plus `directory` as OSCAL_COMPONENT_DEFINITIONS_DIR."""
+    return build_index(build_store(None, LIMITS, component_definitions_dir=directory))
 
 
 @pytest.fixture
@@ -23,7 +31,7 @@ def comp_dir(tmp_path: Path) -> Path:
     with zipfile.ZipFile(directory / "nested" / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("beta.json", json.dumps(component_definition("Beta", seed=200)))
         archive.writestr("notes.txt", "ignored")
-    (directory / "broken.json").write_text('{"component-definition": {"uuid": "nope"}}')
+    (directory / "broken.json").write_text('{"component-definition": {"uuid": "nope", "metadata": {"title": "B"}}}')
     (directory / "catalog.json").write_text('{"catalog": {}}')
     with zipfile.ZipFile(directory / "evil.zip", "w") as archive:
         archive.writestr("../escape.json", json.dumps(component_definition("Evil", seed=300)))
@@ -114,9 +122,24 @@ async def test_capabilities_are_listed_and_resolved(connect: Connect) -> None:
 
 
 def test_the_index_is_built_from_the_same_files_each_time(comp_dir: Path) -> None:
-    settings = ToolSettings(component_definitions_dir=comp_dir)
-    first, second = build_index(settings), build_index(settings)
+    first, second = index_of(comp_dir), index_of(comp_dir)
     assert [d.uuid for d in first.definitions] == [d.uuid for d in second.definitions]
+
+
+def test_the_index_holds_the_stores_component_definitions_not_a_second_read(comp_dir: Path) -> None:
+    store = build_store(None, LIMITS, component_definitions_dir=comp_dir)
+    index = build_index(store)
+    stored = {d.uuid: d for d in store.of_model("component-definition")}
+    assert {d.uuid for d in index.definitions} <= set(stored)
+    alpha = next(d for d in index.definitions if d.title == "Alpha")
+    assert alpha.metadata is stored[alpha.uuid].metadata  # the very object the store read
+    assert alpha.source == "alpha.json" and alpha.origin == "directory"
+
+
+def test_component_definitions_in_the_documents_directory_are_queryable_too(tmp_path: Path) -> None:
+    (tmp_path / "gamma.json").write_text(json.dumps(component_definition("Gamma", seed=500)))
+    index = build_index(build_store(tmp_path, LIMITS))
+    assert [d.title for d in index.definitions if d.origin == "directory"] == ["Gamma"]
 
 
 @pytest.mark.parametrize("target", ["outside.json", "compdefs-evil/outside.json"])  # a sibling named like it too
@@ -127,9 +150,9 @@ def test_a_symlink_leaving_the_directory_is_skipped(tmp_path: Path, target: str)
     outside.parent.mkdir(exist_ok=True)
     outside.write_text(json.dumps(component_definition("Outside", seed=400)))
     (directory / "link.json").symlink_to(outside)
-    index = build_index(ToolSettings(component_definitions_dir=directory))
+    index = index_of(directory)
     assert not [d for d in index.definitions if d.origin == "directory"]
-    assert any("symlink that leaves" in p for p in index.problems)
+    assert any(p.startswith("link.json: skipped:") and "outside the allowed file roots" in p for p in index.problems)
 
 
 @pytest.mark.anyio
@@ -138,15 +161,14 @@ async def test_the_index_loads_once_for_concurrent_first_calls(
 ) -> None:
     import anyio
 
-    from oscal_mcp.oscal.components import ComponentIndex
     from oscal_mcp.tools import context
 
     calls: list[Any] = []
     real = context.build_index
 
-    def counting(settings: ToolSettings) -> ComponentIndex:
-        calls.append(settings)
-        return real(settings)
+    def counting(store: DocumentStore) -> ComponentIndex:
+        calls.append(store)
+        return real(store)
 
     monkeypatch.setattr(context, "build_index", counting)
     async with connect() as client, anyio.create_task_group() as group:
@@ -316,7 +338,7 @@ def test_a_definition_file_with_a_huge_integer_is_a_problem_not_a_crash(tmp_path
     directory = tmp_path / "ints"
     directory.mkdir()
     (directory / "big.json").write_text('{"component-definition": {"uuid": ' + "1" * 5000 + "}}")
-    index = build_index(ToolSettings(component_definitions_dir=directory))
+    index = index_of(directory)
     assert any("big.json: skipped" in p and "more than 4300 digits" in p for p in index.problems)
 
 
@@ -340,6 +362,21 @@ def test_a_directory_swapped_while_definitions_load_is_skipped(tmp_path: Path, m
         return checked_read(path, *args, **kwargs)
 
     monkeypatch.setattr(sources, "read_local_file", racing)
-    index = build_index(ToolSettings(component_definitions_dir=directory))
+    index = index_of(directory)
     assert not [d for d in index.definitions if d.origin == "directory"]
     assert any("sub/a.json: skipped" in p and "changed while it was being opened" in p for p in index.problems)
+
+
+def test_one_directory_set_as_both_settings_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "comps").mkdir(parents=True)
+    (tmp_path / "docs" / "comps" / "gamma.json").write_text(json.dumps(component_definition("Gamma", seed=600)))
+    (tmp_path / "docs" / "delta.json").write_text(json.dumps(component_definition("Delta", seed=700)))
+    for documents, components in (
+        (tmp_path / "docs", tmp_path / "docs"),
+        (tmp_path / "docs", tmp_path / "docs" / "comps"),
+        (tmp_path / "docs" / "comps", tmp_path / "docs"),
+    ):
+        store = build_store(documents, LIMITS, component_definitions_dir=components)
+        titles = sorted(d.title for d in build_index(store).definitions if d.origin == "directory")
+        assert titles == ["Delta", "Gamma"], (documents, components)  # each file once
+        assert store.problems == []

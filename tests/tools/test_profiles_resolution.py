@@ -11,11 +11,11 @@ import pytest
 from oscal_mcp.oscal.catalogs import find_control, normalize_control_id, statement_text
 from oscal_mcp.oscal.profiles import ProfileResolutionError, ResolutionCache, import_target, resolve
 from oscal_mcp.oscal.store import DocumentStore, build_store
-from oscal_mcp.oscal.store_sources import SourceLimits
+from oscal_mcp.tools.settings import ToolSettings
 from tests.tools.documents import catalog
 from tests.tools.store_documents import BUNDLED_CATALOG_HREF, tailored_profile, u
 
-LIMITS = SourceLimits(max_document_bytes=1 << 20, max_archive_bytes=1 << 22)
+LIMITS = ToolSettings(max_document_bytes=1 << 20, max_archive_bytes=1 << 22)
 CATALOG_SOURCE = "bundled:nist/sp800-53-rev5/NIST_SP-800-53_rev5_catalog.json"
 
 
@@ -100,8 +100,13 @@ def test_a_profile_trestle_rejects_gives_an_error_naming_it(tmp_path: Path) -> N
     broken = profile_importing(BUNDLED_CATALOG_HREF)
     broken["profile"]["imports"][0]["include-controls"] = [{"with-ids": 7}]
     store = store_with(tmp_path, {"broken.json": broken})
-    with pytest.raises(ProfileResolutionError, match=r"trestle could not resolve broken\.json"):
+    with pytest.raises(ProfileResolutionError, match=r"trestle could not resolve broken\.json") as raised:
         resolve(store, store.find("broken.json", "profile"))
+    assert store.find("broken.json", "profile").check.status == "invalid"
+    assert str(raised.value).startswith(
+        "trestle could not resolve broken.json: NIST's schema rejects broken.json: 1 schema error(s), first "
+        "$.profile.imports[0].include-controls[0].with-ids: an integer is not of type 'array'; fix that first"
+    )
 
 
 def test_the_cache_keeps_a_bounded_number_of_resolutions(tmp_path: Path) -> None:

@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oscal_mcp.errors import ConfigError
-from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, build_store, classify
+from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, build_store
+from oscal_mcp.oscal.store_checks import Checker, check_document
 from oscal_mcp.oscal.store_index import QueryTextError, Row, SearchIndex, match_expression
-from oscal_mcp.oscal.store_sources import SourceLimits
+from oscal_mcp.oscal.store_sources import classify
 from oscal_mcp.tools.settings import ToolSettings
-from tests.tools.store_documents import MARKERS, poam, ssp, write_documents
+from tests.tools.store_documents import MARKERS, poam, ssp, u, write_documents
 
-LIMITS = SourceLimits(max_document_bytes=64 * 1024, max_archive_bytes=256 * 1024)
+LIMITS = ToolSettings(max_document_bytes=64 * 1024, max_archive_bytes=256 * 1024)
 _BUNDLED: list[DocumentStore] = []
 
 
@@ -209,3 +210,31 @@ def test_the_store_and_profile_modules_import_neither_mcp_nor_trestle() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_every_document_is_checked_against_nists_schema_when_the_store_is_built(tmp_path: Path) -> None:
+    robot = poam()
+    robot["plan-of-action-and-milestones"]["metadata"]["parties"] = [{"uuid": u(9000), "type": "robot"}]
+    (tmp_path / "robot.json").write_text(json.dumps(robot))
+    (tmp_path / "good.json").write_text(json.dumps(poam()))
+    store = build_store(tmp_path, LIMITS)
+    bad, good = store.find("robot.json"), store.find("good.json")
+    assert (good.check.status, good.check.error_count) == ("valid", 0)
+    assert bad.check.status == "invalid" and bad.check.error_count >= 1
+    assert bad.check.errors[0].startswith("$.plan-of-action-and-milestones.metadata.parties[0].type: ")
+    assert bad.check.schema_version == "1.2.1"  # the release the document states
+    assert all(d.check.status == "valid" for d in store.documents if d.origin == "bundled")
+
+
+def test_documents_beyond_the_check_budget_are_unchecked_and_say_how_to_check_them() -> None:
+    checker = Checker(total_seconds=0.0)
+    check = checker.check("plan-of-action-and-milestones", poam()["plan-of-action-and-milestones"])
+    assert check.status == "unchecked" and "validate_oscal_file" in check.summary()
+
+
+def test_a_document_stating_an_unsupported_oscal_version_is_invalid_with_the_reason() -> None:
+    body = poam()["plan-of-action-and-milestones"]
+    body["metadata"]["oscal-version"] = "2.0.0"
+    check = check_document("plan-of-action-and-milestones", body)
+    assert check.status == "invalid" and check.schema_version is None
+    assert "'2.0.0' is not supported" in check.summary()

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import oscal_mcp.tools.store_access as store_access
+import oscal_mcp.tools.context as tool_context
 from oscal_mcp.oscal.store import DocumentStore
 from tests.tools.conftest import Connect, error_text, structured
-from tests.tools.store_documents import ssp, write_documents
+from tests.tools.store_documents import ssp, u, write_documents
 
 pytestmark = pytest.mark.anyio
 
@@ -33,23 +33,26 @@ STORE_TOOLS = {
 }
 
 
-async def test_the_store_is_built_once_at_the_first_store_call_not_at_start_up(
+async def test_the_store_is_built_once_for_the_store_and_the_component_tools(
     connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import anyio
+
     builds: list[Path | None] = []
-    real_build = store_access.build_store
+    real_build = tool_context.build_store
 
-    def counting_build(directory: Path | None, limits: Any) -> DocumentStore:
+    def counting_build(directory: Path | None, limits: Any, component_definitions_dir: Path | None) -> DocumentStore:
         builds.append(directory)
-        return real_build(directory, limits)
+        return real_build(directory, limits, component_definitions_dir)
 
-    monkeypatch.setattr(store_access, "build_store", counting_build)
+    monkeypatch.setattr(tool_context, "build_store", counting_build)
     async with connect() as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        await client.call_tool("about", {})
-        assert builds == []
-        structured(await client.call_tool("list_oscal_documents", {}))
-        structured(await client.call_tool("search_oscal", {"text": "account"}))
+        async with anyio.create_task_group() as group:
+            group.start_soon(client.call_tool, "list_oscal_documents", {})
+            group.start_soon(client.call_tool, "list_component_definitions", {})
+            group.start_soon(client.call_tool, "search_oscal", {"text": "account"})
+        structured(await client.call_tool("query_component_definition", {"query_type": "all"}))
     assert builds == [None]
     assert set(tools) >= STORE_TOOLS
     assert all(len(tools[name].description or "") > 100 for name in STORE_TOOLS)
@@ -68,6 +71,23 @@ async def test_documents_are_listed_by_model_with_aliases_and_skipped_files_repo
     assert ssps["documents"][0]["object_count"] == 4  # characteristics, two components, one requirement
     assert ssps["problem_count"] == 1 and ssps["problems"][0].startswith("broken.json: skipped: malformed JSON")
     assert "unknown OSCAL model 'spreadsheet'" in error_text(unknown)
+
+
+async def test_a_document_nists_schema_rejects_is_listed_with_its_status_and_first_error(
+    connect: Connect, tmp_path: Path
+) -> None:
+    documents = write_documents(tmp_path / "documents")
+    robot = ssp()
+    robot["system-security-plan"]["metadata"]["parties"] = [{"uuid": u(9100), "type": "robot"}]
+    (documents / "robot-ssp.json").write_text(json.dumps(robot))
+    async with connect(OSCAL_DOCUMENTS_DIR=str(documents)) as client:
+        ssps = structured(await client.call_tool("list_oscal_documents", {"model": "ssp"}))
+        catalogs = structured(await client.call_tool("list_oscal_documents", {"model": "catalog"}))
+    listed = {d["source"]: d["validation"] for d in ssps["documents"]}
+    assert listed["ssp.json"]["status"] == "valid" and listed["ssp.json"]["errors"] == []
+    assert listed["robot-ssp.json"]["status"] == "invalid" and ssps["invalid_count"] == 1
+    assert listed["robot-ssp.json"]["errors"][0].startswith("$.system-security-plan.metadata.parties[0].type: ")
+    assert catalogs["invalid_count"] == 0 and catalogs["documents"][0]["validation"]["schema_version"] == "1.2.3"
 
 
 async def test_search_text_without_words_is_a_clear_tool_error(connect: Connect) -> None:

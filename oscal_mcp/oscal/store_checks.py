@@ -1,0 +1,88 @@
+"""Each stored document's validity at the schema level, decided once, when the store is built.
+
+A user who lists the documents expects to see which ones NIST's schema rejects before a query or a
+profile resolution trips over them. Deciding validity is cheap (jsonschema-rs: milliseconds for the
+10 MB SP 800-53 catalog); listing the errors of an invalid document is not, so each document gets
+`PER_DOCUMENT_SECONDS` to list its first `MAX_ERRORS_KEPT` errors and the store build
+`TOTAL_SECONDS` in all. A document reached after that is `unchecked`, and says how to check it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from oscal_mcp.oscal.models import get_model
+from oscal_mcp.oscal.schema_level import schema_level
+from oscal_mcp.oscal.schemas import choose_version
+
+CheckStatus = Literal["valid", "invalid", "unchecked"]
+MAX_ERRORS_KEPT = 3
+PER_DOCUMENT_SECONDS = 1.0
+TOTAL_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    """`status` of one document against NIST's schema `schema_version` (None when its stated OSCAL
+    version is not supported); `errors` are its first errors as ``path: message``."""
+
+    status: CheckStatus
+    schema_version: str | None
+    error_count: int = 0
+    error_count_complete: bool = True
+    errors: tuple[str, ...] = ()
+    note: str | None = None
+
+    def summary(self) -> str:
+        """One line for an error message: why a document is not (known to be) valid."""
+        if self.status == "unchecked":
+            return self.note or "not checked"
+        first = self.errors[0] if self.errors else "no error located"
+        more = "" if self.error_count_complete else " or more"
+        return f"{self.error_count}{more} schema error(s), first {first}"
+
+
+UNCHECKED = SchemaCheck(
+    "unchecked",
+    None,
+    note="not checked when the store was built (its validation budget was spent); "
+    "validate it with validate_oscal_file to see its errors",
+)
+
+
+@dataclass
+class Checker:
+    """Checks documents one after the other within the store's budget."""
+
+    total_seconds: float = TOTAL_SECONDS
+    per_document_seconds: float = PER_DOCUMENT_SECONDS
+    spent: float = field(default=0.0, init=False)
+
+    def check(self, model: str, body: dict[str, Any]) -> SchemaCheck:
+        if self.spent >= self.total_seconds:
+            return UNCHECKED
+        started = time.monotonic()
+        try:
+            return check_document(model, body, self.per_document_seconds)
+        finally:
+            self.spent += time.monotonic() - started
+
+
+def check_document(model: str, body: dict[str, Any], budget_seconds: float = PER_DOCUMENT_SECONDS) -> SchemaCheck:
+    """`body` (the object under the model's root key) checked with the NIST schema its
+    ``metadata.oscal-version`` calls for."""
+    oscal_model = get_model(model)
+    metadata = body.get("metadata")
+    choice = choose_version(metadata.get("oscal-version") if isinstance(metadata, dict) else None)
+    result = schema_level(oscal_model, {oscal_model.root_key: body}, MAX_ERRORS_KEPT, choice, budget_seconds)
+    errors = tuple(f"{issue.path}: {issue.message}" for issue in result.errors)
+    return SchemaCheck(
+        status="valid" if result.status == "passed" else "invalid",
+        schema_version=choice.version,
+        error_count=result.error_count,
+        error_count_complete=result.error_count_complete,
+        errors=errors,
+        note=choice.note,
+    )
