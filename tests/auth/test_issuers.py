@@ -1,70 +1,27 @@
 """Several issuers: each has its own discovery and key cache, and a token's exact ``iss`` picks one.
 
-Two fake Authorization Servers (respx) publish key sets with the SAME kids (``rs-1``, ``es-1``)
-but different keys, as two real IdPs easily do.
+Two fake Authorization Servers (`tests.auth.fake_issuers`) publish the same kids under different keys.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from functools import cache
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from jose import jwt as jose_jwt
 from jose.utils import base64url_decode
 
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.http import FetchError
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import JwksCache, SigningKey
+from tests.auth.fake_issuers import ISSUER_A, ISSUER_B, FakeAuthorizationServer
 from tests.e2e.as_fixture import generate_keys, public_jwks
 
 pytestmark = pytest.mark.anyio
-
-ISSUER_A = "https://a.example.com/realms/oscal"
-ISSUER_B = "https://b.example.com/"
-
-
-@cache
-def private_jwks(issuer: str) -> dict[str, Any]:
-    return generate_keys(("rs-1", "es-1"))
-
-
-def metadata_url(issuer: str) -> str:
-    return f"{issuer.rstrip('/')}/.well-known/openid-configuration"
-
-
-def jwks_url(issuer: str) -> str:
-    return f"{issuer.rstrip('/')}/jwks"
-
-
-class FakeAuthorizationServer:
-    """Discovery (OIDC path; the RFC 8414 path answers 404) and a JWKS endpoint, on respx."""
-
-    def __init__(self, router: respx.MockRouter, issuer: str) -> None:
-        self.issuer = issuer
-        rfc8414 = f"https://{host(issuer)}/.well-known/oauth-authorization-server"
-        router.get(url__startswith=rfc8414).mock(return_value=httpx.Response(404))
-        self.discovery = router.get(metadata_url(issuer)).mock(
-            return_value=httpx.Response(200, json={"issuer": issuer, "jwks_uri": jwks_url(issuer)})
-        )
-        self.jwks = router.get(jwks_url(issuer)).mock(return_value=httpx.Response(200, json=public_jwks(self.keys)))
-
-    @property
-    def keys(self) -> dict[str, Any]:
-        return private_jwks(self.issuer)
-
-    def sign(self, kid: str = "rs-1", **claims: Any) -> str:
-        private = next(k for k in self.keys["keys"] if k["kid"] == kid)
-        return jose_jwt.encode({"iss": self.issuer, **claims}, private, algorithm=private["alg"], headers={"kid": kid})
-
-
-def host(url: str) -> str:
-    return url.split("://")[1].split("/")[0]
 
 
 def discovered_keys(issuer: str, **options: Any) -> IssuerKeys:
@@ -108,7 +65,7 @@ async def test_each_issuer_discovers_and_fetches_its_own_keys_once(
     found = await asyncio.gather(*(member.find("rs-1", "RS256") for member in (a, b) * 20))
     assert (as_a.discovery.call_count, as_a.jwks.call_count) == (1, 1)
     assert (as_b.discovery.call_count, as_b.jwks.call_count) == (1, 1)
-    token_a = as_a.sign()
+    token_a = as_a.access_token()
     assert verifies(found[0], token_a)  # A's rs-1 verifies A's token...
     assert not verifies(found[1], token_a)  # ...B's rs-1, same kid, does not
     await issuers.aclose()
