@@ -56,7 +56,11 @@ _AUTH_FLAGS: tuple[tuple[str, str, str], ...] = (
         "OSCAL_AUTH_VERIFIER",
         "jwt (default with an issuer), introspection, static or a plugin",
     ),
-    ("--auth-issuer-url", "OSCAL_AUTH_ISSUER_URL", "the Authorization Server's issuer URL"),
+    (
+        "--auth-issuer-url",
+        "OSCAL_AUTH_ISSUER_URL",
+        "the Authorization Server's issuer URL (jwt: several, comma-separated)",
+    ),
     ("--auth-resource-server-url", "OSCAL_AUTH_RESOURCE_SERVER_URL", "this server's public URL incl. path"),
     ("--auth-required-scopes", "OSCAL_AUTH_REQUIRED_SCOPES", "comma-separated scopes every request needs"),
 )

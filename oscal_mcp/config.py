@@ -168,21 +168,22 @@ def _check_exposure(settings: Settings) -> None:
 def _check_sdk_accepts(auth: AuthConfig) -> None:
     """The SDK validates the URLs again in its own ``AuthSettings``; a value it refuses is reported
     here, as one line naming the setting, instead of as a traceback when the app is built."""
-    if auth.issuer_url is None or auth.resource_server_url is None:
+    if auth.resource_server_url is None:
         return
-    try:
-        AuthSettings.model_validate(
-            {
-                "issuer_url": auth.issuer_url,
-                "resource_server_url": auth.resource_server_url,
-                "required_scopes": list(auth.required_scopes) or None,
-                "validate_token_resource": True,
-            }
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]).upper() if first["loc"] else "ISSUER_URL"
-        raise ConfigError(f"{auth.name_of(field)}: {first['msg']}") from None
+    for issuer in auth.issuer_urls:
+        try:
+            AuthSettings.model_validate(
+                {
+                    "issuer_url": issuer,
+                    "resource_server_url": auth.resource_server_url,
+                    "required_scopes": list(auth.required_scopes) or None,
+                    "validate_token_resource": True,
+                }
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]).upper() if first["loc"] else "ISSUER_URL"
+            raise ConfigError(f"{auth.name_of(field)}: {first['msg']}") from None
 
 
 def _url_host(host: str) -> str:

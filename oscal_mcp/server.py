@@ -84,7 +84,7 @@ def protected_resource(settings: Settings) -> ProtectedResource:
         raise RuntimeError("authentication is on without a resource server URL")  # config.py prevents it
     return ProtectedResource(
         url=auth.resource_server_url,
-        authorization_servers=(auth.issuer_url,) if auth.issuer_url else (),
+        authorization_servers=auth.issuer_urls,  # in the order given (RFC 9728 section 2)
         required_scopes=auth.required_scopes,
         dpop=auth.dpop,
     )

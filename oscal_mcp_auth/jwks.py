@@ -154,8 +154,10 @@ class JwksCache:
         max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
         shared: SharedStore | None = None,
+        issuer: str | None = None,
     ) -> None:
         self._client = client
+        self._of = f" [issuer {issuer}]" if issuer else ""  # which key set a log line is about
         self._shared = shared
         self._resolve_uri = resolve_uri
         self._allowed = allowed_algorithms
@@ -210,8 +212,9 @@ class JwksCache:
         if self._keys is not None and self._too_old():
             logger.warning(
                 "JWKS: no successful refresh for over %g s; stale serving stopped, the last key set is "
-                "dropped and tokens are rejected (keys_unavailable) until a refresh succeeds",
+                "dropped and tokens are rejected (keys_unavailable) until a refresh succeeds%s",
                 self._max_stale,
+                self._of,
             )
             self._keys, self._stale_since, self._dropped = None, None, True
 
@@ -266,13 +269,15 @@ class JwksCache:
         now = self._clock()
         if self._stale_since is not None or self._dropped:
             logger.warning(
-                "JWKS refreshed after %g s of failed refreshes; stale serving stopped",
+                "JWKS refreshed after %g s of failed refreshes; stale serving stopped%s",
                 now - (self._stale_since if self._stale_since is not None else self._refreshed_at),
+                self._of,
             )
         self._keys, self._stale_since, self._dropped = keys, None, False
         self._fresh_until, self._refreshed_at = now + ttl, now
         if keys.kids != previous:
-            logger.info("JWKS loaded: %d keys, kids=%s", len(keys), ",".join(sorted(str(k) for k in keys.kids)))
+            kids = ",".join(sorted(str(k) for k in keys.kids))
+            logger.info("JWKS loaded: %d keys, kids=%s%s", len(keys), kids, self._of)
 
     def _failed(self, exc: FetchError) -> KeySet:
         """Stale-on-error: log, and keep serving the last good key set until it is too old; with
@@ -286,8 +291,9 @@ class JwksCache:
         if self._stale_since is None and self._clock() >= self._fresh_until:
             self._stale_since = self._clock()
             logger.warning(
-                "JWKS: stale serving started; the last good key set is used for at most %g s more",
+                "JWKS: stale serving started; the last good key set is used for at most %g s more%s",
                 self._max_stale - (self._clock() - self._refreshed_at),
+                self._of,
             )
         return self._keys
 
@@ -298,6 +304,10 @@ class JwksCache:
 
     def _log_failure(self, exc: FetchError) -> None:
         if self._keys is None:
-            logger.warning("JWKS fetch failed (%s: %s); no usable keys, tokens are rejected", exc.reason, exc.detail)
+            logger.warning(
+                "JWKS fetch failed (%s: %s); no usable keys, tokens are rejected%s", exc.reason, exc.detail, self._of
+            )
         else:
-            logger.warning("JWKS refresh failed (%s: %s); serving the last good key set", exc.reason, exc.detail)
+            logger.warning(
+                "JWKS refresh failed (%s: %s); serving the last good key set%s", exc.reason, exc.detail, self._of
+            )

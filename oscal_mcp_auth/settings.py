@@ -194,7 +194,7 @@ class AuthFields(Section):
     """The shared ``<prefix><FIELD>`` settings (``OSCAL_AUTH_ISSUER_URL``...)."""
 
     verifier: str | None = None
-    issuer_url: str | None = None
+    issuer_url: tuple[str, ...] = ()  # comma-separated: only the jwt verifier accepts several
     resource_server_url: str | None = None
     required_scopes: tuple[str, ...] = ()
     leeway_seconds: int = Field(default=DEFAULT_LEEWAY_SECONDS, ge=0, le=3600)
@@ -218,7 +218,21 @@ class AuthFields(Section):
     def _dpop_asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return accepted_algorithms(value)  # empty: DPoP off
 
-    @field_validator("issuer_url", "resource_server_url")
+    @field_validator("issuer_url", mode="before")
+    @classmethod
+    def _issuer_list(cls, value: Any) -> Any:
+        return comma_list(value)
+
+    @field_validator("issuer_url")
+    @classmethod
+    def _http_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            problem = url_problem(item)
+            if problem:
+                raise ValueError(problem if "@" in item else f"{item!r} {problem}")  # never echo a password
+        return value
+
+    @field_validator("resource_server_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -248,12 +262,15 @@ class AuthFields(Section):
 class AuthConfig:
     """Validated auth settings. `verifier` is None when authentication is not configured.
 
+    `issuer_urls` lists every configured issuer in the order given (only the ``jwt`` verifier
+    accepts more than one); `issuer_url` is the first of them, the one MCP clients are sent to.
     `sections` holds the ``<prefix><NAME>_*`` variables of backends and plugins, unvalidated; a
     backend or plugin reads only its own with `backend_settings` (or `section`).
     """
 
     verifier: str | None = None
     issuer_url: str | None = None
+    issuer_urls: tuple[str, ...] = ()
     resource_server_url: str | None = None
     required_scopes: tuple[str, ...] = ()
     leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
@@ -309,7 +326,8 @@ class AuthConfig:
         top_level = {prefix + name.upper() for name in AuthFields.model_fields}
         config = cls(
             verifier=fields.verifier or ("jwt" if fields.issuer_url else None),
-            issuer_url=fields.issuer_url,
+            issuer_url=fields.issuer_url[0] if fields.issuer_url else None,
+            issuer_urls=fields.issuer_url,
             resource_server_url=fields.resource_server_url or default_resource_url,
             required_scopes=fields.required_scopes,
             leeway_seconds=fields.leeway_seconds,
@@ -322,8 +340,8 @@ class AuthConfig:
             prefix=prefix,
             sections=MappingProxyType({k: v for k, v in own.items() if k not in top_level}),
         )
-        if config.issuer_url is not None:
-            config.require_secure_url("ISSUER_URL", config.issuer_url)
+        for issuer in config.issuer_urls:
+            config.require_secure_url("ISSUER_URL", issuer)
         return config
 
     def require_secure_url(self, setting: str, url: str) -> None:

@@ -149,6 +149,13 @@ def load_settings(config: AuthConfig) -> IntrospectionSettings:
 
     Raises `ConfigurationError` naming the setting to fix.
     """
+    if len(config.issuer_urls) > 1:
+        # An opaque token does not say which Authorization Server issued it, so there is no way to
+        # pick the endpoint to ask; asking each in turn would send every token to every issuer.
+        raise ConfigurationError(
+            f"the introspection verifier supports one issuer; {config.name_of('ISSUER_URL')} lists "
+            f"{len(config.issuer_urls)}: keep one, or use the jwt verifier, which accepts several"
+        )
     settings = backend_settings(config, NAME, IntrospectionSettings)
     if settings.url is not None:
         config.require_secure_url("INTROSPECTION_URL", settings.url)

@@ -9,11 +9,14 @@ The road of one token, failing closed at every step:
    never accepted), no ``crit`` (RFC 7515 section 4.1.11: we understand no extension), ``typ``
    ``at+jwt`` when required; ``jku``, ``x5u`` and ``jwk`` are ignored: keys only ever come from
    the configured source;
-3. key: by ``kid`` and ``alg`` from the JWKS cache (or the configured PEM key); the JWK's
-   ``kty``, ``alg`` and ``use`` must fit the header;
-4. signature (python-jose, with key objects built once per key-set fetch);
-5. claims, through the shared rules of `oscal_mcp_auth.claims` (RFC 9068 section 4, RFC 7519
-   section 4.1): ``iss`` equals the issuer; ``exp`` required and at most
+3. issuer: the unverified ``iss`` must be one of the configured issuers, exactly; it only
+   chooses whose keys to try (`oscal_mcp_auth.issuers`), and any other is refused before a key
+   is looked up (``wrong_issuer``, no network call);
+4. key: by ``kid`` and ``alg`` from that issuer's JWKS cache (or the configured PEM key); the
+   JWK's ``kty``, ``alg`` and ``use`` must fit the header;
+5. signature (python-jose, with key objects built once per key-set fetch);
+6. claims, through the shared rules of `oscal_mcp_auth.claims` (RFC 9068 section 4, RFC 7519
+   section 4.1): ``iss`` equals the chosen issuer; ``exp`` required and at most
    ``OSCAL_AUTH_JWT_MAX_LIFETIME_SECONDS`` away, ``nbf`` and ``iat`` checked, all with the
    configured leeway; ``aud`` contains an accepted audience (default: the resource server URL,
    RFC 8707; plain string comparison), or, for IdPs whose access tokens carry no ``aud`` (Amazon
@@ -43,6 +46,7 @@ from oscal_mcp_auth.cache import MemoryCache, cache_key, shared_store
 from oscal_mcp_auth.discovery import EndpointResolver
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.http import FetchError, new_client
+from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, KeysExpired, SigningKey, key_set_from_pem
 from oscal_mcp_auth.logsafe import shown
 from oscal_mcp_auth.settings import AuthConfig, Section, backend_settings, comma_list
@@ -107,46 +111,61 @@ class JwtSettings(Section):
 
 
 class JwtVerifier:
-    def __init__(self, config: AuthConfig, settings: JwtSettings, keys: JwksCache | KeySet) -> None:
+    """`keys`: the issuers, each with its key source (`oscal_mcp_auth.issuers`), or the one key
+    source of the only configured issuer."""
+
+    def __init__(self, config: AuthConfig, settings: JwtSettings, keys: Issuers | JwksCache | KeySet) -> None:
         if config.issuer_url is None:
             raise _missing_issuer(config)
-        self._issuer = config.issuer_url
+        self._issuers = keys if isinstance(keys, Issuers) else Issuers([IssuerKeys(config.issuer_url, keys)])
         self._resource = config.resource_server_url
         self._leeway = config.leeway_seconds
         self._settings = settings
-        self._keys = keys
         self._audiences = _accepted_audiences(config, settings)
         self._client_ids = frozenset(settings.allowed_client_ids)
         self._client_id_claims = (settings.client_id_claim,) if settings.client_id_claim else DEFAULT_CLIENT_ID_CLAIMS
         self._scope_claims = (settings.scope_claim,) if settings.scope_claim else DEFAULT_SCOPE_CLAIMS
-        self._results: MemoryCache[tuple[AccessToken, str | None]] = MemoryCache(settings.result_cache_max_entries)
+        # a verified result, with its issuer and the kid of the key that signed it
+        self._results: MemoryCache[tuple[AccessToken, str, str | None]] = MemoryCache(settings.result_cache_max_entries)
 
     async def verify_token(self, token: str) -> AccessToken:
         segments = jws.check_compact(token)  # one spelling per token, before the cache sees it
         key = cache_key(token)
         cached = self._results.get_now(key)
-        if cached is None or not self._signer_still_trusted(cached[1]):
+        if cached is None or not self._signer_still_trusted(cached[1], cached[2]):
             cached = await self._verify(token, segments)  # the entry is this token's own (keyed by its hash)
             ttl = min(self._settings.result_cache_seconds, (cached[0].expires_at or 0) - time.time())
             self._results.set_now(key, cached, ttl)
         return cached[0]
 
-    def _signer_still_trusted(self, kid: str | None) -> bool:
-        keys = self._keys.current if isinstance(self._keys, JwksCache) else self._keys
-        return keys is not None and kid in keys.kids
+    def _signer_still_trusted(self, issuer: str, kid: str | None) -> bool:
+        selected = self._issuers.select(issuer)
+        return selected is not None and selected.still_trusts(kid)
 
-    async def _verify(self, token: str, segments: list[str]) -> tuple[AccessToken, str | None]:
+    async def _verify(self, token: str, segments: list[str]) -> tuple[AccessToken, str, str | None]:
         parsed = jws.decode(segments)
         alg = self._check_header(parsed.header)
-        kid = parsed.header.get("kid") if isinstance(parsed.header.get("kid"), str) else None
-        signing_key = await self._find_key(kid, alg)
-        if not _signature_matches(signing_key, parsed.signing_input, parsed.signature):
-            raise TokenRejected("bad_signature", _ids(parsed.header, parsed.claims))
         ids = _ids(parsed.header, parsed.claims)
+        issuer = self._select_issuer(parsed.claims, ids)
+        kid = parsed.header.get("kid") if isinstance(parsed.header.get("kid"), str) else None
+        signing_key = await self._find_key(issuer, kid, alg)
+        if not _signature_matches(signing_key, parsed.signing_input, parsed.signature):
+            raise TokenRejected("bad_signature", ids)
         try:
-            return self._check_claims(token, parsed.claims, ids), signing_key.kid
+            return self._check_claims(token, parsed.claims, ids, issuer.issuer), issuer.issuer, signing_key.kid
         except rules.MalformedClaim as malformed:
             raise TokenRejected("bad_claim", f"{malformed}; {ids}") from None
+
+    def _select_issuer(self, claims: dict[str, Any], ids: str) -> IssuerKeys:
+        """The issuer whose keys may verify the token. The unverified ``iss`` only chooses; an
+        unlisted one is refused before any key lookup, so it never causes a fetch."""
+        try:
+            issuer = self._issuers.select(rules.string(claims, "iss"))
+        except rules.MalformedClaim as malformed:
+            raise TokenRejected("bad_claim", f"{malformed}; {ids}") from None
+        if issuer is None:
+            raise TokenRejected("wrong_issuer", ids)
+        return issuer
 
     def _check_header(self, header: dict[str, Any]) -> str:
         alg = header.get("alg")
@@ -158,23 +177,20 @@ class JwtVerifier:
             raise TokenRejected("bad_typ", _ids(header, {}))
         return alg
 
-    async def _find_key(self, kid: str | None, alg: str) -> SigningKey:
-        if isinstance(self._keys, KeySet):  # a fixed key set; a PEM key has no kid and fits any
-            found = self._keys.find(kid, alg) or self._keys.find(None, alg)
-        else:
-            try:
-                found = await self._keys.find(kid, alg)
-            except KeysExpired as exc:
-                raise TokenRejected("keys_unavailable", exc.detail) from None
-            except FetchError as exc:
-                raise TokenRejected("jwks_unavailable", exc.reason) from None
+    async def _find_key(self, issuer: IssuerKeys, kid: str | None, alg: str) -> SigningKey:
+        try:
+            found = await issuer.find(kid, alg)
+        except KeysExpired as exc:
+            raise TokenRejected("keys_unavailable", exc.detail) from None
+        except FetchError as exc:
+            raise TokenRejected("jwks_unavailable", exc.reason) from None
         if found is None:
             raise TokenRejected("unknown_key", f"kid={shown(kid, 64)} alg={alg}")
         return found
 
-    def _check_claims(self, token: str, claims: dict[str, Any], ids: str) -> AccessToken:
+    def _check_claims(self, token: str, claims: dict[str, Any], ids: str, issuer: str) -> AccessToken:
         """RFC 9068 section 4 and RFC 7519 section 4.1, through the shared `claims` rules."""
-        reason = rules.check_issuer(rules.string(claims, "iss"), self._issuer, required=True) or rules.check_times(
+        reason = rules.check_issuer(rules.string(claims, "iss"), issuer, required=True) or rules.check_times(
             claims, time.time(), self._leeway, exp_required=True, max_lifetime=self._settings.max_lifetime_seconds
         )
         client_id = rules.client_id(claims, self._client_id_claims)
@@ -201,8 +217,7 @@ class JwtVerifier:
         return rules.check_audience(rules.audiences(claims), self._audiences, required=not self._client_ids)
 
     async def aclose(self) -> None:
-        if isinstance(self._keys, JwksCache):
-            await self._keys.aclose()
+        await self._issuers.aclose()
 
 
 def _missing_issuer(config: AuthConfig) -> ConfigurationError:
@@ -250,6 +265,8 @@ def create_verifier(config: AuthConfig) -> JwtVerifier:
     settings = backend_settings(config, "jwt", JwtSettings)
     if config.issuer_url is None:
         raise _missing_issuer(config)
+    if len(config.issuer_urls) > 1:
+        return JwtVerifier(config, settings, _several_issuers(config, settings))
     if settings.public_key:
         setting = config.name_of("JWT_PUBLIC_KEY")
         try:
@@ -260,6 +277,18 @@ def create_verifier(config: AuthConfig) -> JwtVerifier:
     if settings.jwks_uri:
         config.require_secure_url("JWT_JWKS_URI", settings.jwks_uri)
     return JwtVerifier(config, settings, _jwks_cache(config, config.issuer_url, settings))
+
+
+def _several_issuers(config: AuthConfig, settings: JwtSettings) -> Issuers:
+    """One discovery and one JWKS cache per issuer (`oscal_mcp_auth.issuers`)."""
+    for setting, value in (("JWT_JWKS_URI", settings.jwks_uri), ("JWT_PUBLIC_KEY", settings.public_key)):
+        if value:
+            name = config.name_of(setting)
+            raise ConfigurationError(
+                f"{name} is one key source, and only works with one issuer; {config.name_of('ISSUER_URL')} lists "
+                f"{len(config.issuer_urls)}: unset {name} (each issuer's keys are found through its metadata)"
+            )
+    return Issuers(IssuerKeys(issuer, _jwks_cache(config, issuer, settings)) for issuer in config.issuer_urls)
 
 
 def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksCache:
@@ -284,5 +313,7 @@ def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksC
         max_stale_seconds=settings.jwks_max_stale_seconds,
         timeout_seconds=settings.timeout_seconds,
         max_bytes=settings.max_response_bytes,
-        shared=shared_store(config, "jwks", policy=f"{settings.jwks_uri}") if config.cache_url else None,
+        # per issuer: every issuer's key set is published under a key of its own
+        shared=shared_store(config, "jwks", policy=f"{issuer}|{settings.jwks_uri}") if config.cache_url else None,
+        issuer=issuer,
     )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError, TokenRejected
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
+from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import KeySet, key_set_from_pem
 from tests.auth.keys import ISSUER, RESOURCE, claims, mint, private_key, public_keys, signing_key
 from tests.e2e.as_fixture import public_pem
@@ -239,7 +240,7 @@ async def test_a_cached_result_is_dropped_when_its_signer_leaves_the_key_set() -
     checker = verifier()
     token = mint()
     await checker.verify_token(token)
-    checker._keys = KeySet([])  # type: ignore[assignment]  # the signer left the key set
+    checker._issuers = Issuers([IssuerKeys(ISSUER, KeySet([]))])  # the signer left the key set
     with pytest.raises(TokenRejected):
         await checker.verify_token(token)
 

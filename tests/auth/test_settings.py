@@ -106,9 +106,23 @@ def test_the_cache_secret_is_never_in_repr() -> None:
     "url",
     ["https://a.example.com,https://b.example.com", "https://a.example.com, https://b.example.com"],
 )
-def test_a_list_of_issuers_is_one_line_naming_the_setting(url: str) -> None:
-    with pytest.raises(ConfigurationError, match=r"OSCAL_AUTH_ISSUER_URL=.*is not one URL"):
+def test_a_list_of_issuers_is_read_in_order(url: str) -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_ISSUER_URL": url})
+    assert config.issuer_urls == ("https://a.example.com", "https://b.example.com")
+    assert config.issuer_url == "https://a.example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [("https://a.example.com,idp.example.com", "'idp.example.com' is not a valid URL"),
+     ("https://a.example.com,https://b.example.com https://c.example.com", "is not one URL"),
+     ("https://a.example.com,https://user:pw@b.example.com", "must not carry credentials")],
+)  # fmt: skip
+def test_a_bad_issuer_in_the_list_is_one_line_naming_it(url: str, named: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^OSCAL_AUTH_ISSUER_URL: .*") as error:
         AuthConfig.from_mapping({"OSCAL_AUTH_ISSUER_URL": url})
+    assert named in str(error.value) and "\n" not in str(error.value)
+    assert "pw" not in str(error.value)
 
 
 @pytest.mark.parametrize(

@@ -195,8 +195,12 @@ async def test_as_stopped_after_warm_up_keeps_serving_with_cached_keys(stack: St
 
 
 def test_cold_start_with_the_as_down_fails_closed_within_the_timeout(stack: Stack) -> None:
-    token = stack.token()
-    down = McpServerProcess(env={"OSCAL_AUTH_ISSUER_URL": "http://127.0.0.1:9/unreachable",
+    unreachable = "http://127.0.0.1:9/unreachable"
+    rs_1 = next(k for k in stack.auth.keys["keys"] if k["kid"] == "rs-1")
+    # iss must name the unreachable issuer: a token of any other issuer is refused before any fetch
+    token = jose_jwt.encode({**claims_of(stack.token()), "iss": unreachable}, rs_1, algorithm="RS256",
+                            headers={"kid": "rs-1", "typ": "at+jwt"})  # fmt: skip
+    down = McpServerProcess(env={"OSCAL_AUTH_ISSUER_URL": unreachable,
                                  "OSCAL_AUTH_JWT_AUDIENCE": stack.server.url,
                                  "OSCAL_AUTH_JWT_TIMEOUT_SECONDS": "1"})  # fmt: skip
     with down:

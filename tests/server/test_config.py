@@ -202,11 +202,21 @@ def test_a_misspelt_setting_is_refused(name: str) -> None:
         load_settings({name: "1"})
 
 
-def test_a_two_issuer_list_is_one_line_and_exit_2(
+def test_an_issuer_list_keeps_its_order() -> None:
+    settings = load_settings(
+        {
+            "OSCAL_MCP_TRANSPORT": "streamable-http",
+            "OSCAL_AUTH_ISSUER_URL": "https://b.example.com, https://a.example.com/",
+        }
+    )
+    assert settings.auth.issuer_urls == ("https://b.example.com", "https://a.example.com/")
+
+
+def test_a_bad_issuer_in_the_list_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(Path(__file__).parent)
-    argv = ["--transport", "streamable-http", "--auth-issuer-url", "https://a.example.com,https://b.example.com"]
+    argv = ["--transport", "streamable-http", "--auth-issuer-url", "https://a.example.com,b.example.com"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "OSCAL_AUTH_ISSUER_URL=" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and "OSCAL_AUTH_ISSUER_URL: 'b.example.com'" in err and "Traceback" not in err

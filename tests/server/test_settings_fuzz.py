@@ -129,7 +129,7 @@ def test_every_setting_with_hostile_values_is_one_line_or_a_start(
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"OSCAL_AUTH_ISSUER_URL": "https://a.example.com,https://b.example.com"}, "OSCAL_AUTH_ISSUER_URL"),
+        ({"OSCAL_AUTH_ISSUER_URL": "https://a.example.com,b.example.com"}, "OSCAL_AUTH_ISSUER_URL"),
         ({"OSCAL_MCP_PORT": "9" * 400}, "OSCAL_MCP_PORT"),
         (
             {"OSCAL_AUTH_CACHE_URL": f"redis://:{PASSWORD}@127.0.0.1:1/0", "OSCAL_AUTH_CACHE_SECRET_FILE": "/nonexist"},
