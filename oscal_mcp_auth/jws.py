@@ -37,7 +37,7 @@ class CompactJws:
 
 def check_compact(token: str) -> list[str]:
     """The three segments of `token`, or `TokenRejected` (``malformed_token``, or
-    ``encrypted_token`` for a JWE's five segments). Cheap: run before any cache lookup."""
+    ``encrypted_token`` for a JWE's five segments), before any signature work."""
     segments = token.split(".")
     if len(segments) != 3:
         reason = "encrypted_token" if len(segments) == 5 else "malformed_token"

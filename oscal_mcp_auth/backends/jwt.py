@@ -129,10 +129,13 @@ class JwtVerifier:
         self._results: MemoryCache[tuple[AccessToken, str, str | None]] = MemoryCache(settings.result_cache_max_entries)
 
     async def verify_token(self, token: str) -> AccessToken:
-        segments = jws.check_compact(token)  # one spelling per token, before the cache sees it
+        # The cache is keyed by the exact string and holds only tokens this process accepted, which
+        # passed the one-spelling check (RFC 7515 section 2): a hit needs no second check, and any
+        # other spelling of the same token misses and is refused below.
         key = cache_key(token)
         cached = self._results.get_now(key)
         if cached is None or not self._signer_still_trusted(cached[1], cached[2]):
+            segments = jws.check_compact(token)
             cached = await self._verify(token, segments)  # the entry is this token's own (keyed by its hash)
             ttl = min(self._settings.result_cache_seconds, (cached[0].expires_at or 0) - time.time())
             self._results.set_now(key, cached, ttl)

@@ -181,7 +181,8 @@ def awkward_token() -> str:
 @pytest.mark.parametrize("segment", [0, 1, 2])
 @pytest.mark.parametrize("spell", [padded, standard_alphabet, stray_bits])
 async def test_only_the_canonical_unpadded_base64url_spelling_is_accepted(segment: int, spell: Any) -> None:
-    """RFC 7515 section 2: one signed token has one accepted spelling, checked before the cache."""
+    """RFC 7515 section 2: one signed token has one accepted spelling; another spelling of a cached
+    token misses the cache and is refused."""
     checker = verifier()
     token = awkward_token()
     await checker.verify_token(token)  # the canonical spelling is accepted, and now cached
