@@ -114,7 +114,8 @@ def read_authorization(scope: Scope, *, dpop: bool = False) -> Presented | Beare
     takes, so it counts as none (RFC 6750 section 3.1: such a request gets a challenge without an
     ``error``). Scheme names are case-insensitive (RFC 9110 section 11.1).
     """
-    if "access_token" in QueryParams(scope.get("query_string", b"")):
+    query = scope.get("query_string", b"")
+    if query and "access_token" in QueryParams(query):
         return TOKEN_IN_QUERY  # RFC 6750 section 2.3 is a MAY we refuse: query strings get logged
     headers = Headers(scope=scope).getlist("authorization")
     if not headers:

@@ -256,3 +256,5 @@ def test_read_authorization_outcomes() -> None:
     assert isinstance(refused, BearerError) and refused.error == "invalid_token"
     in_query = read_authorization(_scope([], b"x=1&access_token=abc"))
     assert isinstance(in_query, BearerError) and (in_query.status, in_query.error) == (400, "invalid_request")
+    encoded = read_authorization(_scope([], b"%61ccess%5Ftoken=abc"))  # the name is compared decoded
+    assert isinstance(encoded, BearerError) and (encoded.status, encoded.error) == (400, "invalid_request")
