@@ -21,7 +21,8 @@ from oscal_mcp.cors import parse_cors_origins
 from oscal_mcp.errors import ConfigError
 from oscal_mcp.rebinding import parse_hosts, parse_origins
 from oscal_mcp.tools.settings import ToolSettings
-from oscal_mcp_auth.settings import AuthConfig, Section, load_section, read_environment
+from oscal_mcp_auth.sections import Section, load_section, read_environment
+from oscal_mcp_auth.settings import AuthConfig
 
 __all__ = ["ConfigError", "ServerSettings", "Settings", "is_loopback", "load_settings", "merged_values"]
 

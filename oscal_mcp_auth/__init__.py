@@ -35,7 +35,8 @@ from oscal_mcp_auth.hooks import AuthEvent, hookimpl, hookspec
 from oscal_mcp_auth.registry import available_verifiers
 from oscal_mcp_auth.replay import ReplayCache
 from oscal_mcp_auth.resource import ProtectedResource
-from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, Section, backend_settings, read_environment
+from oscal_mcp_auth.sections import Section, read_environment
+from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, backend_settings
 from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
 
 __all__ = [

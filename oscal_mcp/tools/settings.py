@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp.errors import ConfigError
-from oscal_mcp_auth.settings import Section, load_section
+from oscal_mcp_auth.sections import Section, load_section
 
 PREFIX = "OSCAL_"
 OTHER_SECTIONS = ("OSCAL_MCP_", "OSCAL_AUTH_")

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 
 from oscal_mcp_auth.errors import ConfigurationError
-from oscal_mcp_auth.settings import AuthConfig, Section, backend_settings
+from oscal_mcp_auth.sections import Section
+from oscal_mcp_auth.settings import AuthConfig, backend_settings
 from oscal_mcp_auth.urls import url_problem
 
 NAME = "introspection"

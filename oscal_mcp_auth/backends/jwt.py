@@ -49,7 +49,8 @@ from oscal_mcp_auth.http import FetchError, new_client
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, KeysExpired, SigningKey, key_set_from_pem
 from oscal_mcp_auth.logsafe import shown
-from oscal_mcp_auth.settings import AuthConfig, Section, backend_settings, comma_list
+from oscal_mcp_auth.sections import Section, comma_list
+from oscal_mcp_auth.settings import AuthConfig, backend_settings
 from oscal_mcp_auth.urls import url_problem
 
 logger = logging.getLogger("oscal_mcp_auth")

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from oscal_mcp_auth.claims import check_expiry
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.logsafe import shown
-from oscal_mcp_auth.settings import AuthConfig, Section, backend_settings
+from oscal_mcp_auth.sections import Section
+from oscal_mcp_auth.settings import AuthConfig, backend_settings
 
 _SETTING = "OSCAL_AUTH_STATIC_KEYS_FILE"
 
