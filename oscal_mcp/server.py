@@ -6,7 +6,7 @@ is on). The endpoint is the app the SDK's ``streamable_http_app()`` returns, use
 unchanged; our lifespan runs its session manager and closes the verifier at shutdown.
 
 The background warm-up (`oscal_mcp.oscal.warmup`) starts after start-up, never during it: over stdio
-once the first message after the handshake has been handled, over HTTP once the server is listening.
+once the handshake has been answered, over HTTP once the server is listening.
 """
 
 from __future__ import annotations
