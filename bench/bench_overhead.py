@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/bench_overhead.py            # about 5 minutes on 2 busy cores
     .venv/bin/python bench/bench_overhead.py --quick    # about 1 minute, a smoke run (wider spread)
+    .venv/bin/python bench/bench_overhead.py --before main   # plus the server as of a git ref, alongside
+
+With ``--before REF`` four more processes run ``python -m oscal_mcp`` from ``git archive REF`` (on
+``PYTHONPATH``, ahead of the editable install) in the same blocks, and an ours/before column reports a
+change's effect measured side by side with the code it replaces.
 
 Eight real processes on 127.0.0.1, all stateless streamable HTTP: ``python -m oscal_mcp`` and
 ``bench/bare_server.py`` (the SDK alone, same tool names, parameters and result classes, constant
@@ -84,7 +89,7 @@ QUICK = Plan(rounds=4, block_requests=25, block_seconds=4.0, warmup=5)
 
 @dataclass(frozen=True)
 class Variant:
-    kind: str  # "ours" or "bare"
+    kind: str  # "ours", "bare" or "before" (this server as of --before REF)
     wire: str  # "sse" or "json"
     auth: bool
 
@@ -93,7 +98,14 @@ class Variant:
         return f"{self.kind}/{self.wire}/{'jwt' if self.auth else 'none'}"
 
 
-VARIANTS = tuple(Variant(k, w, a) for w in ("sse", "json") for a in (False, True) for k in ("bare", "ours"))
+KINDS = ("bare", "ours")
+
+
+def variants(kinds: tuple[str, ...] = KINDS) -> tuple[Variant, ...]:
+    return tuple(Variant(k, w, a) for w in ("sse", "json") for a in (False, True) for k in kinds)
+
+
+VARIANTS = variants()
 
 
 def call_label(name: str, arguments: dict[str, Any]) -> str:
@@ -206,8 +218,18 @@ class Target:
         self.content_types.add(response.headers.get("content-type", "").split(";")[0])
 
 
-def ours_process(workdir: Path, wire: str, auth: bool) -> McpServerProcess:
+def export_tree(ref: str, into: Path) -> Path:
+    """The repository's files at `ref` (``git archive``), to run the server as it was there."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def ours_process(workdir: Path, wire: str, auth: bool, source: Path | None = None) -> McpServerProcess:
     env = dict(SERVER_ENV)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     if wire == "json":
         env["OSCAL_MCP_JSON_RESPONSE"] = "true"
     if auth:
@@ -242,10 +264,12 @@ def capture_payloads(url: str, headers: dict[str, str]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def servers(workdir: Path) -> Iterator[dict[Variant, Target]]:
+def servers(workdir: Path, before: Path | None) -> Iterator[dict[Variant, Target]]:
     key_file = workdir / "rs-1.pem"
     key_file.write_text(jwt_key_pem())
     ours = {v: ours_process(workdir, v.wire, v.auth) for v in VARIANTS if v.kind == "ours"}
+    if before is not None:
+        ours |= {v: ours_process(workdir, v.wire, v.auth, before) for v in variants(("before",))}
     bare: dict[Variant, BareProcess] = {}
     with contextlib.ExitStack() as stack:
         for ours_server in ours.values():
@@ -260,8 +284,8 @@ def servers(workdir: Path) -> Iterator[dict[Variant, Target]]:
                 process.start()
                 bare[Variant("bare", wire, auth)] = process
         targets: dict[Variant, Target] = {}
-        for variant in VARIANTS:
-            server = ours[variant] if variant.kind == "ours" else bare[variant]
+        for variant in variants(KINDS + (("before",) if before else ())):
+            server = bare[variant] if variant.kind == "bare" else ours[variant]
             popen = server.process
             assert popen is not None
             client = stack.enter_context(httpx.Client(timeout=60, limits=httpx.Limits(max_keepalive_connections=1)))
@@ -282,14 +306,15 @@ def block(targets: dict[Variant, Target], content: bytes, plan: Plan) -> tuple[d
     deadline = time.monotonic() + plan.block_seconds
     client_started = time.process_time()
     before = {variant: target.meter.start() for variant, target in targets.items()}
+    order = tuple(targets)
     done = 0
     while done < plan.block_requests and time.monotonic() < deadline:
-        shift = done % len(VARIANTS)
-        for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+        shift = done % len(order)
+        for variant in order[shift:] + order[:shift]:
             targets[variant].post(content)
         done += 1
     per_request = {v: target.meter.seconds_since(before[v]) / done for v, target in targets.items()}
-    return per_request, (time.process_time() - client_started) / (done * len(VARIANTS))
+    return per_request, (time.process_time() - client_started) / (done * len(order))
 
 
 def measure(targets: dict[Variant, Target], plan: Plan) -> tuple[Samples, list[float]]:
@@ -300,7 +325,7 @@ def measure(targets: dict[Variant, Target], plan: Plan) -> tuple[Samples, list[f
         for content in bodies.values():
             for _ in range(plan.warmup):
                 target.post(content)
-    samples: Samples = {(v, label): [] for v in VARIANTS for label in bodies}
+    samples: Samples = {(v, label): [] for v in targets for label in bodies}
     client_cpu: list[float] = []
     for round_ in range(plan.rounds):
         started = time.monotonic()
@@ -369,27 +394,44 @@ def report_wires(samples: Samples, json_supported: bool) -> None:
         print(f"  {label:34s} {ratio_cell(bare, None):22s} {ratio_cell(ours, None):22s}{note}")
 
 
+def report_before(samples: Samples, ref: str) -> None:
+    print(f"\n== this tree / {ref}: server CPU ratio (median of per-block pairs, IQR); below 1 is a gain ==")
+    wires = [(w, a) for w in ("sse", "json") for a in (False, True)]
+    print(f"  {'call':34s} " + " ".join(f"{w + (', jwt' if a else ''):22s}" for w, a in wires))
+    for name, arguments in CALLS:
+        label = call_label(name, arguments)
+        cells = (
+            ratio_cell(paired(samples, Variant("ours", w, a), Variant("before", w, a), label), None) for w, a in wires
+        )
+        print(f"  {label:34s} " + " ".join(f"{c:22s}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller blocks (a smoke run)")
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
+    parser.add_argument("--before", metavar="REF", help="also run this server as of git REF, side by side")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     if args.rounds:
         plan = Plan(args.rounds, plan.block_requests, plan.block_seconds, plan.warmup)
     load_before = os.getloadavg()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as workdir, servers(Path(workdir)) as targets:
-        samples, client_cpu = measure(targets, plan)
-        json_type = targets[Variant("ours", "json", False)].content_types
-        coarse = sum(target.meter.coarse_blocks for target in targets.values())
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        before = export_tree(args.before, workdir / "before") if args.before else None
+        with servers(workdir, before) as targets:
+            samples, client_cpu = measure(targets, plan)
+            json_type = targets[Variant("ours", "json", False)].content_types
+            coarse = sum(target.meter.coarse_blocks for target in targets.values())
+            servers_run = len(targets)
     json_supported = json_type == {"application/json"}
     print(f"oscal-mcp overhead vs the bare SDK (issue #16); Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(
         f"{plan.rounds} rounds x {len(CALLS)} calls, a block per call of <= {plan.block_requests} requests to "
-        f"each of {len(VARIANTS)} servers in turn / {plan.block_seconds:g} s"
+        f"each of {servers_run} servers in turn / {plan.block_seconds:g} s"
     )
-    blocks = plan.rounds * len(CALLS) * len(VARIANTS)
+    blocks = plan.rounds * len(CALLS) * servers_run
     print(
         f"server CPU: per-thread /proc/<pid>/task/*/schedstat (ns); {coarse} of {blocks} readings fell back to "
         f"utime+stime of /proc/<pid>/stat ({TICKS_PER_SECOND} ticks/s) because a worker thread ended"
@@ -407,6 +449,8 @@ def main() -> None:
     for wire in ("sse", "json"):
         report_wire(wire, samples, json_supported)
     report_wires(samples, json_supported)
+    if args.before:
+        report_before(samples, args.before)
     print(f"\n(total {time.monotonic() - started:.0f} s)")
 
 

@@ -1,6 +1,6 @@
 """Start-up benchmark (issue #16): ``oscal-mcp --help``, and ``oscal-mcp`` over stdio vs a bare SDK server.
 
-    .venv/bin/python bench/bench_startup.py [--repeat 9]
+    .venv/bin/python bench/bench_startup.py [--repeat 9] [--before REF]
 
 1. ``oscal-mcp --help`` (whole process). Target: under 0.5 s.
 2. ``python -m oscal_mcp`` over stdio answering ``initialize`` and then ``tools/list``, against
@@ -8,7 +8,8 @@
    alternating ours/bare and bare/ours, ``--repeat`` pairs. Each run is a fresh process spoken to over
    raw newline-delimited JSON-RPC (no client library in the timed path); figures are the wall time to
    each answer and the child's CPU (user + system, from ``RUSAGE_CHILDREN`` once it is reaped).
-   Goal: ours <= 1.2x bare to the ``tools/list`` answer.
+   Goal: ours <= 1.2x bare to the ``tools/list`` answer. With ``--before REF`` this server as of a git
+   ref (``git archive``, on ``PYTHONPATH``) runs in the same rotation, and ours/before is printed.
 3. An import-time breakdown of the stdio start path (``python -X importtime``, up to the ``tools/list``
    answer): self time summed per top-level package, and the modules with the largest cumulative time.
 
@@ -82,12 +83,13 @@ def answer(stream: IO[bytes], request_id: int) -> dict[str, Any]:
     raise RuntimeError(f"the server closed stdout before answering request {request_id}")
 
 
-def start_up(argv: list[str], workdir: str, stderr: IO[bytes] | int = subprocess.DEVNULL) -> StartUp:
+def start_up(
+    argv: list[str], workdir: str, stderr: IO[bytes] | int = subprocess.DEVNULL, source: str | None = None
+) -> StartUp:
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    env = clean_env() | ({"PYTHONPATH": source} if source else {})
     started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, cwd=workdir, env=clean_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
-    )
+    process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
     assert process.stdin is not None and process.stdout is not None
     try:
         send(process.stdin, INITIALIZE)
@@ -119,14 +121,27 @@ def paired_ratio(ours: list[float], bare: list[float]) -> str:
     return f"{statistics.median(ratios):5.2f}x ({low:.2f}-{high:.2f})"
 
 
-def compare_stdio(repeat: int, workdir: str) -> list[str]:
+def export_tree(ref: str, into: Path) -> str:
+    """The repository's files at `ref` (``git archive``), to start the server as it was there."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return str(into)
+
+
+def compare_stdio(repeat: int, workdir: str, before: str | None) -> list[str]:
     names = list(start_up(ours_argv(), workdir).tools)  # also warms the page cache
-    runs: dict[str, list[StartUp]] = {"ours": [], "bare": []}
     argvs = {"ours": ours_argv(), "bare": bare_argv(names)}
-    start_up(argvs["bare"], workdir)
+    sources: dict[str, str | None] = {"ours": None, "bare": None}
+    if before:
+        argvs["before"], sources["before"] = ours_argv(), export_tree(before, Path(workdir) / "before")
+    runs: dict[str, list[StartUp]] = {kind: [] for kind in argvs}
+    kinds = list(argvs)
+    for kind in kinds[1:]:
+        start_up(argvs[kind], workdir, source=sources[kind])
     for pair in range(repeat):
-        for kind in ("ours", "bare") if pair % 2 == 0 else ("bare", "ours"):
-            runs[kind].append(start_up(argvs[kind], workdir))
+        for kind in kinds[pair % len(kinds) :] + kinds[: pair % len(kinds)]:
+            runs[kind].append(start_up(argvs[kind], workdir, source=sources[kind]))
     if runs["ours"][0].tools != runs["bare"][0].tools:
         raise RuntimeError(f"the tools differ: {runs['ours'][0].tools} vs {runs['bare'][0].tools}")
     print(
@@ -147,6 +162,11 @@ def compare_stdio(repeat: int, workdir: str) -> list[str]:
             met = statistics.median(o / b for o, b in zip(ours, bare, strict=True)) <= OURS_GOAL
             goal = f"<= {OURS_GOAL}x {'ok' if met else 'NO'}"
         print(f"  {label:28s} {statistics.median(bare):9.3f} {statistics.median(ours):10.3f}  {ratio:22s} {goal}")
+        if before:
+            earlier: list[float] = [getattr(s, field) for s in runs["before"]]
+            shown = f"{before}:"
+            vs_before = paired_ratio(ours, earlier)
+            print(f"  {'':28s} {shown:>9s} {statistics.median(earlier):10.3f}  ours/before {vs_before}")
     return names
 
 
@@ -201,12 +221,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=9, help="runs of --help; alternating stdio pairs")
     parser.add_argument("--top", type=int, default=15, help="rows of the import-time breakdown")
+    parser.add_argument("--before", metavar="REF", help="also start this server as of git REF, in the rotation")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: a shared machine; compare the ratios")
     helps = [help_seconds() for _ in range(args.repeat)]
     print(f"1. oscal-mcp --help: median {statistics.median(helps):.3f} s, best {min(helps):.3f} s (target < 0.5 s)")
     with tempfile.TemporaryDirectory() as workdir:  # no .env file of the checkout leaks in
-        names = compare_stdio(args.repeat, workdir)
+        names = compare_stdio(args.repeat, workdir, args.before)
         report_imports(workdir, names, args.top)
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_tools.py [--sizes 1,10] [--repeat 3] [--rounds 2] [--settle 2]
     .venv/bin/python bench/bench_tools.py --skip-first-calls      # only the large validations
+    .venv/bin/python bench/bench_tools.py --sizes "" --before main  # first calls, this tree and main
 
 First calls: for each tool, a fresh ``python -m oscal_mcp`` process spoken to in raw JSON-RPC over
 stdio (``initialize``, ``tools/list``, then the tool's first call and ten warm calls), so the times
@@ -10,7 +11,8 @@ each tool's output schema with jsonschema on the first result). Two kinds of blo
 round after round, so both see the same machine load: "at once" (the first call right after
 ``tools/list``) and "settled" (after ``--settle`` seconds, about the time an assistant takes to
 choose its first tool, during which the background warm-up runs). Printed: first call, warm
-median and their ratio (target: within 1.5x once settled).
+median and their ratio (target: within 1.5x once settled). With ``--before REF`` the server as of
+a git ref (``git archive``, on ``PYTHONPATH``) runs every block too, right after this tree's.
 
 Large validations: catalogs of about 1 MB and 10 MB (NIST SP 800-53 rev 5 is about 10 MB) are
 generated here, valid, invalid (every control without its title) and invalid everywhere (every
@@ -27,6 +29,7 @@ import importlib.util
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +63,9 @@ CASES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("list_component_definitions", {}),
     ("query_component_definition", {"query_type": "search", "value": "log"}),
     ("query_capabilities", {"query_type": "all"}),
+    ("list_components", {}),
+    ("get_catalog_control", {"control_id": "ac-2"}),
+    ("search_oscal", {"text": "account management"}),
 )
 
 
@@ -97,10 +103,14 @@ class RawStdio:
         await self.process.stdin.send((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
 
 
-async def first_and_warm(tool: str, args: dict[str, Any], settle: float, root: Path) -> tuple[float, float]:
+async def first_and_warm(
+    tool: str, args: dict[str, Any], settle: float, root: Path, source: str | None = None
+) -> tuple[float, float]:
     """Seconds of the first call in a fresh server process, and the median of the warm calls after it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OSCAL_")}
     env["OSCAL_FILE_ROOTS"] = str(root)
+    if source:
+        env["PYTHONPATH"] = source
     async with await anyio.open_process([sys.executable, "-m", "oscal_mcp"], env=env, cwd=str(root)) as process:
         rpc = RawStdio(process)
         hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
@@ -121,26 +131,42 @@ async def first_and_warm(tool: str, args: dict[str, Any], settle: float, root: P
     return first, statistics.median(warm)
 
 
-async def bench_first_calls(rounds: int, settle: float) -> None:
+def export_tree(ref: str, into: Path) -> str:
+    """The repository's files at `ref` (``git archive``), to start the server as it was there."""
+    into.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(root), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return str(into)
+
+
+async def bench_first_calls(rounds: int, settle: float, before: str | None) -> None:
     print(f"first call vs warm calls, a fresh stdio process per tool ({rounds} round(s), blocks alternating):")
     modes = (("at once", 0.0), (f"settled {settle:g} s", settle))
-    samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    samples: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / "catalog.json").write_text(SMALL_CATALOG)
+        sources: dict[str, str | None] = {"this tree": None}
+        if before:
+            sources[before] = export_tree(before, root / "before")
         for _ in range(rounds):
             for mode, delay in modes:
                 for tool, args in CASES:
-                    samples.setdefault((tool, mode), []).append(await first_and_warm(tool, args, delay, root))
-    for mode, _ in modes:
-        print(f"  {mode}:")
-        for tool, _ in CASES:
-            runs = samples[(tool, mode)]
-            first = statistics.median(r[0] for r in runs)
-            warm = statistics.median(r[1] for r in runs)
-            print(
-                f"    {tool:28s} first {first * 1000:8.1f} ms  warm {warm * 1000:7.1f} ms  ratio {first / warm:6.2f}x"
-            )
+                    for kind, source in sources.items():
+                        timing = await first_and_warm(tool, args, delay, root, source)
+                        samples.setdefault((kind, tool, mode), []).append(timing)
+    for kind in sources:
+        for mode, _ in modes:
+            print(f"  {kind}, {mode}:")
+            for tool, _ in CASES:
+                runs = samples[(kind, tool, mode)]
+                first = statistics.median(r[0] for r in runs)
+                warm = statistics.median(r[1] for r in runs)
+                print(
+                    f"    {tool:28s} first {first * 1000:8.1f} ms  warm {warm * 1000:7.1f} ms  "
+                    f"ratio {first / warm:6.2f}x"
+                )
 
 
 # -- large validations -------------------------------------------------------------------------------
@@ -227,9 +253,10 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of first-call blocks")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds between tools/list and a settled first call")
     parser.add_argument("--skip-first-calls", action="store_true")
+    parser.add_argument("--before", metavar="REF", help="first calls of this server as of git REF too")
     args = parser.parse_args()
     if not args.skip_first_calls:
-        await bench_first_calls(args.rounds, args.settle)
+        await bench_first_calls(args.rounds, args.settle, args.before)
     await bench_validations([float(s) for s in args.sizes.split(",") if s], args.repeat)
 
 

@@ -4,6 +4,9 @@ The HTTP app is built from public pieces, outermost first: DNS-rebinding guard -
 (the RFC 9728 metadata document; the MCP endpoint, behind `oscal_mcp_auth.BearerAuth` when auth
 is on). The endpoint is the app the SDK's ``streamable_http_app()`` returns, used whole and
 unchanged; our lifespan runs its session manager and closes the verifier at shutdown.
+
+The background warm-up (`oscal_mcp.oscal.warmup`) starts after start-up, never during it: over stdio
+once the handshake has been answered, over HTTP once the server is listening.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from oscal_mcp import __version__
 from oscal_mcp.config import Settings
 from oscal_mcp.content import verify_bundled_content
 from oscal_mcp.cors import Cors
+from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.tools.context import ToolContext
-from oscal_mcp.tools.families import register_tools
+from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
 from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifier, protect
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.replay import ReplayCache, replay_cache
@@ -46,21 +50,27 @@ _NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=F
 
 def build_server(settings: Settings) -> MCPServer[Any]:
     """The MCP server with every tool registered; it knows nothing about HTTP or authentication."""
+    return _server_and_warm_up(settings)[0]
+
+
+def _server_and_warm_up(settings: Settings) -> tuple[MCPServer[Any], WarmUp]:
     server: MCPServer[Any] = MCPServer(
         name=settings.server_name,
         version=__version__,
         instructions=INSTRUCTIONS,
         log_level=settings.log_level,  # type: ignore[arg-type]
     )
-    register_tools(server, ToolContext.from_settings(settings))
-    return server
+    warm_up = register_tools(server, ToolContext.from_settings(settings))
+    if settings.transport == "stdio":  # over HTTP the lifespan starts it (no per-request middleware)
+        server.middleware.append(start_after_handshake(warm_up, server))
+    return server, warm_up
 
 
 def build_http_app(settings: Settings) -> Starlette:
     """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured."""
     verifier = load_verifier(settings.auth) if settings.auth_enabled else None
     replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
-    server = build_server(settings)
+    server, warm_up = _server_and_warm_up(settings)
     endpoint = server.streamable_http_app(
         streamable_http_path=settings.path,
         json_response=settings.json_response,
@@ -73,7 +83,7 @@ def build_http_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=_routes(settings, endpoint, verifier, replay),
         middleware=_middleware(settings),
-        lifespan=_lifespan(server, verifier, replay),
+        lifespan=_lifespan(server, verifier, replay, warm_up),
     )
 
 
@@ -131,12 +141,14 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 
 def _lifespan(
-    server: MCPServer[Any], verifier: VerificationPipeline | None, replay: ReplayCache | None
+    server: MCPServer[Any], verifier: VerificationPipeline | None, replay: ReplayCache | None, warm_up: WarmUp
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             async with server.session_manager.run():
+                warm_up.start()
+                await exercise(server)  # before the first request, on the server's own event loop
                 yield
         finally:
             if verifier is not None:

@@ -37,6 +37,13 @@ class Once(Generic[T]):
         return self._value  # type: ignore[return-value]
 
     async def aget(self) -> T:
+        """The value; when it is not built yet, built in a worker thread so the event loop never waits on it."""
         if self._built:
             return self._value  # type: ignore[return-value]
         return await to_thread.run_sync(self.get)
+
+    def reset(self) -> None:
+        """Forget the value: the next caller builds it again (for content that changed on disk)."""
+        with self._lock:
+            self._built = False
+            self._value = None

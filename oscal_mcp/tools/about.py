@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
@@ -10,6 +10,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel
 
+from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import trestle_oscal_version
 from oscal_mcp.oscal.schemas import bundled_versions, newest_version
 from oscal_mcp.tools.context import ServerFacts, ToolContext
@@ -40,15 +41,25 @@ class AboutResult(BaseModel):
     caller: CallerInfo | None = None
 
 
-@cache
-def process_facts() -> tuple[str, str, str]:
-    """Package versions and OSCAL releases: constant for the process's life, so read once."""
+@dataclass(frozen=True)
+class ProcessFacts:
+    server_version: str
+    oscal_version: str
+    oscal_schema_versions: tuple[str, ...]
+    oscal_library: str
+
+
+def process_facts() -> ProcessFacts:
+    """Package versions and OSCAL releases: constant for the process's life, read from disk once (`FACTS`)."""
     library = f"compliance-trestle {version('compliance-trestle')} (models follow OSCAL {trestle_oscal_version()})"
-    return version("oscal-mcp"), newest_version(), library
+    return ProcessFacts(version("oscal-mcp"), newest_version(), bundled_versions(), library)
 
 
-def describe(facts: ServerFacts) -> AboutResult:
-    server_version, oscal_version, library = process_facts()
+FACTS = Once(process_facts)
+
+
+def describe(facts: ServerFacts, process: ProcessFacts) -> AboutResult:
+    """Everything `about` says except the caller (which `about` adds per request)."""
     auth = AuthInfo(enabled=False)
     if facts.auth is not None:
         auth = AuthInfo(
@@ -60,13 +71,12 @@ def describe(facts: ServerFacts) -> AboutResult:
         )
     return AboutResult(
         server_name=facts.name,
-        server_version=server_version,
-        oscal_version=oscal_version,
-        oscal_schema_versions=list(bundled_versions()),
-        oscal_library=library,
+        server_version=process.server_version,
+        oscal_version=process.oscal_version,
+        oscal_schema_versions=list(process.oscal_schema_versions),
+        oscal_library=process.oscal_library,
         transport=facts.transport,
         auth=auth,
-        caller=_caller(),
     )
 
 
@@ -78,12 +88,16 @@ def _caller() -> CallerInfo | None:
 
 
 def register(server: MCPServer[Any], context: ToolContext) -> None:
-    facts = context.server
+    described = Once(lambda: describe(context.server, FACTS.get()))  # the same for every call of this server
 
-    def about() -> AboutResult:
+    # async: the answer is built once, so a call costs no more than the event loop's own work (a sync
+    # tool would run in the SDK's worker thread, which costs more CPU than the tool itself).
+    async def about() -> AboutResult:
         """Describe this OSCAL MCP server: its version, the OSCAL releases whose NIST schemas it
         bundles, the transport in use, whether authentication is on (and which verifier), and the
         calling client's id and scopes when the request is authenticated. Never returns secrets."""
-        return describe(facts)
+        base = described.get() if FACTS.built else await described.aget()  # only FACTS reads files
+        caller = _caller()
+        return base if caller is None else base.model_copy(update={"caller": caller})
 
     server.add_tool(about, name="about", title="About this server")

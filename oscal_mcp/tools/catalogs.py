@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, near_miss, param_text, statement_text
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
-from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
@@ -36,6 +35,9 @@ ListCatalogParam = Annotated[
         "(the bundled NIST SP 800-53 rev5 catalog)."
     ),
 ]
+
+if TYPE_CHECKING:  # the store is imported at its first use, not at start-up
+    from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 
 
 class GroupInfo(BaseModel):

@@ -8,6 +8,7 @@ clipped (`oscal_mcp.oscal.clipping`, the cuts listed in ``clipped``) and stopped
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -162,6 +163,40 @@ def summarize_capability(c: Entry) -> CapabilitySummary:
     )
 
 
+@dataclass(frozen=True)
+class Listings:
+    """Every summary the list tools return, by the id() of its definition or entry: an index never
+    changes once loaded, so they are built once per index (by the warm-up or the first list call)."""
+
+    definitions: dict[int, DefinitionSummary]
+    components: dict[int, ComponentSummary]
+    capabilities: dict[int, CapabilitySummary]
+
+    @classmethod
+    def of(cls, index: ComponentIndex) -> Listings:
+        return cls(
+            definitions={id(d): summarize_definition(d, index) for d in index.definitions},
+            components={id(c): summarize_component(c) for c in index.components},
+            capabilities={id(c): summarize_capability(c) for c in index.capabilities},
+        )
+
+
+MAX_INDEXES_KEPT = 8  # one per server in practice; tests build many
+_listings: dict[int, tuple[ComponentIndex, Listings]] = {}
+
+
+def listings(index: ComponentIndex) -> Listings:
+    """The summaries of `index`, built on first use (a concurrent first use builds them twice, harmlessly)."""
+    kept = _listings.get(id(index))
+    if kept is not None and kept[0] is index:
+        return kept[1]
+    built = Listings.of(index)
+    if len(_listings) >= MAX_INDEXES_KEPT:
+        _listings.pop(next(iter(_listings)), None)
+    _listings[id(index)] = (index, built)
+    return built
+
+
 def match(item: Entry, index: ComponentIndex) -> Match:
     clipped = bound_to_budget(item.oscal, MAX_MATCH_CHARS)
     titles = None
@@ -239,10 +274,11 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         model) are listed in problems (the first few, with problem_count). Start here, then call
         list_components or query_component_definition."""
         index = await components.aget()
+        summaries = listings(index).definitions
         items, info = page(index.definitions, offset, limit)
         return DefinitionList(
-            definitions=[summarize_definition(d, index) for d in items],
-            **info.model_dump(),
+            definitions=[summaries[id(d)] for d in items],
+            **dict(info),
             directory=str(directory) if directory else None,
             problems=problem_lines(index.problems),
             problem_count=len(index.problems),
@@ -256,8 +292,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         controls each implements. Paginated: pass next_offset as offset for more. For a whole
         component call query_component_definition with query_type "by_uuid"."""
         index = await components.aget()
+        summaries = listings(index).components
         items, info = page(index.entries("component", scoped(index, definition)), offset, limit)
-        return ComponentList(components=[summarize_component(c) for c in items], **info.model_dump())
+        return ComponentList(components=[summaries[id(c)] for c in items], **dict(info))
 
     async def query_component_definition(
         query_type: Annotated[
@@ -293,8 +330,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         clipped description and how many components each incorporates. Paginated. Call
         query_capabilities or get_capability for a whole capability."""
         index = await components.aget()
+        summaries = listings(index).capabilities
         items, info = page(index.entries("capability", scoped(index, definition)), offset, limit)
-        return CapabilityList(capabilities=[summarize_capability(c) for c in items], **info.model_dump())
+        return CapabilityList(capabilities=[summaries[id(c)] for c in items], **dict(info))
 
     async def query_capabilities(
         query_type: Annotated[

@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from oscal_mcp.oscal.components import ComponentIndex
-from oscal_mcp.oscal.components_loading import build_index
 from oscal_mcp.oscal.lazy import Once
-from oscal_mcp.oscal.store import DocumentStore, build_store
 from oscal_mcp.tools.settings import ToolSettings
 
 if TYPE_CHECKING:
     from oscal_mcp.config import Settings
+    from oscal_mcp.oscal.components import ComponentIndex
+    from oscal_mcp.oscal.store import DocumentStore
 
 
 @dataclass(frozen=True)
@@ -53,5 +52,18 @@ class ToolContext:
                 required_scopes=tuple(settings.auth.required_scopes),
             )
         server = ServerFacts(name=settings.server_name, transport=settings.transport, auth=auth)
-        store = Once(lambda: build_store(tools.documents_dir, tools, tools.component_definitions_dir))
-        return cls(tools=tools, server=server, store=store, components=Once(lambda: build_index(store.get())))
+        store = Once(lambda: _document_store(tools))
+        return cls(tools=tools, server=server, store=store, components=Once(lambda: _component_index(store.get())))
+
+
+# The store and the index modules are imported at their first build, not at start-up.
+def _document_store(tools: ToolSettings) -> DocumentStore:
+    from oscal_mcp.oscal.store import build_store
+
+    return build_store(tools.documents_dir, tools, tools.component_definitions_dir)
+
+
+def _component_index(store: DocumentStore) -> ComponentIndex:
+    from oscal_mcp.oscal.components_loading import build_index
+
+    return build_index(store)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from anyio import to_thread
 from mcp.server.mcpserver import MCPServer
@@ -11,8 +11,6 @@ from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.objects import string
-from oscal_mcp.oscal.store import DocumentStore, StoredDocument
-from oscal_mcp.oscal.store_index import HitPage, QueryTextError, SearchIndexError
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
@@ -32,6 +30,10 @@ from oscal_mcp.tools.store_access import (
 )
 
 MAX_SEARCH_LIMIT = 50
+
+if TYPE_CHECKING:  # the store is imported at its first use, not at start-up
+    from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+    from oscal_mcp.oscal.store_index import HitPage
 
 
 class DocumentValidation(BaseModel):
@@ -168,6 +170,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         OSCAL object (bounded). Use it when you do not know where something is defined: "which
         findings mention encryption", "what says multi-factor". Words are matched as words (no
         query syntax); when no object has them all, objects with any of them are returned."""
+        from oscal_mcp.oscal.store_index import QueryTextError, SearchIndexError
+
         store = await access.get()
         wanted = model_name(model)
         try:

@@ -1,16 +1,16 @@
-"""The tool families the server registers, in the order clients list them."""
+"""The tool families the server registers, in the order clients list them, and what their first
+calls would otherwise pay for (the background warm-up's steps) and when that warm-up starts."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import anyio
+from mcp.server import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware
 from mcp.server.mcpserver import MCPServer
 
-from oscal_mcp.oscal import warmup
-from oscal_mcp.oscal.models import get_model
-from oscal_mcp.oscal.validation import Request, validate
+from oscal_mcp.oscal.warmup import Step, WarmUp, nist_schemas, trestle_models
 from oscal_mcp.tools import (
     about,
     assessments,
@@ -45,35 +45,65 @@ TINY_CATALOG = json.dumps(
         }
     }
 )
-# Cheap tools that share no per-loop state, called once through the SDK's own call path.
+HANDSHAKE_REQUEST = "initialize"
+# Cheap tools whose answers are built once; calling each once through the SDK's public call_tool,
+# on the server's own event loop, runs the SDK's per-tool code before the first client call does.
 EXERCISED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("about", {}),
     ("list_oscal_models", {}),
     ("list_oscal_resources", {}),
-    ("list_component_definitions", {"limit": 1}),
-    ("query_component_definition", {"query_type": "all", "limit": 1}),
 )
 
 
-def register_tools(server: MCPServer[Any], context: ToolContext) -> None:
-    """Register every family, then build in the background what their first calls would otherwise
-    pay for: validators, the component index, package versions, the SDK's own call path."""
+async def exercise(server: MCPServer[Any]) -> None:
+    """Call the `EXERCISED` tools once each, on the calling (the server's own) event loop."""
+    for name, arguments in EXERCISED:
+        await server.call_tool(name, arguments)
+
+
+def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
+    """Register every family; returns the (not yet started) warm-up of what their first calls need."""
     for family in TOOL_FAMILIES:
         family.register(server, context)
     store = StoreAccess(context.store)
     for store_family in STORE_FAMILIES:
         store_family.register(server, store)
-    warmup.start(
-        context.components.get,
-        about.process_facts,
-        models.list_models,
-        resources.catalog,
-        lambda: validate(Request(TINY_CATALOG, "json", get_model("catalog"), "warm-up", 1)),
-        lambda: anyio.run(_exercise, server),
+    steps: tuple[Step, ...] = (  # the cheap ones first: a first call may come at any moment
+        ("package versions", about.FACTS.get),
+        ("model list", models.MODEL_LIST.get),
+        ("resource list", resources.CATALOG.get),
+        ("document store", context.store.get),  # the component index is built from it
+        ("component index", context.components.get),
+        ("component summaries", lambda: components.listings(context.components.get())),
+        ("trestle models", trestle_models),
+        ("NIST schemas", nist_schemas),
+        ("validation levels", _validate_tiny_catalog),
     )
+    return WarmUp(steps)
 
 
-async def _exercise(server: MCPServer[Any]) -> None:
-    """Call a few tools through MCPServer.call_tool, in the warm-up thread's own event loop."""
-    for name, arguments in EXERCISED:
-        await server.call_tool(name, arguments)
+def _validate_tiny_catalog() -> None:
+    from oscal_mcp.oscal.models import get_model
+    from oscal_mcp.oscal.validation import Request, validate
+
+    validate(Request(TINY_CATALOG, "json", get_model("catalog"), "warm-up", 1))
+
+
+def start_after_handshake(warm_up: WarmUp, server: MCPServer[Any]) -> ServerMiddleware[Any]:
+    """A server middleware that starts `warm_up` once the handshake has been answered: at the first
+    message after ``initialize`` (``notifications/initialized``), or once ``server/discover`` (protocol
+    2026-07-28) has been handled, so it does not delay the answer the client's start-up waits for.
+    When that message is a notification (nobody waits for its answer), it also runs `exercise`."""
+    started = False
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        nonlocal started
+        result = await call_next(ctx)
+        if not started and ctx.method != HANDSHAKE_REQUEST:
+            started = True
+            warm_up.start()
+            if ctx.request_id is None:
+                await exercise(server)
+        return result
+
+    return middleware

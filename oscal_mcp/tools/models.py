@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import LAYERS, MODELS, Layer, trestle_oscal_version
 from oscal_mcp.oscal.schemas import bundled_versions, newest_version
 from oscal_mcp.tools.context import ToolContext
@@ -33,9 +33,8 @@ class OscalModelList(BaseModel):
     models: list[OscalModelInfo]
 
 
-@cache
 def list_models() -> OscalModelList:
-    """Constant for the life of the process, so built once."""
+    """Constant for the life of the process, so built once (`MODEL_LIST`)."""
     infos = [OscalModelInfo.model_validate(model, from_attributes=True) for model in MODELS]
     return OscalModelList(
         oscal_version=newest_version(),
@@ -46,14 +45,17 @@ def list_models() -> OscalModelList:
     )
 
 
+MODEL_LIST = Once(list_models)
+
+
 def register(server: MCPServer[Any], context: ToolContext) -> None:
-    def list_oscal_models() -> OscalModelList:
+    async def list_oscal_models() -> OscalModelList:
         """List the eight OSCAL models this server knows, grouped in three layers (control,
         implementation, assessment). For each: the model name (also the document's root JSON key,
         e.g. "system-security-plan"), formal and short names, status, the OSCAL version that
         introduced it and a one-paragraph description; plus the OSCAL releases whose NIST schemas
         are bundled. Use it to pick the right model before calling get_oscal_schema or
         validate_oscal_content, or to explain how the models relate."""
-        return list_models()
+        return await MODEL_LIST.aget()  # built once, off the event loop (it reads the content manifest)
 
     server.add_tool(list_oscal_models, name="list_oscal_models", title="List the OSCAL models", annotations=read_only())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from anyio import to_thread
 from mcp.server.mcpserver import MCPServer
@@ -12,8 +12,6 @@ from pydantic import BaseModel, Field
 from oscal_mcp.oscal.catalogs import normalize_control_id, param_text
 from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.objects import child, dicts, string, strings
-from oscal_mcp.oscal.profiles import ProfileResolutionError, ResolvedControl, import_target
-from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.catalogs import ParameterInfo
 from oscal_mcp.tools.hints import read_only
@@ -36,6 +34,10 @@ ProfileParam = Annotated[
         "(see list_oscal_documents with model=profile)."
     ),
 ]
+
+if TYPE_CHECKING:  # profiles and the store are imported at their first use, not at start-up
+    from oscal_mcp.oscal.profiles import ResolvedControl
+    from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 
 
 class ImportInfo(BaseModel):
@@ -85,6 +87,8 @@ def profile_detail(store: DocumentStore, profile: StoredDocument) -> ProfileDeta
 
 
 def _import_info(store: DocumentStore, profile: StoredDocument, imported: dict[str, Any]) -> ImportInfo:
+    from oscal_mcp.oscal.profiles import ProfileResolutionError, import_target
+
     href = string(imported, "href")
     try:
         target: str | None = import_target(store, profile, href).source
@@ -140,6 +144,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         group, and each parameter as set by the profile. control_count says how many controls the
         baseline holds. Use it for "which controls are in the moderate baseline" or, with
         control_id, "what is ac-2's parameter there". Paginated; results are cached."""
+        from oscal_mcp.oscal.profiles import ProfileResolutionError
+
         store = await access.get()
         document = find_document(store, profile, "profile")
         try:

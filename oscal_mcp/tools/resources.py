@@ -8,14 +8,16 @@ and learning material. It is covered by the content manifest and read without ne
 from __future__ import annotations
 
 import json
-from functools import cache
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+from anyio import to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from oscal_mcp.content import BundledContentError, read_bundled
+from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
@@ -64,16 +66,35 @@ NOTE = (
 )
 
 
-@cache
-def catalog() -> ResourceCatalog:
-    """The bundled list, parsed once (checked against the content manifest on that read)."""
-    return ResourceCatalog.model_validate(json.loads(read_bundled(RESOURCES_FILE)))
+@dataclass(frozen=True)
+class BundledResources:
+    resources: list[OscalResource]
+    listings: dict[str | None, ResourceList]  # the tool's answer for no topic and for every topic
 
 
-def checked_catalog() -> ResourceCatalog:
+def load_catalog() -> BundledResources:
+    """The bundled list, parsed and checked against the content manifest, with every answer built."""
+    resources = ResourceCatalog.model_validate(json.loads(read_bundled(RESOURCES_FILE))).resources
+    listings = {topic: _listing(resources, topic) for topic in (None, *TOPICS)}
+    return BundledResources(resources, listings)
+
+
+def _listing(resources: list[OscalResource], topic: str | None) -> ResourceList:
+    shown = resources if topic is None else [r for r in resources if topic in r.topics]
+    return ResourceList(topic=topic, topics=list(TOPICS), total=len(shown), resources=shown, note=NOTE)
+
+
+CATALOG = Once(load_catalog)  # read once; a read that fails its integrity check is not kept
+
+
+def catalog() -> BundledResources:
+    return CATALOG.get()
+
+
+def checked_catalog() -> BundledResources:
     """The bundled list, or a ToolError when it fails its integrity check (never a partial list)."""
     try:
-        return catalog()
+        return CATALOG.get()
     except BundledContentError as exc:
         raise ToolError(
             f"the bundled resource list failed its integrity check ({exc}); it is not served. "
@@ -82,18 +103,16 @@ def checked_catalog() -> ResourceCatalog:
 
 
 def list_resources(topic: str | None) -> ResourceList:
-    resources = checked_catalog().resources
+    """The answer for `topic` (None: all), or a ToolError naming the known topics."""
     wanted = topic.strip().lower() if topic else None
-    if wanted:
-        if wanted not in TOPICS:
-            shown = clip((topic or "").strip(), 60)
-            raise ToolError(f"unknown topic {shown!r}; use one of: {', '.join(TOPICS)} (or omit it for all)")
-        resources = [r for r in resources if wanted in r.topics]
-    return ResourceList(topic=wanted or None, topics=list(TOPICS), total=len(resources), resources=resources, note=NOTE)
+    if wanted and wanted not in TOPICS:
+        shown = clip((topic or "").strip(), 60)
+        raise ToolError(f"unknown topic {shown!r}; use one of: {', '.join(TOPICS)} (or omit it for all)")
+    return checked_catalog().listings[wanted or None]
 
 
 def register(server: MCPServer[Any], context: ToolContext) -> None:
-    def list_oscal_resources(
+    async def list_oscal_resources(
         topic: Annotated[
             str | None,
             Field(
@@ -109,7 +128,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         component-definitions, schemas, tools, sdks, validation, learning, community, fedramp,
         converters). Use it to point a user at where to get or learn something;
         the list is bundled with the server, so it makes no network calls."""
-        return list_resources(topic)
+        if CATALOG.built:  # every answer is built: no work left for a worker thread
+            return list_resources(topic)
+        return await to_thread.run_sync(list_resources, topic)  # the first read of the file
 
     server.add_tool(
         list_oscal_resources, name="list_oscal_resources", title="List OSCAL resources", annotations=read_only()

@@ -8,7 +8,7 @@ The store is built once, at the first call of any store or component tool, in a 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -16,9 +16,6 @@ from pydantic import BaseModel, Field
 from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES
-from oscal_mcp.oscal.profiles import ResolutionCache
-from oscal_mcp.oscal.queries import Found
-from oscal_mcp.oscal.store import DocumentNotFoundError, DocumentStore, StoredDocument
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.params import enum_extra, requested_model
 from oscal_mcp.tools.results import MAX_RESULT_CHARS, check_offset, fit
@@ -27,6 +24,11 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
 
+if TYPE_CHECKING:  # the store and profile resolution are imported at their first use
+    from oscal_mcp.oscal.profiles import ResolutionCache
+    from oscal_mcp.oscal.queries import Found
+    from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+
 
 class StoreAccess:
     """The store, built on first use (shared with the component index, see `ToolContext.store`); and
@@ -34,10 +36,20 @@ class StoreAccess:
 
     def __init__(self, store: Once[DocumentStore]) -> None:
         self._store = store
-        self.resolutions = ResolutionCache()
+        self._resolutions: Once[ResolutionCache] = Once(_resolution_cache)
 
     async def get(self) -> DocumentStore:
         return await self._store.aget()
+
+    @property
+    def resolutions(self) -> ResolutionCache:
+        return self._resolutions.get()
+
+
+def _resolution_cache() -> ResolutionCache:
+    from oscal_mcp.oscal.profiles import ResolutionCache  # profile resolution: imported at first use
+
+    return ResolutionCache()
 
 
 def model_name(raw: str | None) -> str | None:
@@ -47,6 +59,8 @@ def model_name(raw: str | None) -> str | None:
 
 
 def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
+    from oscal_mcp.oscal.store import DocumentNotFoundError
+
     try:
         return store.find(raw, model)
     except DocumentNotFoundError as exc:

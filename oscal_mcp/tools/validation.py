@@ -17,7 +17,6 @@ from pydantic import Field
 from oscal_mcp.oscal.documents import FORMATS, DocumentFormat, guess_format
 from oscal_mcp.oscal.errors import AccessError
 from oscal_mcp.oscal.models import MODEL_NAMES
-from oscal_mcp.oscal.sources import read_source
 from oscal_mcp.oscal.text import utf8_size
 from oscal_mcp.oscal.validation import Request, ValidationResult, validate
 from oscal_mcp.tools.context import ToolContext
@@ -93,6 +92,8 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         symlinks are refused. http(s) URLs work only when the operator enabled
         OSCAL_ALLOW_REMOTE_URIS, for public hosts only; redirects are not followed. A refused path,
         a missing file, a directory or a file above the size limit is an error naming the cause."""
+        from oscal_mcp.oscal.sources import read_source  # file/URL reading: imported at its first use
+
         chosen = requested_model(model)
         try:
             data, shown = await read_source(path, tools)

@@ -161,16 +161,16 @@ async def test_the_index_loads_once_for_concurrent_first_calls(
 ) -> None:
     import anyio
 
-    from oscal_mcp.tools import context
+    from oscal_mcp.oscal import components_loading
 
     calls: list[Any] = []
-    real = context.build_index
+    real = components_loading.build_index
 
     def counting(store: DocumentStore) -> ComponentIndex:
         calls.append(store)
         return real(store)
 
-    monkeypatch.setattr(context, "build_index", counting)
+    monkeypatch.setattr(components_loading, "build_index", counting)  # looked up at the first build
     async with connect() as client, anyio.create_task_group() as group:
         for _ in range(5):
             group.start_soon(client.call_tool, "list_capabilities", {})

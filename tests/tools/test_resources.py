@@ -59,13 +59,13 @@ async def test_a_resource_list_failing_its_integrity_check_is_a_clear_error(
     shutil.copytree(Path(content.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / "resources.json").write_text('{"topics": [], "resources": []}')
     monkeypatch.setattr(content, "content_root", lambda: copy)
-    resources.catalog.cache_clear()
+    resources.CATALOG.reset()
     try:
         async with connect() as client:
             tampered = error_text(await client.call_tool("list_oscal_resources", {}))
             (copy / "resources.json").unlink()
             missing = error_text(await client.call_tool("list_oscal_resources", {}))
     finally:
-        resources.catalog.cache_clear()
+        resources.CATALOG.reset()
     for text in (tampered, missing):
         assert "failed its integrity check" in text and "resources.json" in text and "reinstall" in text, text

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import oscal_mcp.tools.context as tool_context
+import oscal_mcp.oscal.store as store_module
 from oscal_mcp.oscal.store import DocumentStore
 from tests.tools.conftest import Connect, error_text, structured
 from tests.tools.store_documents import ssp, u, write_documents
@@ -39,13 +39,13 @@ async def test_the_store_is_built_once_for_the_store_and_the_component_tools(
     import anyio
 
     builds: list[Path | None] = []
-    real_build = tool_context.build_store
+    real_build = store_module.build_store
 
     def counting_build(directory: Path | None, limits: Any, component_definitions_dir: Path | None) -> DocumentStore:
         builds.append(directory)
         return real_build(directory, limits, component_definitions_dir)
 
-    monkeypatch.setattr(tool_context, "build_store", counting_build)
+    monkeypatch.setattr(store_module, "build_store", counting_build)  # looked up at the first build
     async with connect() as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         async with anyio.create_task_group() as group:
