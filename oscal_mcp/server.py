@@ -39,8 +39,11 @@ from oscal_mcp_auth.replay import ReplayCache, replay_cache
 logger = logging.getLogger("oscal_mcp")
 
 INSTRUCTIONS = (
-    "Tools for NIST OSCAL (Open Security Controls Assessment Language): list the models, get their "
-    "JSON schemas, validate OSCAL documents, and query component definitions."
+    "Tools for NIST OSCAL (Open Security Controls Assessment Language): list the models and serve "
+    "NIST's published schemas; validate OSCAL documents against NIST's schema and trestle's models; "
+    "query catalogs (NIST SP 800-53 rev5 is bundled), profiles and their resolution (the LOW, "
+    "MODERATE, HIGH and PRIVACY baselines are bundled), system security plans, assessment plans and "
+    "results, POA&M items, mapping collections and component definitions; and search all of them."
 )
 
 # The SDK's own Host/Origin check would refuse a reverse proxy's public Host on a loopback bind;
