@@ -86,8 +86,10 @@ def report(results: dict[str, dict[str, int | None]], equivalents: dict[str, str
 def stale(results: dict[str, dict[str, int | None]], equivalents: dict[str, str]) -> Iterable[str]:
     codes = {name: code for module in results.values() for name, code in module.items()}
     for name in equivalents:
-        if status_of(codes.get(name)) not in SURVIVED.values():
-            yield name
+        if name not in codes:
+            yield name  # renumbered or gone after an edit
+        elif status_of(codes[name]) not in (*SURVIVED.values(), *NOT_RUN.values()):
+            yield name  # a test kills it now (a mutant not yet run says nothing)
 
 
 def main(argv: list[str] | None = None) -> int:
