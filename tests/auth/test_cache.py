@@ -53,7 +53,9 @@ class FakeStore:
         self.closed = True
 
 
-CODEC: Codec[str] = Codec(encode=lambda value: {"v": value}, decode=lambda raw: str(raw["v"]))
+def codec() -> Codec[str]:
+    """Built in each test: a codec built at import would escape a mutation of `Codec` itself."""
+    return Codec(encode=lambda value: {"v": value}, decode=lambda raw: str(raw["v"]))
 
 
 def test_the_cache_key_is_the_sha256_of_the_token_never_the_token() -> None:
@@ -93,7 +95,7 @@ async def test_the_least_recently_used_entry_goes_first_past_the_bound() -> None
 
 
 def test_a_cache_holds_at_least_one_entry() -> None:
-    with pytest.raises(ValueError, match="^max_entries must be at least 1$"):
+    with pytest.raises(ValueError, match=r"^max_entries must be at least 1$"):
         MemoryCache(0)
     assert MemoryCache(1).max_entries == 1
 
@@ -109,7 +111,7 @@ async def test_add_stores_only_when_no_live_entry_exists() -> None:
 async def test_a_shared_hit_fills_memory_for_the_time_it_has_left() -> None:
     clock, store = Clock(), FakeStore()
     store.entries["k"] = ({"v": "shared"}, 5.0)
-    cache = TieredCache(MemoryCache(10, clock), store, CODEC)
+    cache = TieredCache(MemoryCache(10, clock), store, codec())
     assert await cache.get("k") == "shared"
     store.entries.clear()
     assert await cache.get("k") == "shared"  # from memory now
@@ -119,7 +121,7 @@ async def test_a_shared_hit_fills_memory_for_the_time_it_has_left() -> None:
 
 async def test_a_memory_hit_does_not_ask_the_shared_store() -> None:
     store = FakeStore()
-    cache = TieredCache(MemoryCache(10, Clock()), store, CODEC)
+    cache = TieredCache(MemoryCache(10, Clock()), store, codec())
     await cache.set("k", "v", 30)
     assert await cache.get("k") == "v"
     assert store.asked == []
@@ -130,7 +132,7 @@ async def test_a_shared_entry_that_cannot_be_decoded_is_a_logged_miss(caplog: py
     store = FakeStore()
     key = cache_key("token")
     store.entries[key] = ({"wrong": 1}, 30.0)
-    cache = TieredCache(MemoryCache(10, Clock()), store, CODEC)
+    cache = TieredCache(MemoryCache(10, Clock()), store, codec())
     with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
         assert await cache.get(key) is None
     assert caplog.messages == [f"shared cache entry {key[:16]} could not be decoded; ignored"]
@@ -139,7 +141,7 @@ async def test_a_shared_entry_that_cannot_be_decoded_is_a_logged_miss(caplog: py
 
 async def test_add_in_tiers_reports_a_value_present_in_either_tier() -> None:
     store = FakeStore()
-    cache = TieredCache(MemoryCache(10, Clock()), store, CODEC)
+    cache = TieredCache(MemoryCache(10, Clock()), store, codec())
     store.entries["elsewhere"] = ({"v": "x"}, 30.0)
     assert await cache.add("elsewhere", "mine", 30) is False
     assert await cache.get("elsewhere") == "mine"  # remembered here as present from now on
@@ -152,24 +154,24 @@ async def test_add_in_tiers_reports_a_value_present_in_either_tier() -> None:
 async def test_add_while_the_store_is_down_counts_on_memory_alone() -> None:
     store = FakeStore()
     store.down = True
-    cache = TieredCache(MemoryCache(10, Clock()), store, CODEC)
+    cache = TieredCache(MemoryCache(10, Clock()), store, codec())
     assert await cache.add("k", "v", 30) is True
     assert await cache.add("k", "v", 30) is False
 
 
 async def test_closing_the_tiered_cache_closes_the_shared_store() -> None:
     store = FakeStore()
-    await TieredCache(MemoryCache(10, Clock()), store, CODEC).aclose()
+    await TieredCache(MemoryCache(10, Clock()), store, codec()).aclose()
     assert store.closed
 
 
 def test_without_a_cache_url_the_result_cache_is_memory_of_the_given_size() -> None:
-    cache = result_cache(AuthConfig(), "x", 7, CODEC)
+    cache = result_cache(AuthConfig(), "x", 7, codec())
     assert isinstance(cache, MemoryCache) and cache.max_entries == 7
 
 
 def test_a_shared_store_needs_a_url_and_a_secret() -> None:
-    with pytest.raises(ValueError, match="^no OSCAL_AUTH_CACHE_URL configured$"):
+    with pytest.raises(ValueError, match=r"^no OSCAL_AUTH_CACHE_URL configured$"):
         shared_store(AuthConfig(), "x")
     with pytest.raises(ConfigurationError, match="needs OSCAL_AUTH_CACHE_SECRET"):
         shared_store(AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:1"}), "x")
