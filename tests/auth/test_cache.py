@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 
 import pytest
@@ -170,11 +171,29 @@ def test_without_a_cache_url_the_result_cache_is_memory_of_the_given_size() -> N
     assert isinstance(cache, MemoryCache) and cache.max_entries == 7
 
 
-def test_a_shared_store_needs_a_url_and_a_secret() -> None:
+def test_a_shared_store_needs_a_cache_url() -> None:
     with pytest.raises(ValueError, match=r"^no OSCAL_AUTH_CACHE_URL configured$"):
         shared_store(AuthConfig(), "x")
-    with pytest.raises(ConfigurationError, match="needs OSCAL_AUTH_CACHE_SECRET"):
-        shared_store(AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:1"}), "x")
+
+
+CACHED = {"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:1/0", "OSCAL_AUTH_CACHE_SECRET": "s" * 32}
+
+
+def test_without_the_redis_extra_a_cache_url_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "oscal_mcp_auth.redis_cache", None)  # as if redis were not installed
+    with pytest.raises(ConfigurationError) as refused:
+        shared_store(AuthConfig.from_mapping(CACHED), "x")
+    assert str(refused.value) == (
+        "OSCAL_AUTH_CACHE_URL needs the Python package 'redis', which is not installed; "
+        "install it with: pip install 'oscal-mcp[redis]'"
+    )
+
+
+def test_an_unusable_cache_url_names_the_error_but_not_the_url() -> None:
+    broken = AuthConfig.from_mapping({**CACHED, "OSCAL_AUTH_CACHE_URL": "redis://:hunter2@cache:notaport/0"})
+    with pytest.raises(ConfigurationError) as refused:
+        shared_store(broken, "x")
+    assert str(refused.value) == "OSCAL_AUTH_CACHE_URL is not usable: ValueError"
 
 
 async def test_concurrent_callers_share_one_run_of_the_work() -> None:
