@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import socket
 
+import anyio
 import pytest
 
 from oscal_mcp_auth.redis_cache import RedisStore, seal
@@ -128,3 +130,12 @@ async def test_a_zero_ttl_stores_nothing_and_a_sub_second_one_is_stored(redis_se
     assert await store.add("half", "v", 0.5) is True
     assert await store.get("half") == ("v", 0.5)
     await store.aclose()
+
+
+async def test_a_redis_that_accepts_but_never_answers_is_a_miss_not_a_hang() -> None:
+    """The operation timeout: a stalled Redis costs a bounded wait, then the request carries on."""
+    with socket.create_server(("127.0.0.1", 0)) as stalled:  # accepts connections, never replies
+        store = RedisStore(f"redis://127.0.0.1:{stalled.getsockname()[1]}/0", "h:", SECRET.encode())
+        with anyio.fail_after(60):  # turns a regression into a failure instead of a hung suite
+            assert await store.get(KEY) is None
+        await store.aclose()
