@@ -4,6 +4,7 @@ memory tier in front of a shared store, the deployment scope of shared keys, and
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import Any
@@ -78,9 +79,11 @@ async def test_a_zero_or_negative_ttl_stores_nothing_and_drops_the_old_entry() -
     cache: MemoryCache[str] = MemoryCache(10, Clock())
     await cache.set("k", "v", 30)
     await cache.set("k", "new", 0)
-    assert (await cache.get("k"), len(cache)) == (None, 0)
-    await cache.set("k", "v", -1)
     assert len(cache) == 0
+    await cache.set("k", "v", -1)
+    assert (len(cache), await cache.get("k")) == (0, None)
+    await cache.set("k", "v", 0.5)  # any positive ttl is stored
+    assert await cache.get("k") == "v"
 
 
 async def test_the_least_recently_used_entry_goes_first_past_the_bound() -> None:
@@ -246,3 +249,34 @@ async def test_a_failure_reaches_every_caller_and_the_next_call_runs_again() -> 
     assert [str(result) for result in results] == ["down", "down"]
     assert await flight.run("k", work) == "up"
     assert len(attempts) == 2
+
+
+async def test_a_failure_nobody_awaits_any_more_is_not_reported_as_lost() -> None:
+    """Every caller left (cancelled): the work's outcome is retrieved, so the event loop reports
+    neither a lost task exception nor an error in the completion callback."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        for outcome in ("fails", "cancelled"):
+            flight: SingleFlight[str] = SingleFlight()
+            started = asyncio.Event()
+
+            async def work(outcome: str = outcome, started: asyncio.Event = started) -> str:
+                started.set()
+                await asyncio.sleep(0)
+                if outcome == "cancelled":
+                    raise asyncio.CancelledError  # the work itself cancelled, as at shutdown
+                raise RuntimeError("down")
+
+            caller = asyncio.ensure_future(flight.run("k", work))
+            await started.wait()
+            caller.cancel()
+            for _ in range(5):
+                await asyncio.sleep(0)
+            del flight, caller
+            gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
