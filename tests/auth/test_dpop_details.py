@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from oscal_mcp_auth import AuthConfig
+from oscal_mcp_auth import AuthConfig, ConfigurationError
 from oscal_mcp_auth.dpop import MAX_JTI_LENGTH, MAX_PROOF_LENGTH, DPoPPolicy, InvalidProof, check_proof
 from oscal_mcp_auth.dpop_keys import UnfitKey, b64url_encode, proof_key
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
@@ -109,3 +109,26 @@ async def test_with_a_cache_url_the_replay_cache_is_shared_by_every_replica(redi
         await there.remember(proof, 30)
     await here.aclose()
     await there.aclose()
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"algorithms": ()}, "DPoP needs at least one proof algorithm"),
+        (
+            {"algorithms": ("ES256", "HS256", "none")},
+            "DPoP algorithms: HS256, none is not accepted; use some of: "
+            "ES256, ES384, ES512, RS256, RS384, RS512, PS256, PS384, PS512, EdDSA",
+        ),
+        ({"max_age_seconds": 0}, "DPoP max age must be positive and the leeway not negative"),
+        ({"leeway_seconds": -1}, "DPoP max age must be positive and the leeway not negative"),
+    ],
+)
+def test_an_unusable_dpop_policy_is_refused_saying_what_to_change(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        DPoPPolicy(**settings)
+    assert str(refused.value) == message
+
+
+def test_a_policy_without_leeway_is_accepted() -> None:
+    assert DPoPPolicy(leeway_seconds=0).leeway_seconds == 0
