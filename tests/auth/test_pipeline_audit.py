@@ -84,3 +84,35 @@ async def test_a_raising_audit_hook_is_logged_by_its_error_type(caplog: pytest.L
     with caplog.at_level("WARNING", logger="oscal_mcp_auth"):
         await pipeline(FakeBackend(access()), Recorder(audit_raises=True)).verify_token("tok")
     assert caplog.messages == ["hook oscal_auth_audit raised RuntimeError; ignored"]
+
+
+async def test_a_broader_scope_grants_the_narrower_ones_it_implies() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_SCOPE_IMPLIES": "s>oscal:read"})
+    accepted = await pipeline(FakeBackend(access()), Recorder(), config).verify_token("tok")
+    assert accepted is not None and set(accepted.scopes) == {"s", "oscal:read"}
+
+
+async def test_a_backend_error_is_logged_by_its_type_and_no_identity_is_a_rejection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("INFO", logger="oscal_mcp_auth"):
+        await pipeline(FakeBackend(KeyError("tok")), Recorder()).verify_token("tok")
+        await pipeline(FakeBackend(None), Recorder()).verify_token("tok")
+    assert caplog.messages == [
+        "verifier fake raised KeyError; rejecting the token",
+        f"token rejected: reason=verifier_error verifier=fake token_id={TOKEN_ID} KeyError",
+        f"token rejected: reason=rejected verifier=fake token_id={TOKEN_ID} the verifier returned no identity",
+    ]
+
+
+async def test_closing_the_pipeline_closes_its_backend() -> None:
+    class ClosingBackend(FakeBackend):
+        closed = False
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    backend = ClosingBackend(access())
+    await pipeline(backend, Recorder()).aclose()
+    assert backend.closed
+    await pipeline(FakeBackend(access()), Recorder()).aclose()  # a backend without aclose is fine
