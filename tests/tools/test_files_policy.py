@@ -161,3 +161,17 @@ def test_a_descriptor_of_no_file_on_disk_has_no_real_path() -> None:
     finally:
         os.close(reading)
         os.close(writing)
+
+
+def test_a_path_outside_several_roots_lists_them_all(root: Path, tmp_path: Path) -> None:
+    second = (tmp_path / "second").resolve()
+    assert policy(root, second).problem(tmp_path / "elsewhere.json") == (
+        f"is outside the allowed file roots ({root}, {second})"
+    )
+
+
+def test_a_long_hidden_name_is_clipped_in_the_refusal(root: Path) -> None:
+    name = "." + "h" * 80
+    assert policy(root).problem(root / name / "c.json") == (
+        f"is refused: {'.' + 'h' * 58 + chr(0x2026)!r} starts with '.', and hidden files and directories are never read"
+    )
