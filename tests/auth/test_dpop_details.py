@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError
-from oscal_mcp_auth.dpop import MAX_JTI_LENGTH, MAX_PROOF_LENGTH, DPoPPolicy, InvalidProof, check_proof
+from oscal_mcp_auth.dpop import (
+    MAX_JTI_LENGTH,
+    MAX_PROOF_LENGTH,
+    DPoPPolicy,
+    InvalidProof,
+    check_proof,
+    read_proof_header,
+)
 from oscal_mcp_auth.dpop_keys import UnfitKey, b64url_encode, proof_key
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.replay import replay_cache
@@ -132,3 +139,10 @@ def test_an_unusable_dpop_policy_is_refused_saying_what_to_change(settings: dict
 
 def test_a_policy_without_leeway_is_accepted() -> None:
     assert DPoPPolicy(leeway_seconds=0).leeway_seconds == 0
+
+
+def test_a_request_without_exactly_one_proof_header_says_how_many_it_had() -> None:
+    two = {"type": "http", "headers": [(b"dpop", b"a"), (b"dpop", b"b")]}
+    with pytest.raises(InvalidProof) as refused:
+        read_proof_header(two)
+    assert (refused.value.reason, refused.value.detail) == ("dpop_header", "2 DPoP headers; exactly one is needed")
