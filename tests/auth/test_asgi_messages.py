@@ -218,3 +218,8 @@ async def test_a_websocket_is_closed_with_policy_violation_before_the_endpoint()
 
 async def _never() -> Message:
     raise AssertionError("a refused websocket is not read")
+
+
+def test_a_query_string_without_an_access_token_leaves_the_header_to_decide() -> None:
+    scope = {"type": "http", "headers": [(b"authorization", b"Bearer abc")], "query_string": b"x=1"}
+    assert read_authorization(scope) == Presented("Bearer", "abc")
