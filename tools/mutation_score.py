@@ -1,6 +1,6 @@
 """Mutation score per module from mutmut's results (``mutants/**/*.py.meta``), run by ``make mutation``.
 
-    python tools/mutation_score.py [--survivors] [MODULE_PREFIX ...]
+    python tools/mutation_score.py [--survivors] [--markdown] [MODULE_PREFIX ...]
 
 A mutant counts as detected when a test failed, timed out or the type checker caught it. The score
 is detected / (detected + survived + no tests): a mutant no unit test reaches is a survivor too.
@@ -83,17 +83,39 @@ def report(results: dict[str, dict[str, int | None]], equivalents: dict[str, str
     return lines
 
 
+def markdown_table(results: dict[str, dict[str, int | None]], equivalents: dict[str, str]) -> list[str]:
+    """The score per module as a Markdown table (for the README's mutation-testing section)."""
+    lines = [
+        "| module | mutants | killed | equivalent | surviving | not run | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for module, codes in sorted(results.items()):
+        statuses = Counter(status_of(code) for code in codes.values())
+        equivalent = sum(1 for n, c in codes.items() if n in equivalents and status_of(c) in SURVIVED.values())
+        detected = sum(statuses[s] for s in set(DETECTED.values()))
+        surviving = sum(statuses[s] for s in set(SURVIVED.values())) - equivalent
+        not_run = len(codes) - detected - surviving - equivalent
+        score = f"{100 * detected / (detected + surviving):.1f}%" if detected + surviving else "-"
+        lines.append(f"| `{module}` | {len(codes)} | {detected} | {equivalent} | {surviving} | {not_run} | {score} |")
+    return lines
+
+
 def stale(results: dict[str, dict[str, int | None]], equivalents: dict[str, str]) -> Iterable[str]:
     codes = {name: code for module in results.values() for name, code in module.items()}
     for name in equivalents:
-        if status_of(codes.get(name)) not in SURVIVED.values():
-            yield name
+        if name.rsplit(".", 1)[0] not in results:
+            continue  # a module not in this report
+        if name not in codes:
+            yield name  # renumbered or gone after an edit
+        elif status_of(codes[name]) not in (*SURVIVED.values(), *NOT_RUN.values()):
+            yield name  # a test kills it now (a mutant not yet run says nothing)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="only modules starting with these prefixes")
     parser.add_argument("--survivors", action="store_true", help="list every surviving mutant")
+    parser.add_argument("--markdown", action="store_true", help="print the score per module as a Markdown table")
     args = parser.parse_args(argv)
     results = load_results()
     if args.modules:
@@ -102,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no mutmut results under mutants/: run `make mutation` first", file=sys.stderr)
         return 1
     equivalents = load_equivalents()
-    print("\n".join(report(results, equivalents, args.survivors)))
+    lines = markdown_table(results, equivalents) if args.markdown else report(results, equivalents, args.survivors)
+    print("\n".join(lines))
     for name in stale(results, equivalents):
         print(f"note: {name} is listed as equivalent but did not survive this run", file=sys.stderr)
     return 0

@@ -26,6 +26,8 @@ class FakeBindingVerifier:
     plain: set[str]
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    told: list[tuple[str, str, str]] = field(default_factory=list)
+    """Every `proof_refused` call in full: (token, reason, detail)."""
 
     async def verify_token(self, token: str) -> AccessToken | None:
         self.calls.append((token, None))
@@ -39,6 +41,7 @@ class FakeBindingVerifier:
 
     def proof_refused(self, token: str, reason: str, detail: str) -> None:
         self.refused.append(reason)
+        self.told.append((token, reason, detail))
 
 
 class Endpoint:

@@ -91,3 +91,19 @@ def test_dpop_is_offered_next_to_bearer_and_carries_the_error_of_a_dpop_request(
 def test_where_dpop_is_required_only_dpop_is_offered() -> None:
     values = challenges(NO_CREDENTIALS, resource_metadata_url=None, scopes=(), dpop=DPoPPolicy(required=True))
     assert values == ['DPoP algs="ES256 RS256"']
+
+
+def test_every_printable_ascii_character_but_quote_and_backslash_is_kept_in_a_description() -> None:
+    every = "".join(chr(code) for code in range(0x00, 0x100))
+    value = bearer_challenge(BearerError(401, "invalid_token", every), resource_metadata_url=None, scopes=())
+    kept = "".join(chr(code) for code in range(0x20, 0x7F) if chr(code) not in '"\\')  # RFC 6750 section 3
+    assert value == f'Bearer error="invalid_token", error_description="{kept}"'
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_server_side_failure_carries_no_challenge(status: int) -> None:
+    start, body = await _sent(BearerError(status, "temporarily_unavailable", "retry later"))
+    assert start["status"] == status
+    assert b"www-authenticate" not in {name for name, _ in start["headers"]}
+    assert json.loads(body["body"])["error"] == "temporarily_unavailable"

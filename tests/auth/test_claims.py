@@ -128,3 +128,101 @@ def test_a_token_bound_to_nothing_passes_unless_dpop_is_required() -> None:
     assert rules.check_binding({}, dpop_jkt=thumbprint, dpop_required=True) == "dpop_required"
     assert rules.check_binding({}, dpop_required=True) == "dpop_required"
     assert rules.check_binding({"cnf": {"jkt": thumbprint}}, dpop_jkt=thumbprint, dpop_required=True) is None
+
+
+@pytest.mark.parametrize(
+    ("claims", "leeway", "reason"),
+    [
+        ({"exp": NOW - 60}, 60, None),  # RFC 7519 section 4.1.4: "on or after" exp plus leeway
+        ({"nbf": NOW + 60}, 60, None),
+        ({"iat": NOW + 60}, 60, None),
+        ({"exp": NOW + 10**6}, 0, None),  # no lifetime bound unless one is configured
+    ],
+)
+def test_the_leeway_boundary_itself_is_accepted(claims: dict[str, float], leeway: int, reason: str | None) -> None:
+    assert rules.check_times(claims, NOW, leeway) == reason
+
+
+def test_the_lifetime_bound_allows_the_leeway() -> None:
+    assert rules.check_times({"exp": NOW + 650}, NOW, 60, max_lifetime=600) is None
+    assert rules.check_times({"exp": NOW + 660}, NOW, 60, max_lifetime=600) is None
+    assert rules.check_times({"exp": NOW + 661}, NOW, 60, max_lifetime=600) == "lifetime_too_long"
+
+
+def test_a_lifetime_bound_does_not_make_exp_required() -> None:
+    assert rules.check_times({}, NOW, 0, max_lifetime=600) is None
+
+
+def test_an_expired_token_is_reported_before_its_other_time_claims() -> None:
+    claims = {"exp": NOW - 100, "nbf": NOW + 100, "iat": NOW + 100}
+    assert rules.check_times(claims, NOW, 0) == "expired"
+    assert rules.check_times({"nbf": NOW + 100, "iat": NOW + 100}, NOW, 0) == "not_yet_valid"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("tomorrow", "exp is not a number"),
+        (10**400, "exp is not a finite number"),
+        (float("nan"), "exp is not a finite number"),
+    ],
+)
+def test_a_malformed_claim_names_the_claim_and_the_type_it_needs(value: object, message: str) -> None:
+    with pytest.raises(rules.MalformedClaim, match=f"^{message}$") as refused:
+        rules.numeric({"exp": value}, "exp")
+    assert refused.value.claim == "exp"
+
+
+def test_a_numeric_claim_may_be_an_int_or_a_float_or_absent() -> None:
+    assert rules.numeric({"exp": 5}, "exp") == 5.0
+    assert rules.numeric({"exp": 5.5}, "exp") == 5.5
+    assert rules.numeric({}, "exp") is None
+
+
+def test_a_string_claim_is_a_string_or_absent() -> None:
+    assert rules.string({"sub": "alice"}, "sub") == "alice"
+    assert rules.string({}, "sub") is None
+    with pytest.raises(rules.MalformedClaim, match="sub is not a string") as refused:
+        rules.string({"sub": 5}, "sub")
+    assert refused.value.claim == "sub"
+
+
+def test_no_issuer_configured_accepts_any_issuer() -> None:
+    assert rules.check_issuer("https://anyone.example", None, required=True) is None
+    assert rules.check_issuer(None, None, required=True) is None
+
+
+def test_a_list_of_audiences_is_kept_whole() -> None:
+    assert rules.audiences({"aud": ["a", "b"]}) == ["a", "b"]
+    assert rules.audiences({"aud": "a"}) == ["a"]
+
+
+def test_malformed_audience_and_scopes_name_the_expected_type() -> None:
+    with pytest.raises(rules.MalformedClaim, match="aud is not a string or a list of strings"):
+        rules.audiences({"aud": 5})
+    with pytest.raises(rules.MalformedClaim, match="scope is not a string or a list of strings") as refused:
+        rules.scopes({"scope": 5})
+    assert refused.value.claim == "scope"
+
+
+def test_scopes_can_be_read_from_other_claim_names() -> None:
+    assert rules.scopes({"roles": ["r"], "scope": "s"}, names=("roles",)) == ["r"]
+    assert rules.scopes({"scp": "a b"}) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("claims", "client"),
+    [({"client_id": "c"}, "c"), ({"azp": "a"}, "a"), ({"cid": "o"}, "o"), ({"client_id": "c", "azp": "a"}, "c")],
+)
+def test_client_id_is_read_from_client_id_azp_or_cid(claims: dict[str, object], client: str) -> None:
+    assert rules.client_id(claims) == client
+
+
+def test_client_id_can_be_read_from_other_claim_names() -> None:
+    assert rules.client_id({"appid": "x", "client_id": "c"}, names=("appid",)) == "x"
+
+
+def test_a_confirmation_that_is_not_an_object_does_not_bind_to_the_proof_key() -> None:
+    thumbprint = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+    assert rules.check_binding({"cnf": thumbprint}, dpop_jkt=thumbprint) == "dpop_key_mismatch"
+    assert rules.check_binding({"cnf": {"jkt": 5}}, dpop_jkt=thumbprint) == "dpop_key_mismatch"

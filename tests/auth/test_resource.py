@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
 from oscal_mcp_auth import ConfigurationError, ProtectedResource
+from oscal_mcp_auth.resource import metadata_routes
 
 RESOURCE = ProtectedResource("https://mcp.example.com/mcp", authorization_servers=("https://idp.example.com",))
 
@@ -60,3 +63,32 @@ def test_a_value_that_is_not_a_url_is_a_configuration_error(field: str) -> None:
             ProtectedResource("mcp.example.com/mcp")
         else:
             ProtectedResource("https://mcp.example.com/mcp", authorization_servers=("idp",))
+
+
+@pytest.mark.anyio
+async def test_the_metadata_document_names_the_resource_and_its_scopes() -> None:
+    resource = ProtectedResource(
+        "https://mcp.example.com/mcp", ("https://idp.example.com",), ("oscal:read",), resource_name="OSCAL tools"
+    )
+    transport = httpx.ASGITransport(app=Starlette(routes=metadata_routes(resource)))
+    async with httpx.AsyncClient(transport=transport, base_url="https://mcp.example.com") as client:
+        document = (await client.get("/.well-known/oauth-protected-resource/mcp")).json()
+    assert document["resource"] == "https://mcp.example.com/mcp"
+    assert document["resource_name"] == "OSCAL tools"
+    assert document["scopes_supported"] == ["oscal:read"]
+
+
+@pytest.mark.anyio
+async def test_the_metadata_is_readable_cross_origin_and_only_with_get() -> None:
+    transport = httpx.ASGITransport(app=Starlette(routes=metadata_routes(RESOURCE)))
+    path = "/.well-known/oauth-protected-resource/mcp"
+    async with httpx.AsyncClient(transport=transport, base_url="https://mcp.example.com") as client:
+        preflight = await client.options(
+            path, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+        )
+        read = await client.get(path, headers={"Origin": "https://app.example"})
+        posted = await client.post(path)
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-methods"] == "GET, OPTIONS"
+    assert (read.status_code, read.headers["access-control-allow-origin"]) == (200, "*")
+    assert posted.status_code == 405
