@@ -61,8 +61,12 @@ def resolve_local(raw: str, policy: FilePolicy) -> Path:
     candidate = Path(text)
     if not candidate.is_absolute():
         candidate = policy.roots[0] / candidate
-    real = Path(os.path.realpath(candidate))
-    problem = policy.problem(real, is_dir=real.is_dir())
+    try:
+        real = Path(os.path.realpath(candidate))
+        is_dir = real.is_dir()
+    except OSError as exc:  # a name longer than the file system allows (ENAMETOOLONG), a loop...
+        raise AccessError(f"{shown_path(text)} cannot be resolved: {exc.strerror or type(exc).__name__}") from None
+    problem = policy.problem(real, is_dir=is_dir)
     if problem is None:
         return real
     if policy.root_of(real) is None:

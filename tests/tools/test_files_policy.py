@@ -175,3 +175,8 @@ def test_a_long_hidden_name_is_clipped_in_the_refusal(root: Path) -> None:
     assert policy(root).problem(root / name / "c.json") == (
         f"is refused: {'.' + 'h' * 58 + chr(0x2026)!r} starts with '.', and hidden files and directories are never read"
     )
+
+
+def test_a_name_longer_than_the_file_system_allows_is_an_access_error(tmp_path: Path) -> None:
+    with pytest.raises(AccessError, match="cannot be resolved"):
+        resolve_local("x" * 300 + ".json", policy(tmp_path))
