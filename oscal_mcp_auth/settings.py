@@ -9,7 +9,7 @@ backend or plugin called NAME, which sees only its section. The library's prefix
 
 The snapshot rather than pydantic-settings' own environment source, because that source ignores
 unknown names in the process environment (it refuses them only in ``.env`` files): a typo such
-as ``OSCAL_AUTH_JWT_AUDIENCES`` must stop start-up instead of silently falling back to a default.
+as ``OSCAL_AUTH_JWT_AUDIENCE`` with a stray letter must stop start-up instead of silently falling back to a default.
 Every error is one line that names the variable; a secret, or a URL that may carry a password,
 is never echoed.
 """

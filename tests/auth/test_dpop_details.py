@@ -4,7 +4,6 @@ the exact edges of the proof's bounds, and the replay cache shared through Redis
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -25,7 +24,10 @@ from tests.auth.test_dpop import POLICY, TOKEN, URL, good, key, target
 from tests.e2e.dpop_client import REMOVE, DPoPKey, b64url
 from tests.redis_server import RedisServer
 
-NOW = time.time()
+# Wall-clock time stands still at NOW (time-machine): proofs built "now" by the helpers and the checks
+# below meet at exactly the intended distance however long after collection a test runs.
+NOW = 1_800_000_000
+pytestmark = pytest.mark.time_machine(NOW, tick=False)
 
 
 def detail(proof: str, policy: DPoPPolicy = POLICY, nonces: NonceIssuer | None = None) -> tuple[str, str]:
