@@ -1,5 +1,7 @@
 # The two commands of the README:
-#   make run   - set everything up and start the server (stdio; pass ARGS="--transport streamable-http")
+#   make run   - set up .venv-run (the package with its runtime extras only) and start the server
+#                (stdio; pass ARGS="--transport streamable-http"). stdout is the MCP channel: make
+#                echoes nothing and every set-up step writes to stderr.
 #   make test  - set everything up and run every check: pytest (unit + end-to-end), ruff, mypy
 # "Everything" is: the venv with the package and its test extra (which brings Node.js from PyPI), the
 # test Authorization Server's npm packages (installed with that Node), and the Debian packages the
@@ -7,6 +9,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# `make run`'s own venv: the runtime extras only (no test tools, no Node.js).
+RUN_VENV ?= .venv-run
+RUN_BIN := $(RUN_VENV)/bin
+RUN_EXTRAS ?= auth,redis
 
 # Debian packages, each providing the command of the same name (podman, mmdebstrap and runc build and
 # run the container image; prometheus scrapes the metrics endpoint in its end-to-end test). Missing
@@ -46,8 +52,16 @@ $(BIN)/oscal-mcp: pyproject.toml
 setup: system-packages $(BIN)/oscal-mcp
 	$(BIN)/python -c 'from tests.e2e.as_fixture import ensure_node_modules; ensure_node_modules()'
 
-run: $(BIN)/oscal-mcp
-	$(BIN)/oscal-mcp $(ARGS)
+# Silent: the server's stdout carries JSON-RPC from its first byte (pip's output goes to stderr).
+$(RUN_BIN)/oscal-mcp: pyproject.toml
+	@echo "make run: installing oscal-mcp[$(RUN_EXTRAS)] into $(RUN_VENV) (once)" >&2
+	@$(PYTHON) -m venv $(RUN_VENV) >&2
+	@$(RUN_BIN)/pip install --quiet --upgrade pip >&2
+	@$(RUN_BIN)/pip install --quiet -e '.[$(RUN_EXTRAS)]' >&2
+	@touch $@
+
+run: $(RUN_BIN)/oscal-mcp
+	@exec $(RUN_BIN)/oscal-mcp $(ARGS)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -56,7 +70,7 @@ test: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(RUN_VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache
 
 # Mutation testing of the security-critical code (not part of `make test`): mutmut mutates what
 # [tool.mutmut] in pyproject.toml names and runs the unit tests against each mutant. Bounded by
