@@ -6,6 +6,9 @@
 # "Everything" is: the venv with the package and its test extra (which brings Node.js from PyPI), the
 # test Authorization Server's npm packages (installed with that Node), and the Debian packages the
 # end-to-end tests run for real (SYSTEM_PACKAGES below).
+# Never "make[1]: Entering directory" (a sub-make, e.g. `make run` started by a test under `make
+# test`, would print it on stdout, the MCP channel).
+MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
