@@ -32,7 +32,14 @@ endif
 missing_packages := $(strip $(missing_packages))
 can_apt := $(and $(filter 0,$(shell id -u)),$(shell command -v apt-get))
 
-.PHONY: run test setup system-packages clean mutation
+.PHONY: run test setup system-packages clean mutation test-pythons bundle
+
+# The other Python versions the classifiers name, from pyenv (this machine kind has them): each gets
+# a venv of its own and runs the unit tests, both at once (`make test` does this too).
+OTHER_PYTHONS ?= 3.12 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+UNIT_TESTS ?= tests/auth tests/server tests/tools
+python_for = $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1))))
 
 # Before the venv, so that a machine lacking a package stops at once.
 system-packages:
@@ -67,13 +74,33 @@ run: $(RUN_BIN)/oscal-mcp
 	@exec $(RUN_BIN)/oscal-mcp $(ARGS)
 
 test: setup
+	$(MAKE) -j2 --output-sync=target test-pythons
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The MCP bundle (dist/oscal-mcp-<version>.mcpb, uv type, every platform): packed and validated by the
+# mcpb CLI pinned in deploy/mcpb/package-lock.json, on the venv's Node.js.
+bundle: $(BIN)/oscal-mcp
+	$(BIN)/python deploy/mcpb/build_bundle.py --outdir dist
+
+test-pythons: $(foreach version,$(OTHER_PYTHONS),test-python-$(version))
+
+test-python-%: system-packages $(VENV)-py%/installed
+	$(VENV)-py$*/bin/python -m pytest $(UNIT_TESTS) -x -q -p no:cacheprovider
+
+# Kept between runs (make would delete it as an intermediate file).
+.PRECIOUS: $(VENV)-py%/installed
+$(VENV)-py%/installed: pyproject.toml
+	$(if $(call python_for,$*),,$(error Python $* not found under $(PYENV_ROOT)/versions: pyenv install $*, or set OTHER_PYTHONS))
+	$(call python_for,$*) -m venv $(VENV)-py$*
+	$(VENV)-py$*/bin/pip install --quiet --upgrade pip
+	$(VENV)-py$*/bin/pip install --quiet -e '.[auth,redis,test]'
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(RUN_VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-py* $(RUN_VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache
 
 # Mutation testing of the security-critical code (not part of `make test`): mutmut mutates what
 # [tool.mutmut] in pyproject.toml names and runs the unit tests against each mutant. Bounded by
