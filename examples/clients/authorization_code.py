@@ -99,7 +99,7 @@ async def main(url: str, client_id: str | None, scope: str | None) -> None:
         redirect_uris=[listener.redirect_uri],
         grant_types=["authorization_code", "refresh_token"],
         response_types=["code"],
-        token_endpoint_auth_method="none",  # a public app: PKCE instead of a secret
+        token_endpoint_auth_method="none",  # noqa: S106 (a public app: PKCE instead of a secret)
         scope=scope,
     )
     registered = None
@@ -118,10 +118,8 @@ async def main(url: str, client_id: str | None, scope: str | None) -> None:
         Client(streamable_http_client(url, http_client=http)) as client,
     ):
         about = (await client.call_tool("about", {})).structured_content or {}
-        caller = about["caller"]
-        print(
-            f"about: the server sees user {caller['subject']!r} of app {caller['client_id']!r}, scopes {caller['scopes']}"
-        )
+        user, app, scopes = about["caller"]["subject"], about["caller"]["client_id"], about["caller"]["scopes"]
+        print(f"about: the server sees user {user!r} of app {app!r}, scopes {scopes}")
 
 
 if __name__ == "__main__":
