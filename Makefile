@@ -32,7 +32,7 @@ endif
 missing_packages := $(strip $(missing_packages))
 can_apt := $(and $(filter 0,$(shell id -u)),$(shell command -v apt-get))
 
-.PHONY: run test setup system-packages clean mutation test-pythons bundle
+.PHONY: run test setup system-packages clean mutation test-pythons bundle demo-auth
 
 # The other Python versions the classifiers name, from pyenv (this machine kind has them): each gets
 # a venv of its own and runs the unit tests, both at once (`make test` does this too).
@@ -79,6 +79,11 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# OAuth seen working in one command: the test Authorization Server and the server with the jwt
+# verifier on 127.0.0.1, then examples/clients/client_credentials.py against them; all stop after.
+demo-auth: $(BIN)/oscal-mcp
+	@$(BIN)/python -m tools.demo_auth
 
 # The MCP bundle (dist/oscal-mcp-<version>.mcpb, uv type, every platform): packed and validated by the
 # mcpb CLI pinned in deploy/mcpb/package-lock.json, on the venv's Node.js.
