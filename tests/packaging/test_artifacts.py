@@ -55,6 +55,7 @@ def test_sdist_carries_license_typing_markers_and_the_tests(artifacts: tuple[Pat
     names = sdist_names(artifacts[0])
     assert {"LICENSE", "oscal_mcp/py.typed", "oscal_mcp_auth/py.typed", "dotenv.example", "Makefile"} <= names
     assert {"tests/conftest.py", "tests/server/test_cli.py", "tests/e2e/authserver/package-lock.json"} <= names
+    assert {"examples/clients/client_credentials.py", "deploy/mcpb/package-lock.json"} <= names
     assert not any("node_modules" in name or "__pycache__" in name for name in names)
 
 
