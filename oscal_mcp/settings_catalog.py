@@ -152,6 +152,8 @@ def render(
         yield "\n# set, but not a setting of anything installed (start-up refuses the misspelt ones)"
         yield from (f"{name} (from {sources.get(name, 'environment')})" for name in unknown)
     yield from (f"\nnote: {note}" for note in notes)
+    if any("oscal_mcp_auth." in note for note in notes):
+        yield "note: the built-in jwt and introspection verifiers need the auth extra: pip install 'oscal-mcp[auth]'"
 
 
 def _import_plugin_modules() -> list[str]:
@@ -161,8 +163,7 @@ def _import_plugin_modules() -> list[str]:
             try:
                 importlib.import_module(entry.module)
             except Exception as exc:  # a plugin that cannot be imported still lets the others be listed
-                missing = f"; install the extra that provides {exc.name!r}" if isinstance(exc, ImportError) else ""
-                notes.append(f"{entry.name} ({entry.value}) could not be imported: {exc}{missing}")
+                notes.append(f"{entry.name} ({entry.value}) could not be imported, so its settings are not listed: {exc}")
     return notes
 
 

@@ -96,3 +96,18 @@ async def test_server_starts_as_the_manifest_says_and_serves_a_tool(unpacked: Pa
     assert about is not None and about["transport"] == "stdio"
     version = json.loads((unpacked / "manifest.json").read_text())["version"]
     assert about["server_version"] == version  # the wheel inside, not whatever else is installed
+
+
+def test_installed_wheel_lists_its_settings_with_their_meanings(unpacked: Path) -> None:
+    """Out of the wheel, not a checkout: the meanings come from the dotenv.example the wheel carries."""
+    config = json.loads((unpacked / "manifest.json").read_text())["server"]["mcp_config"]
+    args = [arg.replace("${__dirname}", str(unpacked)) for arg in config["args"]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OSCAL_", "VIRTUAL_ENV"))}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "uv"), *args, "settings"],
+        env={**env, "UV_PYTHON_DOWNLOADS": "never"}, capture_output=True, text=True,
+        timeout=FIRST_START_SECONDS, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "OSCAL_MCP_PATH\n    default: /mcp    current: (default)\n    URL path of the MCP endpoint." in result.stdout
+    assert "OSCAL_MAX_ERRORS" in result.stdout
