@@ -163,7 +163,7 @@ def _import_plugin_modules() -> list[str]:
             try:
                 importlib.import_module(entry.module)
             except Exception as exc:  # a plugin that cannot be imported still lets the others be listed
-                notes.append(f"{entry.name} ({entry.value}) could not be imported, so its settings are not listed: {exc}")
+                notes.append(f"{entry.name} ({entry.value}) could not be imported; its settings are not listed: {exc}")
     return notes
 
 
