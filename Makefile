@@ -66,8 +66,7 @@ setup: system-packages $(BIN)/oscal-mcp
 $(RUN_BIN)/oscal-mcp: pyproject.toml
 	@echo "make run: installing oscal-mcp[$(RUN_EXTRAS)] into $(RUN_VENV) (once)" >&2
 	@$(PYTHON) -m venv $(RUN_VENV) >&2
-	@$(RUN_BIN)/pip install --quiet --upgrade pip >&2
-	@$(RUN_BIN)/pip install --quiet -e '.[$(RUN_EXTRAS)]' >&2
+	@$(RUN_BIN)/pip install --quiet -e '.[$(RUN_EXTRAS)]' >&2  # the venv's own pip: no upgrade, a faster first start
 	@touch $@
 
 run: $(RUN_BIN)/oscal-mcp
