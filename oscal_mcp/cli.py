@@ -126,12 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_settings(cli_values: Mapping[str, str | None]) -> int:
     """``oscal-mcp settings``: every setting, its default, current value and meaning, on stdout."""
-    from oscal_mcp.config import merged_values
+    from oscal_mcp.config import PREFIX, merged_values
     from oscal_mcp.settings_catalog import all_settings, render
+    from oscal_mcp_auth.sections import read_environment
 
     dotenv_file = Path(".env")
-    sources = {name: ".env" for name in merged_values({}, environ={}, dotenv_path=dotenv_file)}
-    sources |= {name: "environment" for name in merged_values({}, dotenv_path=Path("/nonexistent/.env"))}
+    sources = {name: ".env" for name in read_environment(PREFIX, environ={}, env_file=dotenv_file)}
+    sources |= {name: "environment" for name in read_environment(PREFIX, env_file=None)}
     sources |= {name: "command line" for name, value in cli_values.items() if value is not None}
     settings, notes = all_settings()
     for line in render(settings, notes, merged_values(cli_values, dotenv_path=dotenv_file), sources):
