@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
+from pathlib import Path
 
+SETTINGS_COMMAND = "settings"
 # user:password@ after a slash, also in a URL a path normalisation shortened to "https:/user:pw@host"
 _CREDENTIALS = re.compile(r"(?<=/)[^/@\s'\"]+@")
 
@@ -73,8 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--transport streamable-http for remote clients. Every option has an environment twin "
         "(shown in brackets); a .env file in the working directory is read too. "
         "Precedence: command line > environment > .env > defaults.",
+        epilog="Many settings are environment variables only (tool limits, file roots, verifier "
+        "settings): 'oscal-mcp settings' lists every one with its default, its current value "
+        "(secrets masked) and its meaning.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('oscal-mcp')}")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=(SETTINGS_COMMAND,),
+        help="settings: list every setting (with the flags given, shows what they would set) instead of serving",
+    )
     server = parser.add_argument_group("server")
     for flag, env, text in _VALUE_FLAGS:
         server.add_argument(flag, dest=env, metavar="VALUE", help=f"{text} [{env}]")
@@ -89,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cli_values: dict[str, str | None] = vars(args)
+    if cli_values.pop("command") == SETTINGS_COMMAND:
+        return print_settings(cli_values)
 
     from oscal_mcp.errors import ConfigError
     from oscal_mcp_auth.errors import ConfigurationError
@@ -108,6 +121,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def print_settings(cli_values: Mapping[str, str | None]) -> int:
+    """``oscal-mcp settings``: every setting, its default, current value and meaning, on stdout."""
+    from oscal_mcp.config import PREFIX, merged_values
+    from oscal_mcp.settings_catalog import all_settings, render
+    from oscal_mcp_auth.sections import read_environment
+
+    dotenv_file = Path(".env")
+    sources = {name: ".env" for name in read_environment(PREFIX, environ={}, env_file=dotenv_file)}
+    sources |= {name: "environment" for name in read_environment(PREFIX, env_file=None)}
+    sources |= {name: "command line" for name, value in cli_values.items() if value is not None}
+    settings, notes = all_settings()
+    for line in render(settings, notes, merged_values(cli_values, dotenv_path=dotenv_file), sources):
+        print(line)
     return 0
 
 

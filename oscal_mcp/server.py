@@ -162,6 +162,20 @@ def _lifespan(
     return lifespan
 
 
+def serving_message(settings: Settings) -> str:
+    """The start-up line; with auth on it names the one URL clients must use: the metadata's
+    `resource` must equal the URL the client connects to (RFC 9728 section 3.3), so SDK clients
+    refuse ``localhost`` where the resource says ``127.0.0.1``."""
+    listening = f"serving MCP over streamable-http at {settings.public_url}"
+    if not settings.auth_enabled:
+        return f"{listening} (auth: off)"
+    return (
+        f"{listening} (auth: {settings.auth.verifier}); clients must connect to exactly "
+        f"{settings.auth.resource_server_url} (the resource URL of the metadata, RFC 9728 section 3.3: "
+        "another spelling of the host, such as localhost for 127.0.0.1, is refused by clients)"
+    )
+
+
 def run(settings: Settings) -> None:
     """Run until interrupted. Raises ConfigurationError before serving if anything is misconfigured."""
     verify_bundled_content()  # security content: a tampered file stops start-up (exit status 2)
@@ -172,11 +186,7 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     app = build_http_app(settings)
-    logger.info(
-        "serving MCP over streamable-http at %s (auth: %s)",
-        settings.public_url,
-        settings.auth.verifier if settings.auth_enabled else "off",
-    )
+    logger.info(serving_message(settings))
     # log_config=None: uvicorn logs through the root logger, i.e. to stderr like everything else.
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
 

@@ -21,6 +21,8 @@ SDK v2 server: the RFC 9728 metadata and the endpoint behind `BearerAuth`, our A
     )
 """
 
+from importlib.metadata import version as _version
+
 from oscal_mcp_auth.asgi import BearerAuth, BindingVerifier, ScopeDenied, protect
 from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.errors import (
@@ -38,6 +40,9 @@ from oscal_mcp_auth.resource import ProtectedResource
 from oscal_mcp_auth.sections import Section, read_environment
 from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, backend_settings
 from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
+
+# Shipped in the oscal-mcp distribution: one version for both packages.
+__version__ = _version("oscal-mcp")
 
 __all__ = [
     "DEFAULT_PREFIX",

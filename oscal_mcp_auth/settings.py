@@ -242,7 +242,7 @@ def _cache_secret(fields: AuthFields, prefix: str) -> bytes | None:
             raise ConfigurationError(
                 f"{prefix}CACHE_URL needs {secret_name} (or {file_name}): at least "
                 f"{MIN_CACHE_SECRET_BYTES} random bytes shared by the replicas, e.g. the output of "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return None
     if len(secret) < MIN_CACHE_SECRET_BYTES:

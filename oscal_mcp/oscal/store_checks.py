@@ -2,7 +2,7 @@
 
 A user who lists the documents expects to see which ones NIST's schema rejects before a query or a
 profile resolution trips over them. Deciding validity is cheap (jsonschema-rs: milliseconds for the
-10 MB SP 800-53 catalog); listing the errors of an invalid document is not, so each document gets
+3.2 MB SP 800-53 Rev. 5 catalog); listing the errors of an invalid document is not, so each document gets
 `PER_DOCUMENT_SECONDS` to list its first `MAX_ERRORS_KEPT` errors and the store build
 `TOTAL_SECONDS` in all. A document reached after that is `unchecked`, and says how to check it.
 """

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.sections import Section
@@ -23,6 +24,8 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024
 
 class IntrospectionSettings(Section):
     """``OSCAL_AUTH_INTROSPECTION_<FIELD>`` settings; see the module docstring for their meaning."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX)  # names it for `oscal-mcp settings`
 
     url: str | None = None
     client_id: str = Field(min_length=1)

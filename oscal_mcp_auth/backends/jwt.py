@@ -39,6 +39,7 @@ from typing import Any
 from jose.exceptions import JOSEError
 from mcp.server.auth.provider import AccessToken
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth import jws
@@ -62,6 +63,8 @@ DEFAULT_SCOPE_CLAIMS = ("scope", "scp")
 
 class JwtSettings(Section):
     """``OSCAL_AUTH_JWT_*``: validated at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="OSCAL_AUTH_JWT_")  # names it for `oscal-mcp settings`
 
     jwks_uri: str | None = None
     public_key: str | None = None

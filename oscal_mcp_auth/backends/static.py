@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp_auth.claims import check_expiry
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
@@ -31,6 +32,8 @@ _SETTING = "OSCAL_AUTH_STATIC_KEYS_FILE"
 
 
 class StaticSettings(Section):
+    model_config = SettingsConfigDict(env_prefix="OSCAL_AUTH_STATIC_")  # names it for `oscal-mcp settings`
+
     keys_file: Path
 
 

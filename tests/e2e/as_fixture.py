@@ -270,24 +270,40 @@ def public_pem(jwk: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Client:
-    """A confidential client (oidc-provider client metadata)."""
+    """A client (oidc-provider client metadata): confidential by default; `public_native` makes the
+    public app that signs users in with the authorization code grant and PKCE."""
 
     client_id: str
     client_secret: str
     grant_types: tuple[str, ...] = ("client_credentials",)
-    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = "client_secret_basic"
     scope: str | None = None
     """Allow-list of scopes; ``None`` allows every scope of the requested resource."""
+    redirect_uris: tuple[str, ...] = ()
+    """For the authorization code grant; a native app's loopback URI matches any port (RFC 8252 section 7.3)."""
+    application_type: Literal["web", "native"] = "web"
+
+    @classmethod
+    def public_native(cls, client_id: str, redirect_uri: str = "http://127.0.0.1/callback") -> Client:
+        """A public native app (no secret; PKCE) with a loopback redirect URI."""
+        return cls(
+            client_id, "", grant_types=("authorization_code", "refresh_token"), token_endpoint_auth_method="none",
+            redirect_uris=(redirect_uri,), application_type="native",
+        )  # fmt: skip
 
     def to_config(self) -> JsonDict:
         config: JsonDict = {
             "client_id": self.client_id,
-            "client_secret": self.client_secret,
             "grant_types": list(self.grant_types),
             "token_endpoint_auth_method": self.token_endpoint_auth_method,
         }
+        if self.client_secret:
+            config["client_secret"] = self.client_secret
         if self.scope is not None:
             config["scope"] = self.scope
+        if self.redirect_uris:
+            config |= {"redirect_uris": list(self.redirect_uris), "response_types": ["code"]}
+            config["application_type"] = self.application_type
         return config
 
 
@@ -330,9 +346,17 @@ class Features:
     revocation: bool = True
     dpop: bool = False
     """RFC 9449: token requests with a DPoP proof get DPoP-bound tokens (``cnf.jkt``)."""
+    interactions: bool = False
+    """oidc-provider's development sign-in and consent pages (any login name and password), for the
+    authorization code grant; a test drives them with `tests.e2e.headless_login`."""
 
     def to_config(self) -> JsonDict:
-        return {"introspection": self.introspection, "revocation": self.revocation, "dPoP": self.dpop}
+        return {
+            "introspection": self.introspection,
+            "revocation": self.revocation,
+            "dPoP": self.dpop,
+            "interactions": self.interactions,
+        }
 
 
 # ---------------------------------------------------------------------------------------------------

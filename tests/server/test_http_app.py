@@ -79,3 +79,22 @@ def test_verifier_is_closed_at_shutdown(tmp_path: Path, monkeypatch: pytest.Monk
         assert client.get(METADATA_PATH).status_code == 200
         assert closed == []
     assert closed == ["static"]
+
+
+def test_start_up_line_names_the_exact_url_clients_must_use() -> None:
+    from oscal_mcp.config import load_settings
+    from oscal_mcp.server import serving_message
+
+    base = {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "8123"}
+    with_auth = load_settings({**base, "OSCAL_AUTH_ISSUER_URL": "https://idp.example.com"})
+    behind_proxy = load_settings(
+        {
+            **base,
+            "OSCAL_AUTH_ISSUER_URL": "https://idp.example.com",
+            "OSCAL_AUTH_RESOURCE_SERVER_URL": "https://oscal.example.com/mcp",
+        }
+    )
+    assert "clients must connect to exactly http://127.0.0.1:8123/mcp (" in serving_message(with_auth)
+    assert "at http://127.0.0.1:8123/mcp" in serving_message(behind_proxy)
+    assert "clients must connect to exactly https://oscal.example.com/mcp (" in serving_message(behind_proxy)
+    assert serving_message(load_settings(base)).endswith("at http://127.0.0.1:8123/mcp (auth: off)")

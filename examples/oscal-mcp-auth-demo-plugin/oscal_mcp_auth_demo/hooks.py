@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mcp.server.auth.provider import AccessToken
 from pydantic import field_validator
+from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp_auth import AuthConfig, AuthEvent, Section, backend_settings, hookimpl
 
@@ -21,6 +22,8 @@ _audit_file: Path | None = None
 
 class DemoHookSettings(Section):
     """Validated from OSCAL_AUTH_DEMO_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="OSCAL_AUTH_DEMO_")  # lists them in `oscal-mcp settings`
 
     deny_clients: frozenset[str] = frozenset()
     audit_file: Path | None = None

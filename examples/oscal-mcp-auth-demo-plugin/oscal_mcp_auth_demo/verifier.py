@@ -12,13 +12,16 @@ import hmac
 import time
 
 from mcp.server.auth.provider import AccessToken
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
 
-from oscal_mcp_auth import AuthConfig, TokenRejected, backend_settings
+from oscal_mcp_auth import AuthConfig, Section, TokenRejected, backend_settings
 
 
-class DemoSettings(BaseModel):
+class DemoSettings(Section):
     """Validated from OSCAL_AUTH_DEMO_HMAC_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="OSCAL_AUTH_DEMO_HMAC_")  # lists them in `oscal-mcp settings`
 
     secret: SecretStr = Field(min_length=8)
 

@@ -16,7 +16,9 @@
 //   defaultResource  resource URL used when a token request carries no `resource` parameter,
 //                    or null: then the token has no audience (oidc-provider's own default)
 //   keys             private JWKS (RSA for RS256, EC P-256 for ES256); the first key fitting an alg signs
-//   features         {introspection: bool, revocation: bool, dPoP: bool}
+//   features         {introspection: bool, revocation: bool, dPoP: bool, interactions: bool}
+//                    interactions: oidc-provider's development sign-in and consent pages (any login,
+//                    any password) for the authorization code grant with PKCE.
 //                    dPoP (RFC 9449): a token request with a DPoP proof gets a DPoP-bound token
 //                    (cnf.jkt in JWTs and introspection answers); proofs signed with ES256, RS256,
 //                    PS256 or EdDSA. Off: the DPoP header is ignored and every token is a bearer token.
@@ -162,7 +164,7 @@ function buildProviderConfiguration(config) {
     ttl: { ClientCredentials: clientCredentialsTTL },
     enabledJWA: { dPoPSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'] },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: Boolean(features.interactions) },
       clientCredentials: { enabled: true },
       introspection: { enabled: Boolean(features.introspection), allowedPolicy: introspectionAllowed },
       revocation: { enabled: Boolean(features.revocation), allowedPolicy: revocationAllowed },
