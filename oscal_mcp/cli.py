@@ -42,6 +42,8 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "comma-separated Origin values accepted (default: loopback pages and the resource URL's origin)",
     ),
     ("--cors-origins", "OSCAL_MCP_CORS_ORIGINS", "comma-separated origins browsers may call from, or * (default off)"),
+    ("--health-path", "OSCAL_MCP_HEALTH_PATH", "liveness probe path, answered whatever the Host (default /healthz)"),
+    ("--ready-path", "OSCAL_MCP_READY_PATH", "readiness probe path, answered whatever the Host (default /readyz)"),
 )
 _SWITCHES: tuple[tuple[str, str, str], ...] = (
     ("--stateless-http", "OSCAL_MCP_STATELESS_HTTP", "no server-side sessions (for several replicas)"),

@@ -28,12 +28,14 @@ from oscal_mcp import __version__
 from oscal_mcp.config import Settings
 from oscal_mcp.content import verify_bundled_content
 from oscal_mcp.cors import Cors
+from oscal_mcp.health import BundledContentCheck, Check, Probes
 from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
 from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifier, protect
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
+from oscal_mcp_auth.readiness import RedisProbe
 from oscal_mcp_auth.replay import ReplayCache, replay_cache
 
 logger = logging.getLogger("oscal_mcp")
@@ -85,7 +87,7 @@ def build_http_app(settings: Settings) -> Starlette:
     )
     return Starlette(
         routes=_routes(settings, endpoint, verifier, replay),
-        middleware=_middleware(settings),
+        middleware=[_probes(settings, verifier), *_middleware(settings)],
         lifespan=_lifespan(server, verifier, replay, warm_up),
     )
 
@@ -125,6 +127,16 @@ def _routes(
         replay=replay,
         nonces=nonces,
     )
+
+
+def _probes(settings: Settings, verifier: VerificationPipeline | None) -> Middleware:
+    """Liveness and readiness, outermost: answered whatever the Host (see `oscal_mcp.health`)."""
+    checks: dict[str, Check] = {"content": BundledContentCheck()}
+    if verifier is not None:
+        checks["verifier"] = verifier.ready
+        if settings.auth.cache_url is not None:
+            checks["redis"] = RedisProbe(settings.auth.cache_url).check
+    return Middleware(Probes, liveness=settings.health_path, readiness=settings.ready_path, checks=checks)
 
 
 def _middleware(settings: Settings) -> list[Middleware]:

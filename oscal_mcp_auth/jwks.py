@@ -180,6 +180,18 @@ class JwksCache:
         """The key set in use; None before the first fetch and once it is past `max_stale_seconds`."""
         return None if self._keys is None or self._too_old() else self._keys
 
+    async def ready(self) -> str | None:
+        """None while a key set is usable (fresh, or stale within ``max_stale_seconds``) or can be
+        fetched now; else the reason word. A readiness probe calls it: the fetch it may start
+        keeps the cool-down, so probes cannot hammer the AS."""
+        if self.current is not None:
+            return None
+        try:
+            await self._usable_keys()
+        except FetchError as exc:
+            return exc.reason
+        return None
+
     async def find(self, kid: str | None, alg: str) -> SigningKey | None:
         """The key for (kid, alg), refreshing when stale or when the kid is unknown (rate-limited).
 

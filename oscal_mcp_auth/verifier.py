@@ -152,6 +152,19 @@ class VerificationPipeline:
         except Exception as exc:
             logger.warning("hook oscal_auth_audit raised %s; ignored", type(exc).__name__)
 
+    async def ready(self) -> str | None:
+        """Readiness: None when the backend can verify now, else a reason word. A backend without
+        ``async ready()`` (a plugin's) counts as ready; one whose check raises does not."""
+        check: Any = getattr(self.backend, "ready", None)
+        if check is None:
+            return None
+        try:
+            reason = await check()
+        except Exception as exc:
+            logger.warning("verifier %s readiness check raised %s", self.name, type(exc).__name__)
+            return "verifier_error"
+        return None if reason is None else escaped(str(reason), 64)
+
     async def aclose(self) -> None:
         close: Any = getattr(self.backend, "aclose", None)
         if close is not None:

@@ -199,6 +199,14 @@ class IntrospectionVerifier:
                 return cached.model_copy(update={"token": token})
         return await self._introspections.run(key, lambda: self._introspect_and_remember(token, key))
 
+    async def ready(self) -> str | None:
+        """Readiness: None once the introspection endpoint is known (configured, or discovered now)."""
+        try:
+            await self._endpoint.resolve()
+        except FetchError as exc:
+            return exc.reason
+        return None
+
     async def aclose(self) -> None:
         """Close the pooled HTTP client (when this verifier created it)."""
         if self._owns_client:

@@ -223,6 +223,10 @@ class JwtVerifier:
             return "wrong_client"
         return rules.check_audience(rules.audiences(claims), self._audiences, required=not self._client_ids)
 
+    async def ready(self) -> str | None:
+        """Readiness: None when every issuer's keys are loaded or fetchable within their staleness bound."""
+        return await self._issuers.ready()
+
     async def aclose(self) -> None:
         await self._issuers.aclose()
 
