@@ -42,6 +42,8 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "comma-separated Origin values accepted (default: loopback pages and the resource URL's origin)",
     ),
     ("--cors-origins", "OSCAL_MCP_CORS_ORIGINS", "comma-separated origins browsers may call from, or * (default off)"),
+    ("--metrics-port", "OSCAL_MCP_METRICS_PORT", "serve Prometheus metrics on this port (default off)"),
+    ("--metrics-host", "OSCAL_MCP_METRICS_HOST", "address of the metrics listener (default 127.0.0.1)"),
     ("--health-path", "OSCAL_MCP_HEALTH_PATH", "liveness probe path, answered whatever the Host (default /healthz)"),
     ("--ready-path", "OSCAL_MCP_READY_PATH", "readiness probe path, answered whatever the Host (default /readyz)"),
 )

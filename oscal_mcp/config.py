@@ -58,6 +58,8 @@ class ServerSettings(Section):
     allowed_origins: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     json_response: bool = False
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
     health_path: str = "/healthz"
     ready_path: str = "/readyz"
 
@@ -68,7 +70,7 @@ class ServerSettings(Section):
             raise ValueError(f"not accepted; use one of: {', '.join(LOG_LEVELS)}")
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("host")
+    @field_validator("host", "metrics_host")
     @classmethod
     def _host(cls, value: str) -> str:
         if not _BIND_HOST.fullmatch(value):
@@ -94,6 +96,8 @@ class ServerSettings(Section):
 
     @model_validator(mode="after")
     def _distinct_paths(self) -> ServerSettings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("OSCAL_MCP_METRICS_PORT must differ from OSCAL_MCP_PORT: metrics have their own listener")
         if len({self.path, self.health_path, self.ready_path}) < 3:
             raise ValueError(
                 "OSCAL_MCP_PATH, OSCAL_MCP_HEALTH_PATH and OSCAL_MCP_READY_PATH must be three different paths"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from oscal_mcp import __version__
-from oscal_mcp.config import Settings
+from oscal_mcp.config import ConfigError, Settings
 from oscal_mcp.content import verify_bundled_content
 from oscal_mcp.cors import Cors
 from oscal_mcp.health import BundledContentCheck, Check, Probes
@@ -37,6 +37,9 @@ from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifie
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.readiness import RedisProbe
 from oscal_mcp_auth.replay import ReplayCache, replay_cache
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 logger = logging.getLogger("oscal_mcp")
 
@@ -71,11 +74,16 @@ def _server_and_warm_up(settings: Settings) -> tuple[MCPServer[Any], WarmUp]:
     return server, warm_up
 
 
-def build_http_app(settings: Settings) -> Starlette:
-    """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured."""
-    verifier = load_verifier(settings.auth) if settings.auth_enabled else None
+def build_http_app(settings: Settings, *, metrics: CollectorRegistry | None = None) -> Starlette:
+    """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured, recording
+    metrics into `metrics` when given (see `oscal_mcp.metrics`)."""
+    verifier = load_verifier(settings.auth, metrics_registry=metrics) if settings.auth_enabled else None
     replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
     server, warm_up = _server_and_warm_up(settings)
+    if metrics is not None:
+        from oscal_mcp.metrics import instrument_server
+
+        instrument_server(server, metrics)
     endpoint = server.streamable_http_app(
         streamable_http_path=settings.path,
         json_response=settings.json_response,
@@ -197,10 +205,37 @@ def run(settings: Settings) -> None:
         return
     import uvicorn
 
-    app = build_http_app(settings)
+    registry = metrics_registry(settings)
+    app = build_http_app(settings, metrics=registry)
+    stop_metrics = _serve_metrics(settings, registry)
     logger.info(serving_message(settings))
     # log_config=None: uvicorn logs through the root logger, i.e. to stderr like everything else.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
+    finally:
+        stop_metrics()
+
+
+def metrics_registry(settings: Settings) -> CollectorRegistry | None:
+    """A new registry when metrics are on (``OSCAL_MCP_METRICS_PORT``); a clear error without the extra."""
+    if settings.metrics_port is None:
+        return None
+    try:
+        from oscal_mcp.metrics import new_registry
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"OSCAL_MCP_METRICS_PORT needs the Python package 'prometheus-client' ({exc.name}), which is not "
+            "installed; install it with: pip install 'oscal-mcp[metrics]'"
+        ) from None
+    return new_registry()
+
+
+def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> Callable[[], None]:
+    if registry is None or settings.metrics_port is None:
+        return lambda: None
+    from oscal_mcp.metrics import serve_metrics
+
+    return serve_metrics(registry, settings.metrics_host, settings.metrics_port)
 
 
 def _warn_about_settings(settings: Settings) -> None:

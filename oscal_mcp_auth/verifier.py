@@ -20,11 +20,12 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
-from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, veto_reason
+from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, register_plugin, veto_reason
 from oscal_mcp_auth.logsafe import escaped, shown
 from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
 from oscal_mcp_auth.settings import AuthConfig
+from oscal_mcp_auth.telemetry.relay import Telemetry, installed, note_rejection
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -47,6 +48,7 @@ class VerificationPipeline:
         self.config = config
         self.name = name
         self._hooks = plugin_manager.hook
+        self.telemetry = Telemetry(plugin_manager.hook)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """A token presented under ``Bearer``: one bound to a key (``cnf``) is refused."""
@@ -61,19 +63,32 @@ class VerificationPipeline:
         """Called by the endpoint guard when a request's DPoP proof is refused: logged and audited
         like a refused token."""
         self._reject(token_id(token), reason, detail)
+        self.telemetry.dpop_refused(reason)
 
     async def _verified(self, token: str, jkt: str | None) -> AccessToken | None:
-        try:
-            access = await self._verify(token, jkt)
-        except TokenRejected as rejected:
-            self._reject(token_id(token), rejected.reason, rejected.detail)
-            return None
+        started = time.perf_counter()
+        with self.telemetry.span("oscal_auth.verify", verifier=self.name) as span:
+            try:
+                access = await self._verify(token, jkt)
+            except TokenRejected as rejected:
+                self._reject(token_id(token), rejected.reason, rejected.detail)
+                self._observe(span, "reject", rejected.reason, started)
+                return None
+            self._observe(span, "accept", "ok", started, access)
         if self._audited():  # the accept path is hot: build the event only for a listener
             self._audit(
                 AuthEvent("accept", "ok", self.name, token_id(token), access.client_id, access.subject,
                           tuple(access.scopes))
             )  # fmt: skip
         return access
+
+    def _observe(self, span: Any, outcome: str, reason: str, started: float, access: AccessToken | None = None) -> None:
+        span.set_attribute("oscal_auth.outcome", outcome)
+        span.set_attribute("oscal_auth.reason", reason)
+        issuer = (access.claims or {}).get("iss") if access is not None else None
+        if isinstance(issuer, str) and issuer in self.config.issuer_urls:  # a configured name only
+            span.set_attribute("oscal_auth.issuer", issuer)
+        self.telemetry.verified(self.name, outcome, reason, time.perf_counter() - started)
 
     def _audited(self) -> bool:
         return bool(self._hooks.oscal_auth_audit.get_hookimpls())
@@ -113,6 +128,7 @@ class VerificationPipeline:
             raise TokenRejected(reason, f"vetoed by a hook; client_id={shown(access.client_id)}")
 
     def _reject(self, fingerprint: str, reason: str, detail: str) -> None:
+        note_rejection(reason)
         # A plugin's reason or detail may hold raw token values: escaped here, whatever built them.
         logger.info(
             "token rejected: reason=%s verifier=%s token_id=%s%s",
@@ -171,23 +187,50 @@ class VerificationPipeline:
             await close()
 
 
-def load_verifier(config: AuthConfig, *, plugin_manager: pluggy.PluginManager | None = None) -> VerificationPipeline:
+def load_verifier(
+    config: AuthConfig,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    metrics_registry: Any = None,
+) -> VerificationPipeline:
     """Build the selected backend and wrap it with the installed hook plugins.
+
+    With `metrics_registry` (a ``prometheus_client.CollectorRegistry``, extra ``metrics``), the
+    built-in metrics plugin (`oscal_mcp_auth.telemetry.metrics.AuthMetrics`) is registered like
+    any hook plugin and records the auth metrics there.
 
     Raises `ConfigurationError` (or a subclass) with an actionable message when the verifier is
     unknown, its extra is missing, a plugin fails to load or its settings are invalid.
     """
     manager = plugin_manager if plugin_manager is not None else create_plugin_manager()
     refuse_veto_wrappers(manager)
+    if metrics_registry is not None:
+        register_plugin(manager, metrics_plugin(metrics_registry), METRICS_PLUGIN)
     if config.allow_insecure_http:
         logger.warning(
             "%s=true: plain http to the authorization server is allowed; anyone on that network path "
             "can read client secrets and tokens and inject signing keys or introspection answers",
             config.name_of("ALLOW_INSECURE_HTTP"),
         )
-    backend = build_verifier(config)
+    with installed(Telemetry(manager.hook)):  # the backend's caches and clients report to the hooks
+        backend = build_verifier(config)
     _configure_plugins(manager, config)
     return VerificationPipeline(backend, config, manager, name=config.verifier or "?")
+
+
+METRICS_PLUGIN = "oscal-metrics"
+
+
+def metrics_plugin(registry: Any) -> object:
+    """The built-in metrics plugin recording into `registry`; a clear error without the extra."""
+    try:
+        from oscal_mcp_auth.telemetry.metrics import AuthMetrics
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"metrics need the Python package 'prometheus-client' ({exc.name}), which is not installed; "
+            "install it with: pip install 'oscal-mcp[metrics]'"
+        ) from None
+    return AuthMetrics(registry)
 
 
 def _configure_plugins(manager: pluggy.PluginManager, config: AuthConfig) -> None:

@@ -88,6 +88,7 @@ from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.http import FetchError, new_client, request_json
 from oscal_mcp_auth.logsafe import shown
 from oscal_mcp_auth.settings import AuthConfig
+from oscal_mcp_auth.telemetry.relay import current_telemetry
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -183,6 +184,7 @@ class IntrospectionVerifier:
                 cache = result_cache(config, "introspection", settings.cache_max_entries, CACHE_CODEC, policy=policy)
             self._cache = cache
         self._clock = clock
+        self._telemetry = current_telemetry()
         self._introspections: SingleFlight[AccessToken] = SingleFlight()
         self._warned_at: dict[str, float] = {}
 
@@ -237,6 +239,18 @@ class IntrospectionVerifier:
         return ttl
 
     async def _introspect(self, token: str) -> AccessToken:
+        started, outcome = time.perf_counter(), "ok"
+        with self._telemetry.span("oscal_auth.introspection", issuer=self.issuer or "") as span:
+            try:
+                return await self._introspect_once(token)
+            except TokenRejected as refused:
+                outcome = refused.reason
+                raise
+            finally:
+                span.set_attribute("oscal_auth.outcome", outcome)
+                self._telemetry.fetched("introspection", self.issuer or "", outcome, time.perf_counter() - started)
+
+    async def _introspect_once(self, token: str) -> AccessToken:
         timeout = self.settings.timeout_seconds
         try:
             with anyio.fail_after(timeout):

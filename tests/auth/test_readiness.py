@@ -20,7 +20,7 @@ class Backend:
 
 
 class ReportingBackend(Backend):
-    def __init__(self, answer: str | None | Exception) -> None:
+    def __init__(self, answer: str | Exception | None) -> None:
         self.answer = answer
 
     async def ready(self) -> str | None:
