@@ -25,6 +25,7 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--path", "OSCAL_MCP_PATH", "URL path of the MCP endpoint (default /mcp)"),
     ("--server-name", "OSCAL_MCP_SERVER_NAME", "name announced to clients (default oscal-mcp)"),
     ("--log-level", "OSCAL_MCP_LOG_LEVEL", "DEBUG, INFO (default), WARNING, ERROR or CRITICAL"),
+    ("--log-format", "OSCAL_MCP_LOG_FORMAT", "text (default) or json: one JSON object per line, with audit fields"),
     (
         "--max-request-bytes",
         "OSCAL_MCP_MAX_REQUEST_BYTES",
@@ -116,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(merged_values(cli_values))
         from oscal_mcp.logs import configure_logging
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         from oscal_mcp.server import run
 
         run(settings)

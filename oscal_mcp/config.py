@@ -50,6 +50,7 @@ class ServerSettings(Section):
     stateless_http: bool = False
     server_name: str = "oscal-mcp"
     log_level: str = "INFO"  # one of LOG_LEVELS; a str because the SDK's own parameter is one
+    log_format: Literal["text", "json"] = "text"
     allow_unauthenticated: bool = False
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 31)
     max_sessions: int = Field(default=DEFAULT_MAX_SESSIONS, ge=1, le=1_000_000)

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from oscal_mcp import __version__
+from oscal_mcp.audit import ToolAudit
 from oscal_mcp.config import ConfigError, Settings
 from oscal_mcp.content import verify_bundled_content
 from oscal_mcp.cors import Cors
@@ -80,6 +81,8 @@ def build_http_app(settings: Settings, *, metrics: CollectorRegistry | None = No
     verifier = load_verifier(settings.auth, metrics_registry=metrics) if settings.auth_enabled else None
     replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
     server, warm_up = _server_and_warm_up(settings)
+    if settings.log_format == "json":  # the audit format: a line per tool call
+        server.middleware.append(ToolAudit())
     if metrics is not None:
         from oscal_mcp.metrics import instrument_server
 

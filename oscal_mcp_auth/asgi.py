@@ -50,7 +50,7 @@ from oscal_mcp_auth.dpop import (
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
-from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.logsafe import REQUEST_FIELDS, audit_extra, identity_fields, session_id_hash, shown
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
 from oscal_mcp_auth.telemetry.relay import NO_TELEMETRY, Telemetry, note_rejection, take_rejection
@@ -131,7 +131,11 @@ def read_authorization(scope: Scope, *, dpop: bool = False) -> Presented | Beare
     if not token:
         return dataclasses.replace(EMPTY_BEARER, description=f"The {scheme} scheme needs a token", scheme=scheme)
     if len(token) > MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token):
-        logger.info("token rejected: reason=malformed_token length=%d", len(token))
+        logger.info(
+            "token rejected: reason=malformed_token length=%d",
+            len(token),
+            extra=audit_extra(outcome="reject", reason="malformed_token"),
+        )
         note_rejection("malformed_token")
         return dataclasses.replace(INVALID_TOKEN, scheme=scheme)
     return Presented(scheme, token)
@@ -197,6 +201,8 @@ class BearerAuth:
             await send({"type": "websocket.close", "code": 1008})  # no challenge possible: refuse
             return
         take_rejection()  # a reason noted earlier in this task belongs to an earlier request
+        session = _session_header(scope)
+        REQUEST_FIELDS.set({"session_id_hash": session_id_hash(session)} if session else None)
         authenticated = await self._authenticate(scope)
         if isinstance(authenticated, BearerError):
             self._telemetry.request("reject", take_rejection() or _reason_word(authenticated))
@@ -227,7 +233,12 @@ class BearerAuth:
         if presented.scheme == DPOP and dpop is not None:
             return await self._authenticate_dpop(scope, presented.token, dpop)
         if dpop is not None and dpop.required:
-            logger.info("token rejected: reason=dpop_required token_id=%s", cache_key(presented.token)[:16])
+            fingerprint = cache_key(presented.token)[:16]
+            logger.info(
+                "token rejected: reason=dpop_required token_id=%s",
+                fingerprint,
+                extra=audit_extra(outcome="reject", reason="dpop_required", token_id=fingerprint),
+            )
             note_rejection("dpop_required")
             return DPOP_ONLY
         access = await self.verifier.verify_token(presented.token)
@@ -262,7 +273,11 @@ class BearerAuth:
     def _for_this_resource(self, access: AccessToken) -> bool:
         if self.resource.accepts_resource(access.resource):
             return True
-        logger.info("token rejected: reason=wrong_resource client_id=%s", shown(access.client_id))
+        logger.info(
+            "token rejected: reason=wrong_resource client_id=%s",
+            shown(access.client_id),
+            extra=audit_extra(outcome="reject", reason="wrong_resource", **identity_fields(access)),
+        )
         note_rejection("wrong_resource")
         return False
 
@@ -278,6 +293,13 @@ class BearerAuth:
             scopes=self.resource.required_scopes,
             dpop=self.resource.dpop,
         )
+
+
+def _session_header(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"mcp-session-id":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _reason_word(failure: BearerError) -> str:

@@ -21,7 +21,7 @@ from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
 from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, register_plugin, veto_reason
-from oscal_mcp_auth.logsafe import escaped, shown
+from oscal_mcp_auth.logsafe import audit_extra, escaped, identity_fields, shown
 from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
 from oscal_mcp_auth.settings import AuthConfig
@@ -136,6 +136,7 @@ class VerificationPipeline:
             self.name,
             fingerprint,
             f" {escaped(detail)}" * bool(detail),
+            extra=audit_extra(outcome="reject", reason=reason, verifier=self.name, token_id=fingerprint),
         )
         self._audit(AuthEvent("reject", reason, self.name, fingerprint))
 
@@ -147,6 +148,14 @@ class VerificationPipeline:
             self.name,
             shown(access.client_id),
             shown(" ".join(missing)),
+            extra=audit_extra(
+                outcome="reject",
+                reason="insufficient_scope",
+                verifier=self.name,
+                token_id=fingerprint,
+                missing=missing,
+                **identity_fields(access),
+            ),
         )
         self._audit(
             AuthEvent(
