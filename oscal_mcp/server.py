@@ -12,6 +12,7 @@ once the handshake has been answered, over HTTP once the server is listening.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -34,12 +35,14 @@ from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
+from oscal_mcp.tracing import start_tracing, tracing_wanted
 from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifier, protect
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.readiness import RedisProbe
 from oscal_mcp_auth.replay import ReplayCache, replay_cache
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
     from prometheus_client import CollectorRegistry
 
 logger = logging.getLogger("oscal_mcp")
@@ -75,10 +78,17 @@ def _server_and_warm_up(settings: Settings) -> tuple[MCPServer[Any], WarmUp]:
     return server, warm_up
 
 
-def build_http_app(settings: Settings, *, metrics: CollectorRegistry | None = None) -> Starlette:
+def build_http_app(
+    settings: Settings, *, metrics: CollectorRegistry | None = None, tracer_provider: TracerProvider | None = None
+) -> Starlette:
     """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured, recording
-    metrics into `metrics` when given (see `oscal_mcp.metrics`)."""
-    verifier = load_verifier(settings.auth, metrics_registry=metrics) if settings.auth_enabled else None
+    metrics into `metrics` and spans through `tracer_provider` when given (`oscal_mcp.metrics`,
+    `oscal_mcp.tracing`)."""
+    verifier = (
+        load_verifier(settings.auth, metrics_registry=metrics, tracer_provider=tracer_provider)
+        if settings.auth_enabled
+        else None
+    )
     replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
     server, warm_up = _server_and_warm_up(settings)
     if settings.log_format == "json":  # the audit format: a line per tool call
@@ -98,7 +108,7 @@ def build_http_app(settings: Settings, *, metrics: CollectorRegistry | None = No
     )
     return Starlette(
         routes=_routes(settings, endpoint, verifier, replay),
-        middleware=[_probes(settings, verifier), *_middleware(settings)],
+        middleware=[_probes(settings, verifier), *_tracing(tracer_provider), *_middleware(settings)],
         lifespan=_lifespan(server, verifier, replay, warm_up),
     )
 
@@ -148,6 +158,14 @@ def _probes(settings: Settings, verifier: VerificationPipeline | None) -> Middle
         if settings.auth.cache_url is not None:
             checks["redis"] = RedisProbe(settings.auth.cache_url).check
     return Middleware(Probes, liveness=settings.health_path, readiness=settings.ready_path, checks=checks)
+
+
+def _tracing(tracer_provider: TracerProvider | None) -> list[Middleware]:
+    if tracer_provider is None:
+        return []
+    from oscal_mcp.tracing import TraceRequests
+
+    return [Middleware(TraceRequests, tracer=tracer_provider.get_tracer("oscal_mcp"))]
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
@@ -209,7 +227,8 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     registry = metrics_registry(settings)
-    app = build_http_app(settings, metrics=registry)
+    tracer_provider = start_tracing(settings.server_name, os.environ) if tracing_wanted(os.environ) else None
+    app = build_http_app(settings, metrics=registry, tracer_provider=tracer_provider)
     stop_metrics = _serve_metrics(settings, registry)
     logger.info(serving_message(settings))
     # log_config=None: uvicorn logs through the root logger, i.e. to stderr like everything else.
@@ -217,6 +236,8 @@ def run(settings: Settings) -> None:
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
     finally:
         stop_metrics()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # exports the spans still batched
 
 
 def metrics_registry(settings: Settings) -> CollectorRegistry | None:

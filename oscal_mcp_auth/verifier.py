@@ -201,12 +201,16 @@ def load_verifier(
     *,
     plugin_manager: pluggy.PluginManager | None = None,
     metrics_registry: Any = None,
+    tracer_provider: Any = None,
 ) -> VerificationPipeline:
     """Build the selected backend and wrap it with the installed hook plugins.
 
     With `metrics_registry` (a ``prometheus_client.CollectorRegistry``, extra ``metrics``), the
     built-in metrics plugin (`oscal_mcp_auth.telemetry.metrics.AuthMetrics`) is registered like
-    any hook plugin and records the auth metrics there.
+    any hook plugin and records the auth metrics there. With `tracer_provider` (an OpenTelemetry
+    ``TracerProvider``, extra ``otel``), the built-in tracing plugin
+    (`oscal_mcp_auth.telemetry.tracing.AuthTracing`) makes spans of verifications and of calls to
+    the Authorization Server.
 
     Raises `ConfigurationError` (or a subclass) with an actionable message when the verifier is
     unknown, its extra is missing, a plugin fails to load or its settings are invalid.
@@ -215,6 +219,8 @@ def load_verifier(
     refuse_veto_wrappers(manager)
     if metrics_registry is not None:
         register_plugin(manager, metrics_plugin(metrics_registry), METRICS_PLUGIN)
+    if tracer_provider is not None:
+        register_plugin(manager, tracing_plugin(tracer_provider), TRACING_PLUGIN)
     if config.allow_insecure_http:
         logger.warning(
             "%s=true: plain http to the authorization server is allowed; anyone on that network path "
@@ -228,6 +234,7 @@ def load_verifier(
 
 
 METRICS_PLUGIN = "oscal-metrics"
+TRACING_PLUGIN = "oscal-tracing"
 
 
 def metrics_plugin(registry: Any) -> object:
@@ -240,6 +247,13 @@ def metrics_plugin(registry: Any) -> object:
             "install it with: pip install 'oscal-mcp[metrics]'"
         ) from None
     return AuthMetrics(registry)
+
+
+def tracing_plugin(tracer_provider: Any) -> object:
+    """The built-in tracing plugin with a tracer of `tracer_provider`."""
+    from oscal_mcp_auth.telemetry.tracing import AuthTracing  # opentelemetry-api: a dependency of mcp
+
+    return AuthTracing(tracer_provider.get_tracer("oscal_mcp_auth"))
 
 
 def _configure_plugins(manager: pluggy.PluginManager, config: AuthConfig) -> None:
