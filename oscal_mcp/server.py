@@ -165,7 +165,7 @@ def _tracing(tracer_provider: TracerProvider | None) -> list[Middleware]:
         return []
     from oscal_mcp.tracing import TraceRequests
 
-    return [Middleware(TraceRequests, tracer=tracer_provider.get_tracer("oscal_mcp"))]
+    return [Middleware(TraceRequests)]
 
 
 def _middleware(settings: Settings) -> list[Middleware]:

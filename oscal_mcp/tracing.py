@@ -6,9 +6,9 @@ On when an OTLP endpoint is set (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
 sampler, ``OTEL_SERVICE_NAME``, resource attributes). Spans are exported over OTLP/HTTP
 (protobuf) in batches. Off, nothing of this is imported and the request path calls no tracer.
 
-What is traced: each HTTP request (a server span, continuing the caller's ``traceparent``), each
-token verification and each call to the Authorization Server (the auth library's built-in tracing
-plugin), and each MCP message (the MCP SDK's own middleware, which needs only a tracer provider).
+What is traced, continuing the caller's ``traceparent``: each token verification and each call to
+the Authorization Server (the auth library's built-in tracing plugin), and each MCP message (the
+MCP SDK's own middleware, which needs only a tracer provider).
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oscal_mcp import __version__
 from oscal_mcp.errors import ConfigError
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Tracer
 
 logger = logging.getLogger("oscal_mcp")
 
+_CONTEXT_HEADERS = (b"traceparent", b"tracestate")
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 
@@ -67,34 +66,30 @@ def start_tracing(default_service_name: str, environ: Mapping[str, str]) -> Trac
 
 
 class TraceRequests:
-    """ASGI middleware: a server span per HTTP request, the child of the caller's ``traceparent``
-    (W3C Trace Context) when it sends one. Its name is the method and the route, never a query."""
+    """ASGI middleware: the caller's ``traceparent`` / ``tracestate`` (W3C Trace Context) made the
+    current context for the request, so the verification span and the MCP SDK's message span
+    continue the caller's trace. It makes no span of its own (an HTTP server span per request
+    cost more than the rest of tracing together; an ASGI instrumentation can add one)."""
 
-    def __init__(self, app: ASGIApp, tracer: Tracer) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        carrier = {}
+        for name, value in scope.get("headers", ()):
+            if name in _CONTEXT_HEADERS:
+                carrier[name.decode()] = value.decode("latin-1")
+        if not carrier:
+            await self.app(scope, receive, send)
+            return
+        from opentelemetry import context
         from opentelemetry.propagate import extract
-        from opentelemetry.trace import SpanKind, StatusCode
 
-        headers = Headers(scope=scope)
-        parent = extract({name: headers[name] for name in ("traceparent", "tracestate") if name in headers})
-        method, path = scope["method"], scope["path"]
-        attributes = {"http.request.method": method, "url.path": path}
-        with self._tracer.start_as_current_span(
-            f"{method} {path}", context=parent, kind=SpanKind.SERVER, attributes=attributes
-        ) as span:
-
-            async def sending(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    status = int(message["status"])
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
-                        span.set_status(StatusCode.ERROR)
-                await send(message)
-
-            await self.app(scope, receive, sending)
+        token = context.attach(extract(carrier))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)

@@ -95,6 +95,15 @@ class OtlpReceiver:
             time.sleep(0.1)
         raise AssertionError(f"no span {name!r} within {timeout} s; received: {sorted({s.name for s in self.spans})}")
 
+    def wait_for_count(self, name: str, count: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if sum(span.name == name for span in self.spans) >= count:
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"fewer than {count} spans {name!r} within {timeout} s")
+
     def __enter__(self) -> OtlpReceiver:
         self._thread.start()
         return self
