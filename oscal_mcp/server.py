@@ -265,6 +265,8 @@ def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> Ca
 def _warn_about_settings(settings: Settings) -> None:
     if settings.transport == "stdio" and settings.auth.configured:
         logger.warning("authentication settings are ignored with the stdio transport (it is local only)")
+    if settings.transport == "stdio" and settings.metrics_port is not None:
+        logger.warning("OSCAL_MCP_METRICS_PORT is ignored with the stdio transport (metrics serve streamable-http)")
     if settings.transport != "streamable-http" or settings.auth_enabled:
         return
     from oscal_mcp.config import is_loopback
