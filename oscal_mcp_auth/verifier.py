@@ -25,7 +25,7 @@ from oscal_mcp_auth.logsafe import audit_extra, escaped, identity_fields, shown
 from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
 from oscal_mcp_auth.settings import AuthConfig
-from oscal_mcp_auth.telemetry.relay import Telemetry, installed, note_rejection
+from oscal_mcp_auth.telemetry.relay import Telemetry, installed, note_rejection, noted_rejection
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -66,15 +66,24 @@ class VerificationPipeline:
         self.telemetry.dpop_refused(reason)
 
     async def _verified(self, token: str, jkt: str | None) -> AccessToken | None:
+        if not self.telemetry.active:  # the hot path without telemetry: no clock, no span
+            return await self._decided(token, jkt)
         started = time.perf_counter()
         with self.telemetry.span("oscal_auth.verify", verifier=self.name) as span:
-            try:
-                access = await self._verify(token, jkt)
-            except TokenRejected as rejected:
-                self._reject(token_id(token), rejected.reason, rejected.detail)
-                self._observe(span, "reject", rejected.reason, started)
-                return None
-            self._observe(span, "accept", "ok", started, access)
+            access = await self._decided(token, jkt)
+            if access is None:
+                self._observe(span, "reject", noted_rejection() or "rejected", started)
+            else:
+                self._observe(span, "accept", "ok", started, access)
+        return access
+
+    async def _decided(self, token: str, jkt: str | None) -> AccessToken | None:
+        """The decision, logged and audited; a refusal's reason is noted (`note_rejection`)."""
+        try:
+            access = await self._verify(token, jkt)
+        except TokenRejected as rejected:
+            self._reject(token_id(token), rejected.reason, rejected.detail)
+            return None
         if self._audited():  # the accept path is hot: build the event only for a listener
             self._audit(
                 AuthEvent("accept", "ok", self.name, token_id(token), access.client_id, access.subject,

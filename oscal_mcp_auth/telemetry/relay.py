@@ -19,6 +19,16 @@ import pluggy
 
 logger = logging.getLogger("oscal_mcp_auth")
 
+HOOK_NAMES = (
+    "oscal_auth_request",
+    "oscal_auth_verified",
+    "oscal_auth_fetched",
+    "oscal_auth_stale_keys",
+    "oscal_auth_cache_lookup",
+    "oscal_auth_store_error",
+    "oscal_auth_dpop_refused",
+    "oscal_auth_span",
+)
 _CURRENT: ContextVar[Telemetry | None] = ContextVar("oscal_mcp_auth_telemetry", default=None)
 # the reason word of the latest refusal in this request's task, for `oscal_auth_request`
 _REJECTION: ContextVar[str | None] = ContextVar("oscal_mcp_auth_rejection", default=None)
@@ -33,24 +43,33 @@ NO_SPAN = _NoSpan()
 
 
 class Telemetry:
-    """The telemetry hooks of one plugin manager (or none: every call does nothing)."""
+    """The telemetry hooks of one plugin manager (or none: every call does nothing).
+
+    Which hooks have implementations is read once, here: register telemetry plugins before the
+    verifier is built (`load_verifier` does), so that a call nobody listens to costs a set lookup.
+    """
 
     def __init__(self, hook: pluggy.HookRelay | None) -> None:
         self._hook = hook
+        self._listening = frozenset(
+            name for name in HOOK_NAMES if hook is not None and getattr(hook, name).get_hookimpls()
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any telemetry hook has an implementation."""
+        return bool(self._listening)
 
     def _call(self, name: str, **kwargs: Any) -> None:
-        if self._hook is None:
-            return
-        caller = getattr(self._hook, name)
-        if not caller.get_hookimpls():
+        if name not in self._listening:
             return
         try:
-            caller(**kwargs)
+            getattr(self._hook, name)(**kwargs)
         except Exception as exc:
             logger.warning("hook %s raised %s; ignored", name, type(exc).__name__)
 
     def listens(self, name: str) -> bool:
-        return self._hook is not None and bool(getattr(self._hook, name).get_hookimpls())
+        return name in self._listening
 
     def request(self, outcome: str, reason: str) -> None:
         self._call("oscal_auth_request", outcome=outcome, reason=reason)
@@ -75,10 +94,11 @@ class Telemetry:
 
     def span(self, name: str, **attributes: Any) -> AbstractContextManager[Any]:
         """A trace span from the plugin that offers one, else a context manager doing nothing."""
-        if self._hook is None or not self._hook.oscal_auth_span.get_hookimpls():
+        hook = self._hook
+        if hook is None or "oscal_auth_span" not in self._listening:
             return nullcontext(NO_SPAN)
         try:
-            span = self._hook.oscal_auth_span(name=name, attributes=attributes)
+            span = hook.oscal_auth_span(name=name, attributes=attributes)
         except Exception as exc:
             logger.warning("hook oscal_auth_span raised %s; ignored", type(exc).__name__)
             span = None
@@ -106,6 +126,11 @@ def installed(telemetry: Telemetry) -> Iterator[None]:
 def note_rejection(reason: str) -> None:
     """Remember the reason word of a refusal for this request (read by `BearerAuth`)."""
     _REJECTION.set(reason)
+
+
+def noted_rejection() -> str | None:
+    """The reason noted since the last `take_rejection` in this task, kept for it."""
+    return _REJECTION.get()
 
 
 def take_rejection() -> str | None:

@@ -76,3 +76,20 @@ async def test_a_raising_telemetry_plugin_cannot_change_a_decision(caplog: pytes
     pipeline = VerificationPipeline(Accepting(), AuthConfig(verifier="fake"), manager, name="fake")
     assert await pipeline.verify_token("tok") is not None
     assert "hook oscal_auth_verified raised RuntimeError; ignored" in caplog.text
+
+
+def test_the_relay_knows_every_telemetry_hookspec_and_nothing_else() -> None:
+    from oscal_mcp_auth.telemetry.relay import HOOK_NAMES
+    from oscal_mcp_auth.telemetry.specs import TelemetryHookSpecs
+
+    specified = {name for name in vars(TelemetryHookSpecs) if name.startswith("oscal_auth_")}
+    assert set(HOOK_NAMES) == specified
+
+
+def test_without_telemetry_plugins_the_relay_is_inactive() -> None:
+    manager = create_plugin_manager(load_entry_points=False)
+    assert not Telemetry(manager.hook).active and not NO_TELEMETRY.active
+    register_plugin(manager, Recorder(), "recorder")
+    telemetry = Telemetry(manager.hook)
+    assert telemetry.active and telemetry.listens("oscal_auth_cache_lookup")
+    assert not telemetry.listens("oscal_auth_span")
