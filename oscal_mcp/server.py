@@ -40,6 +40,7 @@ from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifie
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.readiness import RedisProbe
 from oscal_mcp_auth.replay import ReplayCache, replay_cache
+from oscal_mcp_auth.telemetry import installed
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -89,7 +90,7 @@ def build_http_app(
         if settings.auth_enabled
         else None
     )
-    replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
+    replay = _replay_cache(settings, verifier)
     server, warm_up = _server_and_warm_up(settings)
     if settings.log_format == "json":  # the audit format: a line per tool call
         server.middleware.append(ToolAudit())
@@ -111,6 +112,14 @@ def build_http_app(
         middleware=[_probes(settings, verifier), *_tracing(tracer_provider), *_middleware(settings)],
         lifespan=_lifespan(server, verifier, replay, warm_up),
     )
+
+
+def _replay_cache(settings: Settings, verifier: VerificationPipeline | None) -> ReplayCache | None:
+    """DPoP's replay cache; its Redis store reports to the verifier's telemetry like the backend's."""
+    if verifier is None or settings.auth.dpop is None:
+        return None
+    with installed(verifier.telemetry):
+        return replay_cache(settings.auth)
 
 
 def protected_resource(settings: Settings) -> ProtectedResource:
