@@ -48,6 +48,9 @@ def test_readyz_turns_unready_when_the_as_is_down_past_the_staleness_bound_or_re
         with jwt_stack(env) as stack:
             base = stack.server.base_url
             assert post_initialize(stack.server.url, bearer(stack.token())).status_code == 200
+            assert httpx.get(f"{base}/healthz", headers=POD_HOST, timeout=10).status_code == 200
+            refused = post_initialize(stack.server.url, {**bearer(stack.token()), **POD_HOST})
+            assert refused.status_code == 421  # the MCP path keeps its DNS-rebinding guard
             all_ok = {"content": "ok", "verifier": "ok", "redis": "ok"}
             assert readiness(base) == (200, {"status": "ready", "checks": all_ok})
 
