@@ -15,6 +15,13 @@ from oscal_mcp_auth.logsafe import audit_extra, identity_fields, session_id_hash
 logger = logging.getLogger("oscal_mcp.audit")
 
 
+def tool_failed(result: object) -> bool:
+    """Whether a ``tools/call`` result reaches the client as a tool error (``isError``)."""
+    if isinstance(result, CallToolResult):
+        return bool(result.is_error)
+    return isinstance(result, dict) and result.get("isError") is True
+
+
 class ToolAudit:
     """Logs ``tool call: tool=<name> outcome=<ok|error>`` with the caller's identity as audit fields."""
 
@@ -25,10 +32,7 @@ class ToolAudit:
         outcome = "error"
         try:
             result = await call_next(ctx)
-            failed = (isinstance(result, CallToolResult) and result.is_error) or (
-                isinstance(result, dict) and result.get("isError") is True
-            )
-            outcome = "error" if failed else "ok"
+            outcome = "error" if tool_failed(result) else "ok"
             return result
         finally:
             self._log(ctx, str(name), outcome)

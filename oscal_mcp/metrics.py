@@ -17,7 +17,6 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -31,6 +30,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from oscal_mcp import __version__
+from oscal_mcp.audit import tool_failed
 from oscal_mcp_auth.telemetry.metrics import LATENCY_BUCKETS
 
 logger = logging.getLogger("oscal_mcp")
@@ -70,9 +70,7 @@ class ToolMetrics:
         started, outcome = time.perf_counter(), "error"
         try:
             result = await call_next(ctx)
-            failed = isinstance(result, CallToolResult) and result.is_error
-            failed = failed or (isinstance(result, dict) and result.get("isError") is True)
-            outcome = "error" if failed else "ok"
+            outcome = "error" if tool_failed(result) else "ok"
             return result
         finally:
             self._calls.labels(tool, outcome).inc()
