@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.testclient import TestClient
 
+from oscal_mcp import health
 from oscal_mcp.config import ConfigError, load_settings
+from oscal_mcp.health import Check, Probes
 from tests.server.http_helpers import INITIALIZE, READER_KEY, auth_values, bearer, serving
 
 POD_HOST = {"host": "10.42.0.17:8000"}  # what a kubelet sends: the pod address
@@ -58,3 +64,30 @@ def test_probe_paths_are_configurable(tmp_path: Path) -> None:
 def test_a_probe_path_that_collides_or_is_not_absolute_is_refused(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match="OSCAL_MCP_"):
         load_settings({"OSCAL_MCP_TRANSPORT": "streamable-http", name: value})
+
+
+def probes_app(checks: dict[str, Check]) -> TestClient:
+    app = Starlette(middleware=[Middleware(Probes, liveness="/healthz", readiness="/readyz", checks=checks)])
+    return TestClient(app)
+
+
+async def hangs() -> str | None:
+    await anyio.sleep_forever()
+    return None
+
+
+async def raises() -> str | None:
+    raise RuntimeError("redis://user:password@host")
+
+
+async def passes() -> str | None:
+    return None
+
+
+def test_a_hanging_or_raising_check_is_unready_without_holding_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health, "CHECK_TIMEOUT_SECONDS", 0.2)
+    with probes_app({"slow": hangs, "broken": raises, "fine": passes}) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json() == {"status": "unready", "checks": {"slow": "timeout", "broken": "error", "fine": "ok"}}
+    assert "password" not in answer.text
