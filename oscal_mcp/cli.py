@@ -25,6 +25,7 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--path", "OSCAL_MCP_PATH", "URL path of the MCP endpoint (default /mcp)"),
     ("--server-name", "OSCAL_MCP_SERVER_NAME", "name announced to clients (default oscal-mcp)"),
     ("--log-level", "OSCAL_MCP_LOG_LEVEL", "DEBUG, INFO (default), WARNING, ERROR or CRITICAL"),
+    ("--log-format", "OSCAL_MCP_LOG_FORMAT", "text (default) or json: one JSON object per line, with audit fields"),
     (
         "--max-request-bytes",
         "OSCAL_MCP_MAX_REQUEST_BYTES",
@@ -42,6 +43,10 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "comma-separated Origin values accepted (default: loopback pages and the resource URL's origin)",
     ),
     ("--cors-origins", "OSCAL_MCP_CORS_ORIGINS", "comma-separated origins browsers may call from, or * (default off)"),
+    ("--metrics-port", "OSCAL_MCP_METRICS_PORT", "serve Prometheus metrics on this port (default off)"),
+    ("--metrics-host", "OSCAL_MCP_METRICS_HOST", "address of the metrics listener (default 127.0.0.1)"),
+    ("--health-path", "OSCAL_MCP_HEALTH_PATH", "liveness probe path, answered whatever the Host (default /healthz)"),
+    ("--ready-path", "OSCAL_MCP_READY_PATH", "readiness probe path, answered whatever the Host (default /readyz)"),
 )
 _SWITCHES: tuple[tuple[str, str, str], ...] = (
     ("--stateless-http", "OSCAL_MCP_STATELESS_HTTP", "no server-side sessions (for several replicas)"),
@@ -112,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(merged_values(cli_values))
         from oscal_mcp.logs import configure_logging
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         from oscal_mcp.server import run
 
         run(settings)

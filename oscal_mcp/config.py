@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mcp.server.auth.settings import AuthSettings
-from pydantic import Field, InstanceOf, ValidationError, field_validator
+from pydantic import Field, InstanceOf, ValidationError, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp.cors import parse_cors_origins
@@ -34,6 +34,7 @@ DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_SESSIONS = 10_000  # stateful streamable-http sessions held at once (the SDK's default)
 DEFAULT_SESSION_IDLE_SECONDS = 30 * 60
 # what may be bound: a host name, an IPv4 address, an IPv6 address (bracketed or not, with a zone)
+_PROBE_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 _BIND_HOST = re.compile(r"[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\]?")
 
 
@@ -49,6 +50,7 @@ class ServerSettings(Section):
     stateless_http: bool = False
     server_name: str = "oscal-mcp"
     log_level: str = "INFO"  # one of LOG_LEVELS; a str because the SDK's own parameter is one
+    log_format: Literal["text", "json"] = "text"
     allow_unauthenticated: bool = False
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 31)
     max_sessions: int = Field(default=DEFAULT_MAX_SESSIONS, ge=1, le=1_000_000)
@@ -57,6 +59,10 @@ class ServerSettings(Section):
     allowed_origins: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     json_response: bool = False
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    health_path: str = "/healthz"
+    ready_path: str = "/readyz"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -65,7 +71,7 @@ class ServerSettings(Section):
             raise ValueError(f"not accepted; use one of: {', '.join(LOG_LEVELS)}")
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("host")
+    @field_validator("host", "metrics_host")
     @classmethod
     def _host(cls, value: str) -> str:
         if not _BIND_HOST.fullmatch(value):
@@ -81,6 +87,23 @@ class ServerSettings(Section):
                 "(no spaces, query, fragment or /.well-known prefix)"
             )
         return value.rstrip("/") or "/"
+
+    @field_validator("health_path", "ready_path")
+    @classmethod
+    def _probe_path(cls, value: str) -> str:
+        if value == "/" or value.startswith("/.well-known") or not _PROBE_PATH.fullmatch(value):
+            raise ValueError("not accepted; use an absolute URL path such as /healthz (not /, no /.well-known)")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_paths(self) -> ServerSettings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("OSCAL_MCP_METRICS_PORT must differ from OSCAL_MCP_PORT: metrics have their own listener")
+        if len({self.path, self.health_path, self.ready_path}) < 3:
+            raise ValueError(
+                "OSCAL_MCP_PATH, OSCAL_MCP_HEALTH_PATH and OSCAL_MCP_READY_PATH must be three different paths"
+            )
+        return self
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

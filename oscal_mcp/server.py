@@ -12,9 +12,10 @@ once the handshake has been answered, over HTTP once the server is listening.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -25,16 +26,25 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from oscal_mcp import __version__
-from oscal_mcp.config import Settings
+from oscal_mcp.audit import ToolAudit
+from oscal_mcp.config import ConfigError, Settings
 from oscal_mcp.content import verify_bundled_content
 from oscal_mcp.cors import Cors
+from oscal_mcp.health import BundledContentCheck, Check, Probes
 from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
+from oscal_mcp.tracing import start_tracing, tracing_wanted
 from oscal_mcp_auth import ProtectedResource, VerificationPipeline, load_verifier, protect
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
+from oscal_mcp_auth.readiness import RedisProbe
 from oscal_mcp_auth.replay import ReplayCache, replay_cache
+from oscal_mcp_auth.telemetry import installed
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from prometheus_client import CollectorRegistry
 
 logger = logging.getLogger("oscal_mcp")
 
@@ -69,11 +79,25 @@ def _server_and_warm_up(settings: Settings) -> tuple[MCPServer[Any], WarmUp]:
     return server, warm_up
 
 
-def build_http_app(settings: Settings) -> Starlette:
-    """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured."""
-    verifier = load_verifier(settings.auth) if settings.auth_enabled else None
-    replay = replay_cache(settings.auth) if verifier is not None and settings.auth.dpop is not None else None
+def build_http_app(
+    settings: Settings, *, metrics: CollectorRegistry | None = None, tracer_provider: TracerProvider | None = None
+) -> Starlette:
+    """The streamable-http ASGI app, with bearer (and DPoP) auth when it is configured, recording
+    metrics into `metrics` and spans through `tracer_provider` when given (`oscal_mcp.metrics`,
+    `oscal_mcp.tracing`)."""
+    verifier = (
+        load_verifier(settings.auth, metrics_registry=metrics, tracer_provider=tracer_provider)
+        if settings.auth_enabled
+        else None
+    )
+    replay = _replay_cache(settings, verifier)
     server, warm_up = _server_and_warm_up(settings)
+    if settings.log_format == "json":  # the audit format: a line per tool call
+        server.middleware.append(ToolAudit())
+    if metrics is not None:
+        from oscal_mcp.metrics import instrument_server
+
+        instrument_server(server, metrics)
     endpoint = server.streamable_http_app(
         streamable_http_path=settings.path,
         json_response=settings.json_response,
@@ -85,9 +109,17 @@ def build_http_app(settings: Settings) -> Starlette:
     )
     return Starlette(
         routes=_routes(settings, endpoint, verifier, replay),
-        middleware=_middleware(settings),
+        middleware=[_probes(settings, verifier), *_tracing(tracer_provider), *_middleware(settings)],
         lifespan=_lifespan(server, verifier, replay, warm_up),
     )
+
+
+def _replay_cache(settings: Settings, verifier: VerificationPipeline | None) -> ReplayCache | None:
+    """DPoP's replay cache; its Redis store reports to the verifier's telemetry like the backend's."""
+    if verifier is None or settings.auth.dpop is None:
+        return None
+    with installed(verifier.telemetry):
+        return replay_cache(settings.auth)
 
 
 def protected_resource(settings: Settings) -> ProtectedResource:
@@ -125,6 +157,24 @@ def _routes(
         replay=replay,
         nonces=nonces,
     )
+
+
+def _probes(settings: Settings, verifier: VerificationPipeline | None) -> Middleware:
+    """Liveness and readiness, outermost: answered whatever the Host (see `oscal_mcp.health`)."""
+    checks: dict[str, Check] = {"content": BundledContentCheck()}
+    if verifier is not None:
+        checks["verifier"] = verifier.ready
+        if settings.auth.cache_url is not None:
+            checks["redis"] = RedisProbe(settings.auth.cache_url).check
+    return Middleware(Probes, liveness=settings.health_path, readiness=settings.ready_path, checks=checks)
+
+
+def _tracing(tracer_provider: TracerProvider | None) -> list[Middleware]:
+    if tracer_provider is None:
+        return []
+    from oscal_mcp.tracing import TraceRequests
+
+    return [Middleware(TraceRequests)]
 
 
 def _middleware(settings: Settings) -> list[Middleware]:
@@ -185,15 +235,47 @@ def run(settings: Settings) -> None:
         return
     import uvicorn
 
-    app = build_http_app(settings)
+    registry = metrics_registry(settings)
+    tracer_provider = start_tracing(settings.server_name, os.environ) if tracing_wanted(os.environ) else None
+    app = build_http_app(settings, metrics=registry, tracer_provider=tracer_provider)
+    stop_metrics = _serve_metrics(settings, registry)
     logger.info(serving_message(settings))
     # log_config=None: uvicorn logs through the root logger, i.e. to stderr like everything else.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
+    finally:
+        stop_metrics()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # exports the spans still batched
+
+
+def metrics_registry(settings: Settings) -> CollectorRegistry | None:
+    """A new registry when metrics are on (``OSCAL_MCP_METRICS_PORT``); a clear error without the extra."""
+    if settings.metrics_port is None:
+        return None
+    try:
+        from oscal_mcp.metrics import new_registry
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"OSCAL_MCP_METRICS_PORT needs the Python package 'prometheus-client' ({exc.name}), which is not "
+            "installed; install it with: pip install 'oscal-mcp[metrics]'"
+        ) from None
+    return new_registry()
+
+
+def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> Callable[[], None]:
+    if registry is None or settings.metrics_port is None:
+        return lambda: None
+    from oscal_mcp.metrics import serve_metrics
+
+    return serve_metrics(registry, settings.metrics_host, settings.metrics_port)
 
 
 def _warn_about_settings(settings: Settings) -> None:
     if settings.transport == "stdio" and settings.auth.configured:
         logger.warning("authentication settings are ignored with the stdio transport (it is local only)")
+    if settings.transport == "stdio" and settings.metrics_port is not None:
+        logger.warning("OSCAL_MCP_METRICS_PORT is ignored with the stdio transport (metrics serve streamable-http)")
     if settings.transport != "streamable-http" or settings.auth_enabled:
         return
     from oscal_mcp.config import is_loopback

@@ -50,9 +50,10 @@ from oscal_mcp_auth.dpop import (
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
-from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.logsafe import REQUEST_FIELDS, audit_extra, identity_fields, session_id_hash, shown
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
+from oscal_mcp_auth.telemetry.relay import NO_TELEMETRY, Telemetry, note_rejection, take_rejection
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -130,7 +131,12 @@ def read_authorization(scope: Scope, *, dpop: bool = False) -> Presented | Beare
     if not token:
         return dataclasses.replace(EMPTY_BEARER, description=f"The {scheme} scheme needs a token", scheme=scheme)
     if len(token) > MAX_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token):
-        logger.info("token rejected: reason=malformed_token length=%d", len(token))
+        logger.info(
+            "token rejected: reason=malformed_token length=%d",
+            len(token),
+            extra=audit_extra(outcome="reject", reason="malformed_token"),
+        )
+        note_rejection("malformed_token")
         return dataclasses.replace(INVALID_TOKEN, scheme=scheme)
     return Presented(scheme, token)
 
@@ -166,6 +172,7 @@ class BearerAuth:
         on_scope_denied: ScopeDenied | None = None,
         replay: ReplayCache | None = None,
         nonces: NonceIssuer | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         binding = verifier if isinstance(verifier, BindingVerifier) else None
         if resource.dpop is not None and binding is None:
@@ -182,6 +189,9 @@ class BearerAuth:
         self.nonces = nonces
         self._origin = public_origin(resource.url)
         self._with_context = AuthContextMiddleware(app)
+        # a `VerificationPipeline` brings the hooks of its plugin manager
+        found = telemetry if telemetry is not None else getattr(verifier, "telemetry", None)
+        self._telemetry = found if isinstance(found, Telemetry) else NO_TELEMETRY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -190,8 +200,12 @@ class BearerAuth:
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1008})  # no challenge possible: refuse
             return
+        take_rejection()  # a reason noted earlier in this task belongs to an earlier request
+        session = _session_header(scope)
+        REQUEST_FIELDS.set({"session_id_hash": session_id_hash(session)} if session else None)
         authenticated = await self._authenticate(scope)
         if isinstance(authenticated, BearerError):
+            self._telemetry.request("reject", take_rejection() or _reason_word(authenticated))
             await self._challenge(send, authenticated)
             return
         access, scheme = authenticated
@@ -199,8 +213,10 @@ class BearerAuth:
         if missing:
             if self.on_scope_denied is not None:
                 self.on_scope_denied(access, missing)
+            self._telemetry.request("reject", "insufficient_scope")
             await self._challenge(send, insufficient_scope(missing, scheme))
             return
+        self._telemetry.request("accept", "ok")
         if scheme == DPOP and self.nonces is not None:  # RFC 9449 section 8.2: the next nonce, ahead of time
             send = _with_header(send, b"dpop-nonce", self.nonces.current().encode())
         scope["user"] = AuthenticatedUser(access)
@@ -217,7 +233,13 @@ class BearerAuth:
         if presented.scheme == DPOP and dpop is not None:
             return await self._authenticate_dpop(scope, presented.token, dpop)
         if dpop is not None and dpop.required:
-            logger.info("token rejected: reason=dpop_required token_id=%s", cache_key(presented.token)[:16])
+            fingerprint = cache_key(presented.token)[:16]
+            logger.info(
+                "token rejected: reason=dpop_required token_id=%s",
+                fingerprint,
+                extra=audit_extra(outcome="reject", reason="dpop_required", token_id=fingerprint),
+            )
+            note_rejection("dpop_required")
             return DPOP_ONLY
         access = await self.verifier.verify_token(presented.token)
         if access is None or not self._for_this_resource(access):
@@ -251,7 +273,12 @@ class BearerAuth:
     def _for_this_resource(self, access: AccessToken) -> bool:
         if self.resource.accepts_resource(access.resource):
             return True
-        logger.info("token rejected: reason=wrong_resource client_id=%s", shown(access.client_id))
+        logger.info(
+            "token rejected: reason=wrong_resource client_id=%s",
+            shown(access.client_id),
+            extra=audit_extra(outcome="reject", reason="wrong_resource", **identity_fields(access)),
+        )
+        note_rejection("wrong_resource")
         return False
 
     async def _challenge(self, send: Send, failure: BearerError) -> None:
@@ -266,6 +293,22 @@ class BearerAuth:
             scopes=self.resource.required_scopes,
             dpop=self.resource.dpop,
         )
+
+
+def _session_header(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"mcp-session-id":
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _reason_word(failure: BearerError) -> str:
+    """The reason word of a refusal no component noted (a request without usable credentials)."""
+    if failure is NO_CREDENTIALS:
+        return "no_credentials"
+    if failure is TOKEN_IN_QUERY:
+        return "token_in_query"
+    return failure.error or "rejected"
 
 
 def _with_header(send: Send, name: bytes, value: bytes) -> Send:

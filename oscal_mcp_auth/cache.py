@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.telemetry.relay import current_telemetry
 
 logger = logging.getLogger("oscal_mcp_auth")
 V = TypeVar("V")
@@ -73,12 +74,16 @@ class MemoryCache(Generic[V]):
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._telemetry = current_telemetry()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def get(self, key: str) -> V | None:
-        return self.get_now(key)
+        """A lookup as a backend's result cache (reported to telemetry; `get_now` is not)."""
+        value = self.get_now(key)
+        self._telemetry.cache_lookup("local", value is not None)
+        return value
 
     def get_now(self, key: str) -> V | None:
         """`get` without an await, for hot paths that must not yield to the event loop."""
@@ -136,12 +141,15 @@ class TieredCache(Generic[V]):
         self.local = local
         self.shared = shared
         self._codec = codec
+        self._telemetry = current_telemetry()
 
     async def get(self, key: str) -> V | None:
         value = self.local.get_now(key)
+        self._telemetry.cache_lookup("local", value is not None)
         if value is not None:
             return value
         found = await self.shared.get(key)
+        self._telemetry.cache_lookup("shared", found is not None)
         if found is None:
             return None
         raw, remaining = found

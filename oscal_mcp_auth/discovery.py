@@ -13,6 +13,7 @@ document is refused: that check is what stops a mix-up between two Authorization
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ import httpx
 from oscal_mcp_auth.cache import SingleFlight
 from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECONDS, FetchError, request_json
 from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.telemetry.relay import current_telemetry
 from oscal_mcp_auth.urls import insecure_http_problem, url_problem
 
 logger = logging.getLogger("oscal_mcp_auth")
@@ -99,6 +101,7 @@ class EndpointResolver:
         self._hint = hint
         self._label = label or metadata_field
         self._discovery: SingleFlight[str] = SingleFlight()
+        self._telemetry = current_telemetry()
 
     async def resolve(self) -> str:
         if self._endpoint is not None:
@@ -106,6 +109,18 @@ class EndpointResolver:
         return await self._discovery.run(self._field, self._discover)
 
     async def _discover(self) -> str:
+        started, outcome = time.perf_counter(), "ok"
+        with self._telemetry.span("oscal_auth.discovery", issuer=self._issuer or "") as span:
+            try:
+                return await self._discover_once()
+            except FetchError as failed:
+                outcome = failed.reason
+                raise
+            finally:
+                span.set_attribute("oscal_auth.outcome", outcome)
+                self._telemetry.fetched("discovery", self._issuer or "", outcome, time.perf_counter() - started)
+
+    async def _discover_once(self) -> str:
         if self._issuer is None:
             raise FetchError("no_endpoint", f"no issuer to discover {self._field} from; {self._hint}")
         metadata = await fetch_metadata(

@@ -23,6 +23,7 @@ from mcp.server.auth.provider import AccessToken
 
 from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import PluginLoadError
+from oscal_mcp_auth.telemetry.specs import TelemetryHookSpecs
 
 PROJECT = "oscal_mcp_auth"
 PLUGIN_GROUP = "oscal_mcp_auth.plugins"
@@ -92,6 +93,7 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
     """A plugin manager with the hookspecs added and, by default, the installed hook plugins."""
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(AuthHookSpecs)
+    manager.add_hookspecs(TelemetryHookSpecs)
     if load_entry_points:
         for entry_point in entry_points(group=PLUGIN_GROUP):
             try:

@@ -50,6 +50,10 @@ class IssuerKeys:
         current = self.keys.current if isinstance(self.keys, JwksCache) else self.keys
         return current is not None and kid in current.kids
 
+    async def ready(self) -> str | None:
+        """None when tokens of this issuer can be verified now; else the reason word."""
+        return await self.keys.ready() if isinstance(self.keys, JwksCache) else None
+
     async def aclose(self) -> None:
         if isinstance(self.keys, JwksCache):
             await self.keys.aclose()
@@ -76,6 +80,14 @@ class Issuers:
         """The issuer whose identifier is exactly `iss` (the unverified claim); None for any other
         value, a missing one or a non-string. Never touches the network."""
         return self._by_issuer.get(iss) if isinstance(iss, str) else None
+
+    async def ready(self) -> str | None:
+        """None when every issuer's keys are usable; else the first failing issuer's reason word."""
+        for member in self._by_issuer.values():
+            reason = await member.ready()
+            if reason is not None:
+                return reason
+        return None
 
     async def aclose(self) -> None:
         """Close every issuer's client, even when closing one of them fails."""

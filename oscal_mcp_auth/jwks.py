@@ -36,6 +36,7 @@ from jose.backends.base import Key
 
 from oscal_mcp_auth.cache import SharedStore, SingleFlight
 from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECONDS, FetchError, request_json
+from oscal_mcp_auth.telemetry.relay import current_telemetry
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -157,6 +158,9 @@ class JwksCache:
         issuer: str | None = None,
     ) -> None:
         self._client = client
+        self._issuer = issuer or ""
+        self._telemetry = current_telemetry()
+        self._last_failure: str | None = None  # the reason word of the latest failed fetch
         self._of = f" [issuer {issuer}]" if issuer else ""  # which key set a log line is about
         self._shared = shared
         self._resolve_uri = resolve_uri
@@ -179,6 +183,18 @@ class JwksCache:
     def current(self) -> KeySet | None:
         """The key set in use; None before the first fetch and once it is past `max_stale_seconds`."""
         return None if self._keys is None or self._too_old() else self._keys
+
+    async def ready(self) -> str | None:
+        """None while a key set is usable (fresh, or stale within ``max_stale_seconds``) or can be
+        fetched now; else the reason word. A readiness probe calls it: the fetch it may start
+        keeps the cool-down, so probes cannot hammer the AS."""
+        if self.current is not None:
+            return None
+        try:
+            await self._usable_keys()
+        except FetchError as exc:
+            return exc.reason
+        return None
 
     async def find(self, kid: str | None, alg: str) -> SigningKey | None:
         """The key for (kid, alg), refreshing when stale or when the kid is unknown (rate-limited).
@@ -227,6 +243,16 @@ class JwksCache:
         published = await self._published(wanted_kid)
         if published is not None:
             return published
+        started, self._last_failure = time.perf_counter(), None
+        with self._telemetry.span("oscal_auth.jwks", issuer=self._issuer) as span:
+            try:
+                return await self._fetch_from_as()
+            finally:  # a failure either raised or was answered with the stale key set
+                outcome = self._last_failure or "ok"
+                span.set_attribute("oscal_auth.outcome", outcome)
+                self._telemetry.fetched("jwks", self._issuer, outcome, time.perf_counter() - started)
+
+    async def _fetch_from_as(self) -> KeySet | None:
         try:
             with anyio.fail_after(self._timeout):  # discovery and the key set together
                 uri = await self._resolve_uri()
@@ -282,12 +308,14 @@ class JwksCache:
     def _failed(self, exc: FetchError) -> KeySet:
         """Stale-on-error: log, and keep serving the last good key set until it is too old; with
         none, fail closed."""
+        self._last_failure = exc.reason
         self._drop_if_too_old()
         self._log_failure(exc)
         if self._keys is None:
             if self._dropped:
                 raise KeysExpired(f"refresh failed ({exc.reason}) and the last key set expired") from exc
             raise exc
+        self._telemetry.stale_keys(self._issuer)
         if self._stale_since is None and self._clock() >= self._fresh_until:
             self._stale_since = self._clock()
             logger.warning(

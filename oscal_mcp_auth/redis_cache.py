@@ -29,6 +29,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from oscal_mcp_auth.telemetry.relay import current_telemetry
+
 logger = logging.getLogger("oscal_mcp_auth")
 
 OPERATION_TIMEOUT_SECONDS = 0.5
@@ -83,6 +85,7 @@ class RedisStore:
         self._down = False
         self._burst_until = 0.0
         self.unauthenticated_entries = 0
+        self._telemetry = current_telemetry()
 
     async def get(self, key: str) -> tuple[Any, float] | None:
         """The stored JSON value and its remaining lifetime in seconds, or None."""
@@ -156,6 +159,7 @@ class RedisStore:
         return self._monotonic() >= self._down_until
 
     def _failed(self, exc: BaseException) -> None:
+        self._telemetry.store_error("redis")
         self._down_until = self._monotonic() + RETRY_AFTER_SECONDS
         if not self._down:
             self._down = True

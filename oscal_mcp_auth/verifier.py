@@ -20,11 +20,12 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
-from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, veto_reason
-from oscal_mcp_auth.logsafe import escaped, shown
+from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, register_plugin, veto_reason
+from oscal_mcp_auth.logsafe import audit_extra, escaped, identity_fields, shown
 from oscal_mcp_auth.registry import build_verifier
 from oscal_mcp_auth.scopes import effective_scopes
 from oscal_mcp_auth.settings import AuthConfig
+from oscal_mcp_auth.telemetry.relay import Telemetry, installed, note_rejection, noted_rejection
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -47,6 +48,7 @@ class VerificationPipeline:
         self.config = config
         self.name = name
         self._hooks = plugin_manager.hook
+        self.telemetry = Telemetry(plugin_manager.hook)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """A token presented under ``Bearer``: one bound to a key (``cnf``) is refused."""
@@ -61,8 +63,22 @@ class VerificationPipeline:
         """Called by the endpoint guard when a request's DPoP proof is refused: logged and audited
         like a refused token."""
         self._reject(token_id(token), reason, detail)
+        self.telemetry.dpop_refused(reason)
 
     async def _verified(self, token: str, jkt: str | None) -> AccessToken | None:
+        if not self.telemetry.active:  # the hot path without telemetry: no clock, no span
+            return await self._decided(token, jkt)
+        started = time.perf_counter()
+        with self.telemetry.span("oscal_auth.verify", verifier=self.name) as span:
+            access = await self._decided(token, jkt)
+            if access is None:
+                self._observe(span, "reject", noted_rejection() or "rejected", started)
+            else:
+                self._observe(span, "accept", "ok", started, access)
+        return access
+
+    async def _decided(self, token: str, jkt: str | None) -> AccessToken | None:
+        """The decision, logged and audited; a refusal's reason is noted (`note_rejection`)."""
         try:
             access = await self._verify(token, jkt)
         except TokenRejected as rejected:
@@ -74,6 +90,14 @@ class VerificationPipeline:
                           tuple(access.scopes))
             )  # fmt: skip
         return access
+
+    def _observe(self, span: Any, outcome: str, reason: str, started: float, access: AccessToken | None = None) -> None:
+        span.set_attribute("oscal_auth.outcome", outcome)
+        span.set_attribute("oscal_auth.reason", reason)
+        issuer = (access.claims or {}).get("iss") if access is not None else None
+        if isinstance(issuer, str) and issuer in self.config.issuer_urls:  # a configured name only
+            span.set_attribute("oscal_auth.issuer", issuer)
+        self.telemetry.verified(self.name, outcome, reason, time.perf_counter() - started)
 
     def _audited(self) -> bool:
         return bool(self._hooks.oscal_auth_audit.get_hookimpls())
@@ -113,6 +137,7 @@ class VerificationPipeline:
             raise TokenRejected(reason, f"vetoed by a hook; client_id={shown(access.client_id)}")
 
     def _reject(self, fingerprint: str, reason: str, detail: str) -> None:
+        note_rejection(reason)
         # A plugin's reason or detail may hold raw token values: escaped here, whatever built them.
         logger.info(
             "token rejected: reason=%s verifier=%s token_id=%s%s",
@@ -120,6 +145,7 @@ class VerificationPipeline:
             self.name,
             fingerprint,
             f" {escaped(detail)}" * bool(detail),
+            extra=audit_extra(outcome="reject", reason=reason, verifier=self.name, token_id=fingerprint),
         )
         self._audit(AuthEvent("reject", reason, self.name, fingerprint))
 
@@ -131,6 +157,14 @@ class VerificationPipeline:
             self.name,
             shown(access.client_id),
             shown(" ".join(missing)),
+            extra=audit_extra(
+                outcome="reject",
+                reason="insufficient_scope",
+                verifier=self.name,
+                token_id=fingerprint,
+                missing=missing,
+                **identity_fields(access),
+            ),
         )
         self._audit(
             AuthEvent(
@@ -152,29 +186,83 @@ class VerificationPipeline:
         except Exception as exc:
             logger.warning("hook oscal_auth_audit raised %s; ignored", type(exc).__name__)
 
+    async def ready(self) -> str | None:
+        """Readiness: None when the backend can verify now, else a reason word. A backend without
+        ``async ready()`` (a plugin's) counts as ready; one whose check raises does not."""
+        check: Any = getattr(self.backend, "ready", None)
+        if check is None:
+            return None
+        try:
+            reason = await check()
+        except Exception as exc:
+            logger.warning("verifier %s readiness check raised %s", self.name, type(exc).__name__)
+            return "verifier_error"
+        return None if reason is None else escaped(str(reason), 64)
+
     async def aclose(self) -> None:
         close: Any = getattr(self.backend, "aclose", None)
         if close is not None:
             await close()
 
 
-def load_verifier(config: AuthConfig, *, plugin_manager: pluggy.PluginManager | None = None) -> VerificationPipeline:
+def load_verifier(
+    config: AuthConfig,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+    metrics_registry: Any = None,
+    tracer_provider: Any = None,
+) -> VerificationPipeline:
     """Build the selected backend and wrap it with the installed hook plugins.
+
+    With `metrics_registry` (a ``prometheus_client.CollectorRegistry``, extra ``metrics``), the
+    built-in metrics plugin (`oscal_mcp_auth.telemetry.metrics.AuthMetrics`) is registered like
+    any hook plugin and records the auth metrics there. With `tracer_provider` (an OpenTelemetry
+    ``TracerProvider``, extra ``otel``), the built-in tracing plugin
+    (`oscal_mcp_auth.telemetry.tracing.AuthTracing`) makes spans of verifications and of calls to
+    the Authorization Server.
 
     Raises `ConfigurationError` (or a subclass) with an actionable message when the verifier is
     unknown, its extra is missing, a plugin fails to load or its settings are invalid.
     """
     manager = plugin_manager if plugin_manager is not None else create_plugin_manager()
     refuse_veto_wrappers(manager)
+    if metrics_registry is not None:
+        register_plugin(manager, metrics_plugin(metrics_registry), METRICS_PLUGIN)
+    if tracer_provider is not None:
+        register_plugin(manager, tracing_plugin(tracer_provider), TRACING_PLUGIN)
     if config.allow_insecure_http:
         logger.warning(
             "%s=true: plain http to the authorization server is allowed; anyone on that network path "
             "can read client secrets and tokens and inject signing keys or introspection answers",
             config.name_of("ALLOW_INSECURE_HTTP"),
         )
-    backend = build_verifier(config)
+    with installed(Telemetry(manager.hook)):  # the backend's caches and clients report to the hooks
+        backend = build_verifier(config)
     _configure_plugins(manager, config)
     return VerificationPipeline(backend, config, manager, name=config.verifier or "?")
+
+
+METRICS_PLUGIN = "oscal-metrics"
+TRACING_PLUGIN = "oscal-tracing"
+
+
+def metrics_plugin(registry: Any) -> object:
+    """The built-in metrics plugin recording into `registry`; a clear error without the extra."""
+    try:
+        from oscal_mcp_auth.telemetry.metrics import AuthMetrics
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"metrics need the Python package 'prometheus-client' ({exc.name}), which is not installed; "
+            "install it with: pip install 'oscal-mcp[metrics]'"
+        ) from None
+    return AuthMetrics(registry)
+
+
+def tracing_plugin(tracer_provider: Any) -> object:
+    """The built-in tracing plugin with a tracer of `tracer_provider`."""
+    from oscal_mcp_auth.telemetry.tracing import AuthTracing  # opentelemetry-api: a dependency of mcp
+
+    return AuthTracing(tracer_provider.get_tracer("oscal_mcp_auth"))
 
 
 def _configure_plugins(manager: pluggy.PluginManager, config: AuthConfig) -> None:

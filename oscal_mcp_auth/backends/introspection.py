@@ -88,6 +88,7 @@ from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.http import FetchError, new_client, request_json
 from oscal_mcp_auth.logsafe import shown
 from oscal_mcp_auth.settings import AuthConfig
+from oscal_mcp_auth.telemetry.relay import current_telemetry
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -183,6 +184,7 @@ class IntrospectionVerifier:
                 cache = result_cache(config, "introspection", settings.cache_max_entries, CACHE_CODEC, policy=policy)
             self._cache = cache
         self._clock = clock
+        self._telemetry = current_telemetry()
         self._introspections: SingleFlight[AccessToken] = SingleFlight()
         self._warned_at: dict[str, float] = {}
 
@@ -198,6 +200,14 @@ class IntrospectionVerifier:
             if cached is not None:
                 return cached.model_copy(update={"token": token})
         return await self._introspections.run(key, lambda: self._introspect_and_remember(token, key))
+
+    async def ready(self) -> str | None:
+        """Readiness: None once the introspection endpoint is known (configured, or discovered now)."""
+        try:
+            await self._endpoint.resolve()
+        except FetchError as exc:
+            return exc.reason
+        return None
 
     async def aclose(self) -> None:
         """Close the pooled HTTP client (when this verifier created it)."""
@@ -229,6 +239,18 @@ class IntrospectionVerifier:
         return ttl
 
     async def _introspect(self, token: str) -> AccessToken:
+        started, outcome = time.perf_counter(), "ok"
+        with self._telemetry.span("oscal_auth.introspection", issuer=self.issuer or "") as span:
+            try:
+                return await self._introspect_once(token)
+            except TokenRejected as refused:
+                outcome = refused.reason
+                raise
+            finally:
+                span.set_attribute("oscal_auth.outcome", outcome)
+                self._telemetry.fetched("introspection", self.issuer or "", outcome, time.perf_counter() - started)
+
+    async def _introspect_once(self, token: str) -> AccessToken:
         timeout = self.settings.timeout_seconds
         try:
             with anyio.fail_after(timeout):

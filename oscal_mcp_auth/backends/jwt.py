@@ -52,6 +52,7 @@ from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, KeysEx
 from oscal_mcp_auth.logsafe import shown
 from oscal_mcp_auth.sections import Section, comma_list
 from oscal_mcp_auth.settings import AuthConfig, backend_settings
+from oscal_mcp_auth.telemetry.relay import current_telemetry
 from oscal_mcp_auth.urls import url_problem
 
 logger = logging.getLogger("oscal_mcp_auth")
@@ -131,6 +132,7 @@ class JwtVerifier:
         self._scope_claims = (settings.scope_claim,) if settings.scope_claim else DEFAULT_SCOPE_CLAIMS
         # a verified result, with its issuer and the kid of the key that signed it
         self._results: MemoryCache[tuple[AccessToken, str, str | None]] = MemoryCache(settings.result_cache_max_entries)
+        self._telemetry = current_telemetry()
 
     async def verify_token(self, token: str) -> AccessToken:
         # The cache is keyed by the exact string and holds only tokens this process accepted, which
@@ -138,6 +140,7 @@ class JwtVerifier:
         # other spelling of the same token misses and is refused below.
         key = cache_key(token)
         cached = self._results.get_now(key)
+        self._telemetry.cache_lookup("local", cached is not None)
         if cached is None or not self._signer_still_trusted(cached[1], cached[2]):
             segments = jws.check_compact(token)
             cached = await self._verify(token, segments)  # the entry is this token's own (keyed by its hash)
@@ -222,6 +225,10 @@ class JwtVerifier:
         if self._client_ids and client_id not in self._client_ids:
             return "wrong_client"
         return rules.check_audience(rules.audiences(claims), self._audiences, required=not self._client_ids)
+
+    async def ready(self) -> str | None:
+        """Readiness: None when every issuer's keys are loaded or fetchable within their staleness bound."""
+        return await self._issuers.ready()
 
     async def aclose(self) -> None:
         await self._issuers.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -28,3 +29,25 @@ def test_filter_redacts_access_log_arguments() -> None:
     )  # fmt: skip
     RedactCredentials().filter(record)
     assert "SECRET" not in record.getMessage()
+
+
+def test_json_lines_are_one_object_per_record_bounded_and_escaped() -> None:
+    from oscal_mcp.logs import MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, JsonLines
+    from oscal_mcp_auth.logsafe import audit_extra
+
+    record = logging.LogRecord("oscal_mcp_auth", logging.INFO, __file__, 1, "refused %s", ("x\n" * 5000,), None)
+    for name, value in audit_extra(outcome="reject", client_id="evil\n\u2028" * 500, subject=None).items():
+        setattr(record, name, value)
+    line = JsonLines().format(record)
+    assert "\n" not in line and "\u2028" not in line
+    parsed = json.loads(line)
+    assert parsed["level"] == "INFO" and parsed["logger"] == "oscal_mcp_auth" and parsed["outcome"] == "reject"
+    assert len(parsed["message"]) == MAX_MESSAGE_CHARS and len(parsed["client_id"]) == MAX_FIELD_CHARS
+    assert "subject" not in parsed  # None values are left out
+
+
+def test_json_lines_without_audit_fields_have_the_four_keys() -> None:
+    from oscal_mcp.logs import JsonLines
+
+    record = logging.LogRecord("uvicorn", logging.WARNING, __file__, 1, "plain", None, None)
+    assert set(json.loads(JsonLines().format(record))) == {"time", "level", "logger", "message"}

@@ -1,0 +1,52 @@
+"""Readiness of the verifier: the backend's own `ready()`, failing closed when it raises; a plugin
+backend without one counts as ready."""
+
+from __future__ import annotations
+
+import pytest
+from mcp.server.auth.provider import AccessToken
+
+from oscal_mcp_auth import AuthConfig
+from oscal_mcp_auth.hooks import create_plugin_manager
+from oscal_mcp_auth.verifier import VerificationPipeline
+
+pytestmark = pytest.mark.anyio
+CONFIG = AuthConfig(verifier="fake")
+
+
+class Backend:
+    async def verify_token(self, token: str) -> AccessToken | None:
+        return None
+
+
+class ReportingBackend(Backend):
+    def __init__(self, answer: str | Exception | None) -> None:
+        self.answer = answer
+
+    async def ready(self) -> str | None:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def pipeline(backend: Backend) -> VerificationPipeline:
+    return VerificationPipeline(backend, CONFIG, create_plugin_manager(load_entry_points=False), name="fake")
+
+
+async def test_a_backend_without_ready_counts_as_ready() -> None:
+    assert await pipeline(Backend()).ready() is None
+
+
+async def test_the_backends_reason_word_is_the_answer() -> None:
+    assert await pipeline(ReportingBackend(None)).ready() is None
+    assert await pipeline(ReportingBackend("keys_unavailable")).ready() == "keys_unavailable"
+
+
+async def test_a_readiness_check_that_raises_is_unready_without_its_message() -> None:
+    answer = await pipeline(ReportingBackend(RuntimeError("redis://user:pw@host"))).ready()
+    assert answer == "verifier_error"
+
+
+async def test_a_plugins_reason_is_escaped_and_bounded() -> None:
+    answer = await pipeline(ReportingBackend("bad\nline" * 40)).ready()
+    assert answer is not None and "\n" not in answer and len(answer) <= 64
