@@ -32,7 +32,7 @@ endif
 missing_packages := $(strip $(missing_packages))
 can_apt := $(and $(filter 0,$(shell id -u)),$(shell command -v apt-get))
 
-.PHONY: run test setup system-packages clean mutation test-pythons bundle demo-auth
+.PHONY: run test setup system-packages clean mutation test-pythons bundle demo-auth image
 
 # The other Python versions the classifiers name, from pyenv (this machine kind has them): each gets
 # a venv of its own and runs the unit tests, both at once (`make test` does this too).
@@ -102,6 +102,11 @@ $(VENV)-py%/installed: pyproject.toml
 	$(VENV)-py$*/bin/pip install --quiet --upgrade pip
 	$(VENV)-py$*/bin/pip install --quiet -e '.[auth,redis,test]'
 	touch $@
+
+# The server image localhost/oscal-mcp:<version>, built with podman from deploy/container/ (README:
+# "Container image"); cached by a hash of its inputs, REBUILD=1 builds it again.
+image: system-packages $(BIN)/oscal-mcp
+	$(BIN)/python deploy/container/build_image.py $(if $(REBUILD),--rebuild)
 
 clean:
 	rm -rf $(VENV) $(VENV)-py* $(RUN_VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache
