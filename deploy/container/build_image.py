@@ -44,6 +44,10 @@ REPO: Final = HERE.parents[1]
 CONTAINERFILE: Final = HERE / "Containerfile"
 IMAGE_NAME: Final = "localhost/oscal-mcp"
 BASE_NAME: Final = "localhost/oscal-mcp-base"
+BASE_PACKAGES: Final = "python3,python3-venv,ca-certificates"
+# Only for trying examples/deploy/kubernetes with podman kube play where no registry is reachable.
+REDIS_NAME: Final = "localhost/oscal-mcp-redis"
+REDIS_PACKAGES: Final = "redis-server"
 INPUTS_LABEL: Final = "io.oscal-mcp.inputs-sha256"
 
 DEBIAN_SUITE: Final = "bookworm"
@@ -133,11 +137,11 @@ def debian_architecture() -> str:
     return architectures[machine]
 
 
-def mmdebstrap_command(target: Path) -> list[str]:
+def mmdebstrap_command(packages: str, target: Path) -> list[str]:
     return [
         "mmdebstrap",
         "--variant=minbase",
-        "--include=python3,python3-venv,ca-certificates",
+        f"--include={packages}",
         *(f"--dpkgopt={option}" for option in DPKG_EXCLUDES),
         f"--architectures={debian_architecture()}",
         DEBIAN_SUITE,
@@ -146,20 +150,41 @@ def mmdebstrap_command(target: Path) -> list[str]:
     ]
 
 
-def ensure_base(work: Path, rebuild: bool) -> str:
-    """The base image's reference, built unless an image of the same mmdebstrap command exists."""
-    command_hash = digest(" ".join(mmdebstrap_command(Path("rootfs.tar"))).encode())
-    reference = f"{BASE_NAME}:{DEBIAN_SUITE}-{command_hash[:16]}"
+def ensure_debian_image(name: str, packages: str, work: Path, rebuild: bool) -> str:
+    """A Debian minbase image with `packages`, built unless one of the same mmdebstrap command exists."""
+    command_hash = digest(" ".join(mmdebstrap_command(packages, Path("rootfs.tar"))).encode())
+    reference = f"{name}:{DEBIAN_SUITE}-{command_hash[:16]}"
     if not rebuild and image_exists(reference):
-        log(f"base {reference}: cached")
+        log(f"{reference}: cached")
         return reference
     started = time.monotonic()
     rootfs = work / "rootfs.tar"
-    run(mmdebstrap_command(rootfs))
+    run(mmdebstrap_command(packages, rootfs))
     run(["podman", "import", "--quiet", str(rootfs), reference])
     rootfs.unlink()
-    log(f"base {reference}: built in {time.monotonic() - started:.0f} s")
+    log(f"{reference}: built in {time.monotonic() - started:.0f} s")
     return reference
+
+
+def run_to_end(arguments: Sequence[str], timeout: float = 120.0) -> str:
+    """What a container printed, run detached and polled: a foreground ``podman run`` can wait 20 s
+    for conmon after the container has ended on some hosts (podman 4.3 in a Firecracker VM)."""
+    name = f"oscal-mcp-build-{os.getpid()}-{time.monotonic_ns()}"
+    run(["podman", "run", "--detach", "--name", name, *arguments])
+    try:
+        deadline = time.monotonic() + timeout
+        # "stopped": the process has ended, podman has not yet cleaned up; the exit code is known.
+        while run(["podman", "inspect", "--format", "{{.State.Status}}", name]).strip() not in ("exited", "stopped"):
+            if time.monotonic() > deadline:
+                raise BuildError(f"container {' '.join(arguments)} still runs after {timeout:.0f} s")
+            time.sleep(0.1)
+        output = run(["podman", "logs", name])
+        code = run(["podman", "inspect", "--format", "{{.State.ExitCode}}", name]).strip()
+        if code != "0":
+            raise BuildError(f"container {' '.join(arguments)} exited with {code}:\n{output[-2000:]}")
+        return output
+    finally:
+        run(["podman", "rm", "--force", "--time", "0", name])
 
 
 def build_wheel(wheels: Path) -> Path:
@@ -174,8 +199,8 @@ def build_wheel(wheels: Path) -> Path:
 
 def marker_environment(base: str) -> dict[str, str]:
     """The PEP 508 marker variables of the base image's python3."""
-    command = ["podman", "run", "--rm", "--network=none", base, "python3", "-c", MARKER_ENVIRONMENT_SCRIPT]
-    environment: dict[str, str] = json.loads(run(command))
+    output = run_to_end(["--network=none", base, "python3", "-c", MARKER_ENVIRONMENT_SCRIPT])
+    environment: dict[str, str] = json.loads(output)
     return environment
 
 
@@ -246,7 +271,7 @@ def ensure_image(tag: str | None = None, rebuild: bool = False) -> str:
         work = Path(temporary)
         wheels = work / "context" / "wheels"
         wheels.mkdir(parents=True)
-        base = ensure_base(work, rebuild)
+        base = ensure_debian_image(BASE_NAME, BASE_PACKAGES, work, rebuild)
         wheel = build_wheel(wheels)
         inputs = digest(base.encode(), CONTAINERFILE.read_bytes(), wheel.read_bytes())
         if not rebuild and image_label(reference, INPUTS_LABEL) == inputs:
@@ -260,13 +285,24 @@ def ensure_image(tag: str | None = None, rebuild: bool = False) -> str:
     return reference
 
 
+def ensure_redis_image(rebuild: bool = False) -> str:
+    """A Redis image from Debian's redis-server package, for podman kube play without a registry."""
+    with build_lock(), tempfile.TemporaryDirectory(prefix="oscal-mcp-image-", dir="/var/tmp") as temporary:
+        return ensure_debian_image(REDIS_NAME, REDIS_PACKAGES, Path(temporary), rebuild)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--tag", help="image tag (default: the project's version)")
     parser.add_argument("--rebuild", action="store_true", help="build the base and the image again")
+    parser.add_argument(
+        "--redis", action="store_true", help="build a Redis image instead (podman kube play of the Kubernetes example)"
+    )
     arguments = parser.parse_args(argv)
     try:
-        print(ensure_image(arguments.tag, arguments.rebuild))
+        print(
+            ensure_redis_image(arguments.rebuild) if arguments.redis else ensure_image(arguments.tag, arguments.rebuild)
+        )
     except BuildError as error:
         print(f"make image: {error}", file=sys.stderr)
         return 1
