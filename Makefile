@@ -18,10 +18,11 @@ RUN_BIN := $(RUN_VENV)/bin
 RUN_EXTRAS ?= auth,redis
 
 # Debian packages, each providing the command of the same name (podman, mmdebstrap and runc build and
-# run the container image; prometheus scrapes the metrics endpoint in its end-to-end test). Missing
+# run the container image, catatonit is the pause process of the pods podman kube play starts;
+# prometheus scrapes the metrics endpoint in its end-to-end test). Missing
 # ones are installed when make runs as root on a machine with apt-get; otherwise make stops before
 # anything else, naming them.
-SYSTEM_PACKAGES := redis-server nginx chromium podman mmdebstrap runc prometheus
+SYSTEM_PACKAGES := redis-server nginx chromium podman mmdebstrap runc catatonit prometheus
 # Where to look for those commands (nginx lives in /usr/sbin, which a user's PATH may lack).
 SYSTEM_PATH ?= $(PATH):/usr/sbin:/sbin
 missing_packages := $(foreach tool,$(SYSTEM_PACKAGES),$(if $(shell PATH='$(SYSTEM_PATH)'; command -v $(tool)),,$(tool)))

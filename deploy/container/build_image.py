@@ -55,6 +55,8 @@ DEBIAN_MIRROR: Final = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/de
 # glibc of bookworm is 2.36: any manylinux wheel up to that runs on it.
 MANYLINUX_VERSIONS: Final = ("2014", "2_17", "2_24", "2_28", "2_31", "2_34", "2_35", "2_36")
 EXTRAS: Final = "auth,redis"
+# An imported root filesystem has no configuration: Debian's PATH, for commands run by name.
+IMPORT_CHANGE: Final = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Documentation, manual pages and translations are of no use in a server image (about 40 MB).
 DPKG_EXCLUDES: Final = (
     "path-exclude=/usr/share/doc/*",
@@ -152,7 +154,7 @@ def mmdebstrap_command(packages: str, target: Path) -> list[str]:
 
 def ensure_debian_image(name: str, packages: str, work: Path, rebuild: bool) -> str:
     """A Debian minbase image with `packages`, built unless one of the same mmdebstrap command exists."""
-    command_hash = digest(" ".join(mmdebstrap_command(packages, Path("rootfs.tar"))).encode())
+    command_hash = digest(" ".join(mmdebstrap_command(packages, Path("rootfs.tar"))).encode(), IMPORT_CHANGE.encode())
     reference = f"{name}:{DEBIAN_SUITE}-{command_hash[:16]}"
     if not rebuild and image_exists(reference):
         log(f"{reference}: cached")
@@ -160,7 +162,7 @@ def ensure_debian_image(name: str, packages: str, work: Path, rebuild: bool) -> 
     started = time.monotonic()
     rootfs = work / "rootfs.tar"
     run(mmdebstrap_command(packages, rootfs))
-    run(["podman", "import", "--quiet", str(rootfs), reference])
+    run(["podman", "import", "--quiet", "--change", IMPORT_CHANGE, str(rootfs), reference])
     rootfs.unlink()
     log(f"{reference}: built in {time.monotonic() - started:.0f} s")
     return reference
