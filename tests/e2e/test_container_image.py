@@ -82,6 +82,7 @@ async def test_static_verifier_on_0_0_0_0_8000_behind_a_loopback_port_mapping(im
         "--env", f"OSCAL_AUTH_RESOURCE_SERVER_URL={url}",
         "--env", "OSCAL_AUTH_REQUIRED_SCOPES=oscal:read",
         "--env", "OSCAL_AUTH_STATIC_KEYS_FILE=/etc/oscal-mcp/keys.json",
+        "--env", "OSCAL_MCP_STATELESS_HTTP=true",  # as on AgentCore Runtime
     ]  # fmt: skip
     with Container(image, options=options) as container:
         container.wait_http(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp")
@@ -91,6 +92,9 @@ async def test_static_verifier_on_0_0_0_0_8000_behind_a_loopback_port_mapping(im
             f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp"
         )
         assert post_initialize(url, bearer(READER_KEY)).status_code == 200
+        # AgentCore Runtime adds an Mcp-Session-Id of its own to requests: stateless, it is accepted.
+        foreign_session = {**bearer(READER_KEY), "Mcp-Session-Id": "a-session-the-platform-made"}
+        assert post_initialize(url, foreign_session).status_code == 200
         async with mcp_client(url, READER_KEY) as client:
             about = await call_about(client)
         assert about["caller"] == {"client_id": "reader", "subject": "reader", "scopes": ["oscal:read"]}
