@@ -281,6 +281,8 @@ def ensure_image(tag: str | None = None, rebuild: bool = False) -> str:
         else:
             download_dependencies(wheel, wheels, base)
             build_image(base, wheels, reference, inputs, version)
+            # The image this one replaces under the same tag: untagged now, of no further use.
+            run(["podman", "image", "prune", "--force", "--filter", f"label={INPUTS_LABEL}"])
             log(f"{reference}: built (inputs {inputs[:16]})")
     size = image_size(reference)
     log(f"{reference}: {size / 1e6:.0f} MB, ready in {time.monotonic() - started:.1f} s")
