@@ -147,11 +147,15 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             yield {**replicas, "redis": redis_address}
 
 
-def test_the_manifest_names_the_image_make_image_builds() -> None:
+def test_the_manifests_name_the_image_make_image_builds_and_its_version() -> None:
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     deployment = find(manifests(), "Deployment", "oscal-mcp")
     assert pod_spec(deployment)["containers"][0]["image"] == f"localhost/oscal-mcp:{version}"
     assert deployment["spec"]["replicas"] == 2
+    kustomization = yaml.safe_load((MANIFESTS / "kustomization.yaml").read_text())
+    assert kustomization["images"] == [
+        {"name": "localhost/oscal-mcp", "newName": "registry.example.com/oscal-mcp", "newTag": version}
+    ]
 
 
 def test_redis_takes_the_password_of_the_secret(played: dict[str, str]) -> None:
