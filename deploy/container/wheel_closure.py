@@ -15,8 +15,13 @@ from collections.abc import Iterable, Mapping
 from email.parser import Parser
 from pathlib import Path
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+try:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+except ImportError as error:  # pragma: no cover - the build venv (make setup) has it
+    raise SystemExit(
+        "make image needs the Python package 'packaging' in the venv that runs it: pip install packaging"
+    ) from error
 
 # Printed as JSON by the image's python3: the marker variables of PEP 508, standard library only.
 MARKER_ENVIRONMENT_SCRIPT = """
