@@ -57,7 +57,7 @@ MANYLINUX_VERSIONS: Final = ("2014", "2_17", "2_24", "2_28", "2_31", "2_34", "2_
 EXTRAS: Final = "auth,redis"
 # An imported root filesystem has no configuration: Debian's PATH, for commands run by name.
 IMPORT_CHANGE: Final = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Documentation, manual pages and translations are of no use in a server image (about 40 MB).
+# Documentation, manual pages and translations are of no use in a server image.
 DPKG_EXCLUDES: Final = (
     "path-exclude=/usr/share/doc/*",
     "path-include=/usr/share/doc/*/copyright",

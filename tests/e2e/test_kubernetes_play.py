@@ -5,13 +5,14 @@ What podman 4.3 (Debian bookworm) cannot do is substituted, each in a function s
 listed in README ("Kubernetes"): no cluster DNS (the Redis Service name becomes the Redis pod's
 address), Secrets it mishandles (secret volumes get base64 text, `secretKeyRef` cannot read a played
 Secret: their values become files and literals), container ports published on the host (dropped),
-no registry (local images), and no Services,
-Ingress or readiness probes at all (we reach each pod at its own address).
+a liveness probe run as `curl` inside the container (dropped), no registry (local images), and no
+Services, Ingress, readiness or startup probes at all (we reach each pod at its own address).
 """
 
 from __future__ import annotations
 
 import copy
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,8 +192,6 @@ def test_replicas_run_as_the_image_user_on_a_read_only_root(played: dict[str, st
 
 
 def wait_until_listening(url: str, timeout: float = 60.0) -> None:
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         try:
