@@ -238,7 +238,9 @@ def download_dependencies(wheel: Path, wheels: Path, base: str) -> None:
 
 def build_image(base: str, wheels: Path, reference: str, inputs: str, version: str) -> None:
     command = [
-        "podman", "build", "--quiet", "--network=none", "--pull=never",
+        # --no-cache: podman's layer cache keys a RUN step by its text, not by the wheels bind-mounted
+        # into it, so it would reuse the layer of an older wheel; our own hash decides when to build.
+        "podman", "build", "--quiet", "--no-cache", "--network=none", "--pull=never",
         "--file", str(CONTAINERFILE),
         "--build-arg", f"BASE_IMAGE={base}", "--build-arg", f"VERSION={version}",
         "--label", f"{INPUTS_LABEL}={inputs}",

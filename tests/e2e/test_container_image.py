@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -100,6 +101,11 @@ async def test_static_verifier_on_0_0_0_0_8000_behind_a_loopback_port_mapping(im
         assert about["caller"] == {"client_id": "reader", "subject": "reader", "scopes": ["oscal:read"]}
         assert container.process_uid() == 10001
         assert "serving MCP over streamable-http at http://0.0.0.0:8000/mcp" in container.logs()
+        # The probes of the Kubernetes example, asked as a kubelet asks: the pod address as Host.
+        probe_host = {"Host": "10.88.0.7:8000"}
+        alive = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=probe_host, timeout=10)
+        assert (alive.status_code, alive.json()) == (200, {"status": "alive"})
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", headers=probe_host, timeout=15).status_code == 200
 
 
 @pytest.fixture(scope="module")

@@ -169,6 +169,17 @@ def test_redis_takes_the_password_of_the_secret(played: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("pod", ["oscal-mcp-pod-0", "oscal-mcp-pod-1"])
+def test_each_replica_is_alive_and_ready_with_the_shared_redis(played: dict[str, str], pod: str) -> None:
+    base = f"http://{played[pod]}:8000"
+    wait_until_listening(base + "/healthz")
+    alive = httpx.get(base + "/healthz", timeout=10)  # the Host is the pod address, as a kubelet's
+    assert (alive.status_code, alive.json()) == (200, {"status": "alive"})
+    ready = httpx.get(base + "/readyz", timeout=15)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["redis"] == "ok"
+
+
+@pytest.mark.parametrize("pod", ["oscal-mcp-pod-0", "oscal-mcp-pod-1"])
 async def test_each_replica_answers_the_example_token(played: dict[str, str], pod: str) -> None:
     url = f"http://{played[pod]}:8000/mcp"
     wait_until_listening(url)
