@@ -18,10 +18,11 @@ RUN_BIN := $(RUN_VENV)/bin
 RUN_EXTRAS ?= auth,redis
 
 # Debian packages, each providing the command of the same name (podman, mmdebstrap and runc build and
-# run the container image; prometheus scrapes the metrics endpoint in its end-to-end test). Missing
+# run the container image, catatonit is the pause process of the pods podman kube play starts;
+# prometheus scrapes the metrics endpoint in its end-to-end test). Missing
 # ones are installed when make runs as root on a machine with apt-get; otherwise make stops before
 # anything else, naming them.
-SYSTEM_PACKAGES := redis-server nginx chromium podman mmdebstrap runc prometheus
+SYSTEM_PACKAGES := redis-server nginx chromium podman mmdebstrap runc catatonit prometheus
 # Where to look for those commands (nginx lives in /usr/sbin, which a user's PATH may lack).
 SYSTEM_PATH ?= $(PATH):/usr/sbin:/sbin
 missing_packages := $(foreach tool,$(SYSTEM_PACKAGES),$(if $(shell PATH='$(SYSTEM_PATH)'; command -v $(tool)),,$(tool)))
@@ -32,7 +33,7 @@ endif
 missing_packages := $(strip $(missing_packages))
 can_apt := $(and $(filter 0,$(shell id -u)),$(shell command -v apt-get))
 
-.PHONY: run test setup system-packages clean mutation test-pythons bundle demo-auth
+.PHONY: run test setup system-packages clean mutation test-pythons bundle demo-auth image
 
 # The other Python versions the classifiers name, from pyenv (this machine kind has them): each gets
 # a venv of its own and runs the unit tests, both at once (`make test` does this too).
@@ -102,6 +103,11 @@ $(VENV)-py%/installed: pyproject.toml
 	$(VENV)-py$*/bin/pip install --quiet --upgrade pip
 	$(VENV)-py$*/bin/pip install --quiet -e '.[auth,redis,test]'
 	touch $@
+
+# The server image localhost/oscal-mcp:<version>, built with podman from deploy/container/ (README:
+# "Container image"); cached by a hash of its inputs, REBUILD=1 builds it again.
+image: system-packages $(BIN)/oscal-mcp
+	$(BIN)/python deploy/container/build_image.py $(if $(REBUILD),--rebuild)
 
 clean:
 	rm -rf $(VENV) $(VENV)-py* $(RUN_VENV) tests/e2e/authserver/node_modules .pytest_cache .mypy_cache .ruff_cache
