@@ -29,6 +29,11 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "largest accepted HTTP request body (default 32 MiB)",
     ),
     (
+        "--max-sessions-per-principal",
+        "OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL",
+        "stateful sessions one authenticated client may hold at once (default 100); more get 429",
+    ),
+    (
         "--allowed-hosts",
         "OSCAL_MCP_ALLOWED_HOSTS",
         "comma-separated Host values accepted, e.g. mcp.example.com,mcp.example.com:* "

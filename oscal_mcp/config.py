@@ -33,6 +33,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_SESSIONS = 10_000  # stateful streamable-http sessions held at once (the SDK's default)
 DEFAULT_SESSION_IDLE_SECONDS = 30 * 60
+DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100  # so one client cannot hold all of DEFAULT_MAX_SESSIONS
 # what may be bound: a host name, an IPv4 address, an IPv6 address (bracketed or not, with a zone)
 _PROBE_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 _BIND_HOST = re.compile(r"[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\]?")
@@ -55,6 +56,7 @@ class ServerSettings(Section):
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 31)
     max_sessions: int = Field(default=DEFAULT_MAX_SESSIONS, ge=1, le=1_000_000)
     session_idle_seconds: int = Field(default=DEFAULT_SESSION_IDLE_SECONDS, ge=1, le=7 * 86_400)
+    max_sessions_per_principal: int = Field(default=DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, ge=1, le=1_000_000)
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
