@@ -34,6 +34,17 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "stateful sessions one authenticated client may hold at once (default 100); more get 429",
     ),
     (
+        "--header-timeout-seconds",
+        "OSCAL_MCP_HEADER_TIMEOUT_SECONDS",
+        "a connection must send a whole request head within this many seconds (default 10)",
+    ),
+    (
+        "--forwarded-allow-ips",
+        "OSCAL_MCP_FORWARDED_ALLOW_IPS",
+        "comma-separated proxy addresses whose X-Forwarded-For/-Proto are believed "
+        "(default 127.0.0.1,::1; empty: none)",
+    ),
+    (
         "--allowed-hosts",
         "OSCAL_MCP_ALLOWED_HOSTS",
         "comma-separated Host values accepted, e.g. mcp.example.com,mcp.example.com:* "

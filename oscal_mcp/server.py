@@ -240,6 +240,8 @@ def run(settings: Settings) -> None:
         return
     import uvicorn
 
+    from oscal_mcp.http_server import uvicorn_options
+
     registry = metrics_registry(settings)
     tracer_provider = start_tracing(settings.server_name, os.environ) if tracing_wanted(os.environ) else None
     app = build_http_app(settings, metrics=registry, tracer_provider=tracer_provider)
@@ -247,7 +249,17 @@ def run(settings: Settings) -> None:
     logger.info(serving_message(settings))
     # log_config=None: uvicorn logs through the root logger, i.e. to stderr like everything else.
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            **uvicorn_options(
+                header_timeout_seconds=settings.header_timeout_seconds,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            ),
+        )
     finally:
         stop_metrics()
         if tracer_provider is not None:
