@@ -71,14 +71,14 @@ def carries_access_token(query_string: str) -> bool:
     return any(parameter.name == ACCESS_TOKEN for parameter in query_parameters("?" + query_string))
 
 
-def hide_credentials(text: str) -> str:
-    """`text` with the values of credential-named parameters replaced by ``[redacted]`` and the
-    ``user:password@`` of any URL replaced by ``[credentials hidden]@``."""
-    text = _USERINFO.sub(CREDENTIALS_HIDDEN, text)
+def hide_credentials(text: str, *, userinfo: str = CREDENTIALS_HIDDEN, value: str = HIDDEN) -> str:
+    """`text` with the values of credential-named parameters replaced by `value` (``[redacted]``)
+    and the ``user:password@`` of any URL by `userinfo` (``[credentials hidden]@``)."""
+    text = _USERINFO.sub(lambda _: userinfo, text)
     pieces: list[str] = []
     position = 0
     for parameter in query_parameters(text):
         if _CREDENTIAL_NAME.search(parameter.name) and parameter.value_end > parameter.value_start:
-            pieces += [text[position : parameter.value_start], HIDDEN]
+            pieces += [text[position : parameter.value_start], value]
             position = parameter.value_end
     return "".join(pieces) + text[position:] if pieces else text
