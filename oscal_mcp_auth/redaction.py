@@ -74,7 +74,10 @@ def carries_access_token(query_string: str) -> bool:
 def hide_credentials(text: str, *, userinfo: str = CREDENTIALS_HIDDEN, value: str = HIDDEN) -> str:
     """`text` with the values of credential-named parameters replaced by `value` (``[redacted]``)
     and the ``user:password@`` of any URL by `userinfo` (``[credentials hidden]@``)."""
-    text = _USERINFO.sub(lambda _: userinfo, text)
+    if "@" in text:
+        text = _USERINFO.sub(lambda _: userinfo, text)
+    if "=" not in text and "%3d" not in text.lower():  # no value to hide: the common log line
+        return text
     pieces: list[str] = []
     position = 0
     for parameter in query_parameters(text):
