@@ -26,7 +26,6 @@ MAX_FIELD_CHARS = 256
 MAX_LIST_ITEMS = 32
 
 
-
 def redact(text: str) -> str:
     """`text` without credentials: the parser `asgi.read_authorization` refuses query tokens with
     (``?access_t%6Fken=``, ``;access_token=``...), and URL passwords."""

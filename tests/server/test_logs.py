@@ -91,3 +91,18 @@ def test_configured_root_handler_escapes_third_party_lines(capsys: pytest.Captur
         root.setLevel(level)
     err = capsys.readouterr().err
     assert "\x85" not in err and "uvicorn\\x85FORGED" in err
+
+
+def test_json_lines_decode_to_one_line_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON escapes U+0085 in transit, but a SIEM that decodes the message gets it back raw unless
+    the filter escaped it first."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "json")
+        logging.getLogger("mcp.server.streamable_http_manager").info("session %s", "abc\x85FORGED\u2028x")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    message = json.loads(capsys.readouterr().err)["message"]
+    assert message == "session abc\\x85FORGED\\u2028x"
