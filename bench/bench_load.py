@@ -71,7 +71,10 @@ async def client(url: str, pool: dict[str, list[str]], deadline: float, results:
 
 
 async def run(seconds: float, clients: int, stateless: str) -> None:
-    with jwt_stack({"OSCAL_MCP_LOG_LEVEL": "WARNING", "OSCAL_MCP_STATELESS_HTTP": stateless}) as stack:
+    # Every request opens a session, all of one principal: the per-principal quota (100) would turn
+    # this throughput run into the lock-out test of tests/e2e/test_session_quota.py.
+    quota = {"OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL": "10000"}
+    with jwt_stack({"OSCAL_MCP_LOG_LEVEL": "WARNING", "OSCAL_MCP_STATELESS_HTTP": stateless, **quota}) as stack:
         pool = token_pool(stack)
         pid = stack.server.process.pid if stack.server.process else 0
         await client(stack.server.url, pool, time.monotonic() + 2, [])  # warm-up

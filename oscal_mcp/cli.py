@@ -7,15 +7,12 @@ Heavy libraries (the MCP SDK, trestle, pydantic) are imported only after the arg
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
 SETTINGS_COMMAND = "settings"
-# user:password@ after a slash, also in a URL a path normalisation shortened to "https:/user:pw@host"
-_CREDENTIALS = re.compile(r"(?<=/)[^/@\s'\"]+@")
 
 # (flag, environment variable, help); every flag has an environment twin.
 _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
@@ -30,6 +27,22 @@ _VALUE_FLAGS: tuple[tuple[str, str, str], ...] = (
         "--max-request-bytes",
         "OSCAL_MCP_MAX_REQUEST_BYTES",
         "largest accepted HTTP request body (default 32 MiB)",
+    ),
+    (
+        "--max-sessions-per-principal",
+        "OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL",
+        "stateful sessions one authenticated client may hold at once (default 100); more get 429",
+    ),
+    (
+        "--header-timeout-seconds",
+        "OSCAL_MCP_HEADER_TIMEOUT_SECONDS",
+        "a connection must send a whole request head within this many seconds (default 10)",
+    ),
+    (
+        "--forwarded-allow-ips",
+        "OSCAL_MCP_FORWARDED_ALLOW_IPS",
+        "comma-separated proxy addresses whose X-Forwarded-For/-Proto are believed "
+        "(default 127.0.0.1,::1; empty: none)",
     ),
     (
         "--allowed-hosts",
@@ -146,12 +159,12 @@ def print_settings(cli_values: Mapping[str, str | None]) -> int:
 
 
 def one_line(error: Exception) -> str:
-    """The message on one line, whatever a plugin put in it, and without the password of any URL
-    it quotes (``scheme://user:password@host``)."""
+    """The message on one line, whatever a plugin put in it, and without the credentials of any URL
+    it quotes (``scheme://user:password@host``, ``?password=...``, ``?client_secret=...``)."""
     from oscal_mcp_auth.logsafe import escaped
+    from oscal_mcp_auth.redaction import hide_credentials
 
-    text = _CREDENTIALS.sub("[credentials hidden]@", " ".join(str(error).split()))
-    return escaped(text, limit=2000)
+    return escaped(hide_credentials(" ".join(str(error).split())), limit=2000)
 
 
 if __name__ == "__main__":

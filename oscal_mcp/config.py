@@ -21,7 +21,7 @@ from oscal_mcp.cors import parse_cors_origins
 from oscal_mcp.errors import ConfigError
 from oscal_mcp.rebinding import parse_hosts, parse_origins
 from oscal_mcp.tools.settings import ToolSettings
-from oscal_mcp_auth.sections import Section, load_section, read_environment
+from oscal_mcp_auth.sections import Section, comma_list, load_section, read_environment
 from oscal_mcp_auth.settings import AuthConfig
 
 __all__ = ["ConfigError", "ServerSettings", "Settings", "is_loopback", "load_settings", "merged_values"]
@@ -33,6 +33,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_SESSIONS = 10_000  # stateful streamable-http sessions held at once (the SDK's default)
 DEFAULT_SESSION_IDLE_SECONDS = 30 * 60
+DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100  # so one client cannot hold all of DEFAULT_MAX_SESSIONS
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+LOOPBACK_PROXIES = ("127.0.0.1", "::1")
 # what may be bound: a host name, an IPv4 address, an IPv6 address (bracketed or not, with a zone)
 _PROBE_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 _BIND_HOST = re.compile(r"[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?\]?")
@@ -55,6 +58,9 @@ class ServerSettings(Section):
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 31)
     max_sessions: int = Field(default=DEFAULT_MAX_SESSIONS, ge=1, le=1_000_000)
     session_idle_seconds: int = Field(default=DEFAULT_SESSION_IDLE_SECONDS, ge=1, le=7 * 86_400)
+    max_sessions_per_principal: int = Field(default=DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, ge=1, le=1_000_000)
+    header_timeout_seconds: float = Field(default=DEFAULT_HEADER_TIMEOUT_SECONDS, ge=0.1, le=3600)
+    forwarded_allow_ips: tuple[str, ...] = LOOPBACK_PROXIES
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
@@ -104,6 +110,17 @@ class ServerSettings(Section):
                 "OSCAL_MCP_PATH, OSCAL_MCP_HEALTH_PATH and OSCAL_MCP_READY_PATH must be three different paths"
             )
         return self
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        proxies = comma_list(value)
+        for proxy in proxies:
+            if proxy != "*" and not _is_network(proxy):
+                raise ValueError(f"{proxy!r} is not an IP address, a network such as 10.0.0.0/8, or *")
+        return proxies
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -208,6 +225,14 @@ def _check_sdk_accepts(auth: AuthConfig) -> None:
             first = exc.errors()[0]
             field = str(first["loc"][0]).upper() if first["loc"] else "ISSUER_URL"
             raise ConfigError(f"{auth.name_of(field)}: {first['msg']}") from None
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _url_host(host: str) -> str:

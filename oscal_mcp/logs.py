@@ -1,4 +1,6 @@
-"""Logging set-up: everything to stderr (stdout belongs to the stdio protocol), credentials redacted.
+"""Logging set-up: everything to stderr (stdout belongs to the stdio protocol), credentials redacted,
+every record one line. Both filters sit on the root handler, so they see every record: ours, the
+SDK's and uvicorn's, in either format.
 
 ``OSCAL_MCP_LOG_FORMAT=json`` makes every line one JSON object a SIEM can ingest: ``time`` (UTC,
 RFC 3339), ``level``, ``logger``, ``message``, and for authentication and authorization decisions
@@ -12,24 +14,22 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from oscal_mcp_auth.logsafe import AUDIT_ATTRIBUTE, REQUEST_FIELDS
+from oscal_mcp_auth.redaction import hide_credentials
 
 MAX_MESSAGE_CHARS = 4000
 MAX_FIELD_CHARS = 256
 MAX_LIST_ITEMS = 32
 
-# A query parameter whose name says it carries a credential, e.g. ?access_token=... (never accepted,
-# but a client may still send one, and the access log would otherwise keep it).
-_CREDENTIAL_PARAM = re.compile(r"(?i)([?&][^=&\s]*(?:token|secret|password|key)[^=&\s]*=)[^&\s\"]*")
-
 
 def redact(text: str) -> str:
-    return _CREDENTIAL_PARAM.sub(r"\1[redacted]", text)
+    """`text` without credentials: the parser `asgi.read_authorization` refuses query tokens with
+    (``?access_t%6Fken=``, ``;access_token=``...), and URL passwords."""
+    return hide_credentials(text)
 
 
 class RedactCredentials(logging.Filter):
@@ -40,6 +40,40 @@ class RedactCredentials(logging.Filter):
             record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
+        return True
+
+
+def one_line(text: str) -> str:
+    """`text` with every line break (``\\n``, ``\\r``, U+0085 NEL, U+2028, U+2029, vertical tab,
+    form feed...) and every other control or non-printable character escaped as Python does."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _lines(text: str) -> str:
+    """A traceback keeps its own newlines; anything else that a reader may split on is escaped."""
+    return "\n".join(one_line(line) for line in text.split("\n"))
+
+
+class EscapeLineBreaks(logging.Filter):
+    """Makes a record's message one line, whoever logged it (a session id the SDK quotes may hold
+    a raw U+0085, which log readers split on); a traceback keeps only its own newlines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format is logging's to report (handleError), not ours
+            return True
+        safe = one_line(message)
+        if safe != message:
+            record.msg, record.args = safe, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _lines(record.exc_text)
+        if record.stack_info:
+            record.stack_info = _lines(record.stack_info)
         return True
 
 
@@ -80,6 +114,7 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(JsonLines() if log_format == "json" else text)
     handler.addFilter(RedactCredentials())
+    handler.addFilter(EscapeLineBreaks())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -33,6 +33,7 @@ from oscal_mcp.cors import Cors
 from oscal_mcp.health import BundledContentCheck, Check, Probes
 from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
+from oscal_mcp.sessions import SessionQuota
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
 from oscal_mcp.tracing import start_tracing, tracing_wanted
@@ -98,7 +99,7 @@ def build_http_app(
         from oscal_mcp.metrics import instrument_server
 
         instrument_server(server, metrics)
-    endpoint = server.streamable_http_app(
+    endpoint: ASGIApp = server.streamable_http_app(
         streamable_http_path=settings.path,
         json_response=settings.json_response,
         stateless_http=settings.stateless_http,
@@ -107,6 +108,10 @@ def build_http_app(
         session_idle_timeout=settings.session_idle_seconds,
         transport_security=_NO_SDK_HOST_CHECK,
     )
+    if verifier is not None and not settings.stateless_http:
+        endpoint = SessionQuota(
+            endpoint, per_principal=settings.max_sessions_per_principal, idle_seconds=settings.session_idle_seconds
+        )
     return Starlette(
         routes=_routes(settings, endpoint, verifier, replay),
         middleware=[_probes(settings, verifier), *_tracing(tracer_provider), *_middleware(settings)],
@@ -235,6 +240,8 @@ def run(settings: Settings) -> None:
         return
     import uvicorn
 
+    from oscal_mcp.http_server import uvicorn_options
+
     registry = metrics_registry(settings)
     tracer_provider = start_tracing(settings.server_name, os.environ) if tracing_wanted(os.environ) else None
     app = build_http_app(settings, metrics=registry, tracer_provider=tracer_provider)
@@ -242,7 +249,17 @@ def run(settings: Settings) -> None:
     logger.info(serving_message(settings))
     # log_config=None: uvicorn logs through the root logger, i.e. to stderr like everything else.
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower())
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            **uvicorn_options(
+                header_timeout_seconds=settings.header_timeout_seconds,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            ),
+        )
     finally:
         stop_metrics()
         if tracer_provider is not None:

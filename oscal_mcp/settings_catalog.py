@@ -25,6 +25,7 @@ from pydantic_core import PydanticUndefined
 from oscal_mcp.config import SERVER_PREFIX, ServerSettings
 from oscal_mcp.tools.settings import PREFIX as TOOLS_PREFIX
 from oscal_mcp.tools.settings import ToolSettings
+from oscal_mcp_auth.redaction import hide_credentials
 from oscal_mcp_auth.sections import Section
 from oscal_mcp_auth.settings import DEFAULT_PREFIX as AUTH_PREFIX
 from oscal_mcp_auth.settings import AuthFields
@@ -32,7 +33,6 @@ from oscal_mcp_auth.settings import AuthFields
 PLUGIN_GROUPS = ("oscal_mcp_auth.verifiers", "oscal_mcp_auth.plugins")
 _VARIABLE = re.compile(r"^#?(OSCAL_[A-Z0-9_]+)=")
 _SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=\.)\s")
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 _SECRET_WORDS = ("SECRET", "PASSWORD")
 MASK = "********"
 
@@ -128,7 +128,7 @@ def current_value(setting: Setting, values: Mapping[str, str]) -> str | None:
         return None
     if setting.secret and raw.strip():
         return MASK
-    return _CREDENTIALS.sub(MASK + "@", raw)
+    return hide_credentials(raw, userinfo=MASK + "@", value=MASK)  # the parser errors and logs use
 
 
 def render(

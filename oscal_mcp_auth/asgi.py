@@ -33,7 +33,7 @@ from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from starlette.authentication import AuthCredentials
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,6 +51,7 @@ from oscal_mcp_auth.dpop import (
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.logsafe import REQUEST_FIELDS, audit_extra, identity_fields, session_id_hash, shown
+from oscal_mcp_auth.redaction import carries_access_token
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
 from oscal_mcp_auth.telemetry.relay import NO_TELEMETRY, Telemetry, note_rejection, take_rejection
@@ -116,7 +117,7 @@ def read_authorization(scope: Scope, *, dpop: bool = False) -> Presented | Beare
     ``error``). Scheme names are case-insensitive (RFC 9110 section 11.1).
     """
     query = scope.get("query_string", b"")
-    if query and "access_token" in QueryParams(query):
+    if query and carries_access_token(query.decode("latin-1")):
         return TOKEN_IN_QUERY  # RFC 6750 section 2.3 is a MAY we refuse: query strings get logged
     headers = Headers(scope=scope).getlist("authorization")
     if not headers:

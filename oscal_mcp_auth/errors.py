@@ -7,13 +7,22 @@ stable reason word for logs and audit hooks, never the token itself.
 
 from __future__ import annotations
 
+from oscal_mcp_auth.redaction import hide_credentials
+
 
 class AuthError(Exception):
     """Base class of every error this library raises."""
 
 
 class ConfigurationError(AuthError, ValueError):
-    """A setting is missing, malformed or inconsistent; raised before the server starts."""
+    """A setting is missing, malformed or inconsistent; raised before the server starts.
+
+    The message is printed and logged: whatever a caller or plugin puts in it, the credentials of
+    a URL it quotes (``user:password@``, ``?password=``, ``?client_secret=``...) are hidden.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(hide_credentials(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class VerifierNotFoundError(ConfigurationError):

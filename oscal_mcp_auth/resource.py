@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.urls import issuer_problem, url_problem
 
 # A path-less URL keeps its spelling (no trailing slash added): RFC 8414 section 3.3 compares
 # issuers as exact strings, so the metadata must name the issuer exactly as configured.
@@ -49,6 +50,9 @@ class ProtectedResource:
                 _AS_WRITTEN.validate_python(value)
             except ValidationError:
                 raise ConfigurationError(f"ProtectedResource.{name}={value!r} is not an http(s) URL") from None
+            problem = url_problem(value) if name == "url" else issuer_problem(value)
+            if problem:  # RFC 8707 section 2: no fragment; RFC 8414 section 2: no query or fragment
+                raise ConfigurationError(f"ProtectedResource.{name} {problem}")
 
     @cached_property
     def metadata_url(self) -> str | None:

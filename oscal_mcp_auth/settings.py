@@ -32,7 +32,7 @@ from oscal_mcp_auth.dpop import DPoPPolicy, accepted_algorithms
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
 from oscal_mcp_auth.sections import ModelT, Section, comma_list, load_section, read_environment
-from oscal_mcp_auth.urls import insecure_http_problem, url_problem
+from oscal_mcp_auth.urls import insecure_http_problem, issuer_problem, url_problem
 
 logger = logging.getLogger("oscal_mcp_auth")
 
@@ -78,7 +78,7 @@ class AuthFields(Section):
     @classmethod
     def _http_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
-            problem = url_problem(item)
+            problem = issuer_problem(item)
             if problem:
                 raise ValueError(problem if "@" in item else f"{item!r} {problem}")  # never echo a password
         return value

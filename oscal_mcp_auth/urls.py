@@ -31,14 +31,25 @@ def url_problem(url: str) -> str | None:
         return "must not carry credentials (user:password@); configure them separately"
     if "," in url or any(c.isspace() for c in url):
         return "is not one URL; give exactly one absolute http:// or https:// URL (no commas or spaces)"
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
-        return "is not a valid URL; use an absolute http:// or https:// URL without a fragment"
+    if "#" in url:  # RFC 8707 section 2 (a resource indicator), RFC 8414 section 2: even an empty one
+        return "has a fragment (#); give the URL without one"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not a valid URL; use an absolute http:// or https:// URL"
     try:
         AnyHttpUrl(url)
         _ = parts.port  # a port that is not a number raises here
     except (ValidationError, ValueError):
         return "is not a valid URL; use an absolute http:// or https:// URL with a valid host and port"
     return None
+
+
+def issuer_problem(url: str) -> str | None:
+    """Why `url` cannot be an issuer identifier: `url_problem`, or a query (RFC 8414 section 2:
+    "a URL that uses the https scheme and has no query or fragment components")."""
+    problem = url_problem(url)
+    if problem is None and "?" in url:
+        return "has a query (?); an issuer identifier has none (RFC 8414 section 2)"
+    return problem
 
 
 def insecure_http_problem(url: str, *, allowed: bool) -> str | None:

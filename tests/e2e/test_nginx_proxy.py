@@ -167,3 +167,24 @@ def test_dpop_proofs_name_the_public_url_and_hold_through_the_proxy(deployment: 
     replica_url = deployment.replicas[0].url
     refused = with_proof(replica_url)
     assert (refused.status_code, refused.json()["error"]) == (401, "invalid_dpop_proof")
+
+
+FORGED = {"X-Forwarded-For": "203.0.113.66, 198.51.100.7", "X-Forwarded-Proto": "https"}
+
+
+def test_a_forged_x_forwarded_for_does_not_reach_the_replicas_logs(deployment: Deployment) -> None:
+    starts = [replica.log_position() for replica in deployment.replicas]
+    statuses = [deployment.post(INITIALIZE, extra=FORGED).status_code for _ in range(4)]
+    assert statuses == [401] * 4
+    logs = "".join(replica.logs(since=start) for replica, start in zip(deployment.replicas, starts, strict=True))
+    assert len(re.findall(r'127\.0\.0\.1:\d+ - "POST /mcp HTTP/1\.1" 401', logs)) == 4  # nginx's own peer address
+    assert "203.0.113.66" not in logs and "198.51.100.7" not in logs
+
+
+def test_a_forged_x_forwarded_proto_does_not_choose_the_redirect_scheme(deployment: Deployment) -> None:
+    response = httpx.get(
+        f"{deployment.proxy_url}/mcp/", headers={"Host": deployment.public_authority, **FORGED}, timeout=30
+    )
+    assert response.status_code == 307
+    location = response.headers["location"]
+    assert location.startswith(f"http://{PUBLIC_HOST}") and location.endswith("/mcp"), location  # nginx's scheme

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
-from oscal_mcp.logs import RedactCredentials, redact
+from oscal_mcp.logs import EscapeLineBreaks, RedactCredentials, configure_logging, redact
 
 
 @pytest.mark.parametrize(
@@ -16,6 +17,8 @@ from oscal_mcp.logs import RedactCredentials, redact
         ("POST /mcp?access_token=abc.def HTTP/1.1", "POST /mcp?access_token=[redacted] HTTP/1.1"),
         ("/x?a=1&client_secret=s3&b=2", "/x?a=1&client_secret=[redacted]&b=2"),
         ("/mcp?page=2", "/mcp?page=2"),
+        ("POST /mcp?access_t%6Fken=abc HTTP/1.1", "POST /mcp?access_t%6Fken=[redacted] HTTP/1.1"),
+        ("GET /mcp%3Baccess_token%3Dabc HTTP/1.1", "GET /mcp%3Baccess_token%3D[redacted] HTTP/1.1"),
     ],
 )
 def test_redact(text: str, expected: str) -> None:
@@ -51,3 +54,55 @@ def test_json_lines_without_audit_fields_have_the_four_keys() -> None:
 
     record = logging.LogRecord("uvicorn", logging.WARNING, __file__, 1, "plain", None, None)
     assert set(json.loads(JsonLines().format(record))) == {"time", "level", "logger", "message"}
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r", "\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1e", "\x1b"])
+def test_every_line_separator_is_escaped_in_any_record(separator: str) -> None:
+    record = logging.LogRecord(
+        "mcp.server.streamable_http_manager", logging.INFO, __file__, 1,
+        "Rejected request with unknown or expired session ID: %s", (f"abc{separator}FORGED line",), None,
+    )  # fmt: skip
+    EscapeLineBreaks().filter(record)
+    message = record.getMessage()
+    assert separator not in message
+    assert repr(separator)[1:-1] + "FORGED line" in message
+    assert message.splitlines() == [message]
+
+
+def test_a_traceback_keeps_its_newlines_but_not_a_forged_separator() -> None:
+    try:
+        raise ValueError("bad id abc\u2028FORGED")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "crashed", (), sys.exc_info())
+    EscapeLineBreaks().filter(record)
+    assert record.exc_text is not None
+    assert "\u2028" not in record.exc_text and "\\u2028FORGED" in record.exc_text
+    assert record.exc_text.count("\n") >= 2  # still a readable, multi-line traceback
+
+
+def test_configured_root_handler_escapes_third_party_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        logging.getLogger("uvicorn.error").info("from %s", "uvicorn\x85FORGED")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert "\x85" not in err and "uvicorn\\x85FORGED" in err
+
+
+def test_json_lines_decode_to_one_line_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON escapes U+0085 in transit, but a SIEM that decodes the message gets it back raw unless
+    the filter escaped it first."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "json")
+        logging.getLogger("mcp.server.streamable_http_manager").info("session %s", "abc\x85FORGED\u2028x")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    message = json.loads(capsys.readouterr().err)["message"]
+    assert message == "session abc\\x85FORGED\\u2028x"

@@ -108,6 +108,14 @@ def test_settings_command_masks_secrets_and_url_passwords(tmp_path: Path) -> Non
     assert f"redis://{MASK}@127.0.0.1:6379/0" in block_of(output, "OSCAL_AUTH_CACHE_URL")
 
 
+def test_settings_command_masks_a_password_in_a_url_query(tmp_path: Path) -> None:
+    password = "redis-query-password-never-printed"
+    env = {"OSCAL_AUTH_CACHE_URL": f"redis://127.0.0.1:6379/0?password={password}&db=1"}
+    output = run_settings(env=env, cwd=tmp_path).stdout
+    assert password not in output
+    assert f"redis://127.0.0.1:6379/0?password={MASK}&db=1" in block_of(output, "OSCAL_AUTH_CACHE_URL")
+
+
 def test_settings_command_names_variables_that_are_no_setting(tmp_path: Path) -> None:
     output = run_settings(env={"OSCAL_MCP_PROT": "1"}, cwd=tmp_path).stdout
     assert "OSCAL_MCP_PROT (from environment)" in output.split("# set, but not a setting")[1]

@@ -38,6 +38,9 @@ HOSTILE = (
     "https://a.example.com,https://b.example.com",
     f"https://user:{PASSWORD}@idp.example.com/x",
     f"redis://:{PASSWORD}@cache.example.com:6379/0",
+    f"redis://cache.example.com/0?password={PASSWORD}",
+    f"https://idp.example.com/x?client_secret={PASSWORD}#",
+    f"unix:///run/redis.sock?db=0&token={PASSWORD}",
     "/nonexistent/oscal-mcp-fuzz/file.pem",
 )
 SECRET = "fuzz-cache-secret-of-at-least-32-bytes-long"
@@ -150,4 +153,54 @@ def test_a_real_process_exits_2_with_one_line(env: dict[str, str], named: str, t
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and named in result.stderr, result.stderr
+    assert PASSWORD not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "named", "said"),
+    [
+        ({"OSCAL_AUTH_RESOURCE_SERVER_URL": "https://oscal.example.com/mcp#"}, "OSCAL_AUTH_RESOURCE_SERVER_URL", "#"),
+        ({"OSCAL_AUTH_RESOURCE_SERVER_URL": "https://oscal.example.com/mcp#a"}, "OSCAL_AUTH_RESOURCE_SERVER_URL", "#"),
+        ({"OSCAL_AUTH_ISSUER_URL": "https://idp.example.com/?tenant=a#"}, "OSCAL_AUTH_ISSUER_URL", "#"),
+        ({"OSCAL_AUTH_ISSUER_URL": "https://idp.example.com/?tenant=a"}, "OSCAL_AUTH_ISSUER_URL", "query"),
+        ({"OSCAL_AUTH_ISSUER_URL": "https://idp.example.com/x?"}, "OSCAL_AUTH_ISSUER_URL", "query"),
+        ({"OSCAL_AUTH_ISSUER_URL": "https://a.example.com,https://b.example.com/#"}, "OSCAL_AUTH_ISSUER_URL", "#"),
+    ],
+)
+def test_a_fragment_in_a_url_or_a_query_in_an_issuer_exits_2_with_one_line(
+    env: dict[str, str], named: str, said: str, started: list[Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RFC 8707 section 2: a resource indicator has no fragment; RFC 8414 section 2: an issuer has
+    neither query nor fragment (it would be published in the RFC 9728 metadata otherwise)."""
+    base = {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_AUTH_ISSUER_URL": "https://idp.example.com"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {**base, **env}.items():
+            patch.setenv(key, value)
+        status = main([])
+    err = capsys.readouterr().err
+    assert status == 2 and not started, err
+    assert err.count("\n") == 1 and named in err and said in err, err
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OSCAL_AUTH_CACHE_URL": f"redis://cache.example.com/0?password={PASSWORD}"},  # a valid URL, no secret
+        {"OSCAL_AUTH_CACHE_URL": f"http://cache.example.com/0?password={PASSWORD}", "OSCAL_AUTH_CACHE_SECRET": SECRET},
+        {"OSCAL_AUTH_ISSUER_URL": f"http://idp.example.com/?client_secret={PASSWORD}"},
+        {"OSCAL_AUTH_ISSUER_URL": f"https://idp.example.com/?api_key={PASSWORD}"},
+    ],
+)
+def test_a_secret_in_a_url_query_is_not_echoed_by_a_real_process(env: dict[str, str], tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OSCAL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "oscal_mcp", "--transport", "streamable-http"],
+        env={**clean, "OSCAL_AUTH_ISSUER_URL": "https://idp.example.com", **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "OSCAL_AUTH_" in result.stderr, result.stderr
     assert PASSWORD not in result.stderr

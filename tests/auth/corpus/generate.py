@@ -221,7 +221,8 @@ def file_cases() -> list[Case]:
     cases = []
     for entry in document["cases"]:
         headers = [(name, _expand(value)) for name, value in entry["headers"]]
-        cases.append(Case(entry["name"], headers, frozenset(entry["expect"]), entry.get("query", "")))
+        secrets = tuple(entry.get("secrets", ()))  # must not reach the log
+        cases.append(Case(entry["name"], headers, frozenset(entry["expect"]), entry.get("query", ""), secrets))
     return cases
 
 

@@ -1,0 +1,204 @@
+"""A per-principal quota of stateful sessions, in front of the SDK's session manager.
+
+The SDK's manager bounds the sessions of everyone together (``max_sessions``) and binds each
+session to the principal that opened it (its ``authorization_context``: client id, issuer,
+subject). Without a quota of its own, one principal can open them all and keep them alive, and
+every other principal gets 503 until they expire. `SessionQuota` counts each authenticated
+principal's sessions and answers a principal at its quota with 429, leaving everyone else alone.
+
+It watches, without changing, what passes through: a session is counted from the answer that
+hands out its ``Mcp-Session-Id`` until its owner ends it (``DELETE``), the manager answers 404 for
+it, or it has been idle (no request of its owner in flight) for the manager's idle timeout, the
+same rule the SDK's transport applies (measured after the SDK's own end of each request, so a
+session is never forgotten here before the SDK has dropped it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+
+import anyio
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import principal_components
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from oscal_mcp_auth.logsafe import shown
+
+logger = logging.getLogger("oscal_mcp")
+
+Principal = tuple[str, str | None, str | None]
+_SESSION_HEADER = b"mcp-session-id"
+_SWEEP_SECONDS = 60.0
+_INVALID_REQUEST = -32600  # JSON-RPC, as the SDK's own 503 "Too many open sessions"
+
+
+@dataclass
+class _Session:
+    in_flight: int = 1  # counted from the answer to the request that opened it, still in flight
+    idle_since: float = math.inf
+
+
+@dataclass
+class _Owned:
+    sessions: dict[str, _Session] = field(default_factory=dict)
+    opening: int = 0  # requests admitted to open a session whose answer has not started yet
+
+
+class SessionQuota:
+    """Lets each authenticated principal hold at most `per_principal` sessions of `app` (the
+    SDK's streamable-http app, stateful); unauthenticated requests pass untouched (the SDK's
+    global ``max_sessions`` still bounds them)."""
+
+    def __init__(self, app: ASGIApp, *, per_principal: int, idle_seconds: float) -> None:
+        self.app = app
+        self.per_principal = per_principal
+        self.idle_seconds = idle_seconds
+        self._owners: dict[Principal, _Owned] = {}
+        self._last_sweep = -math.inf
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = _principal(scope) if scope["type"] == "http" else None
+        if principal is None:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        session_id = headers.get("mcp-session-id")
+        if session_id is not None:
+            await self._use(principal, session_id, scope, receive, send)
+        elif headers.get("mcp-protocol-version", HANDSHAKE_PROTOCOL_VERSIONS[0]) in HANDSHAKE_PROTOCOL_VERSIONS:
+            await self._open(principal, scope, receive, send)
+        else:  # a later protocol's request opens no session (the SDK serves it statelessly)
+            await self.app(scope, receive, send)
+
+    def open_sessions(self, principal: Principal) -> int:
+        """How many sessions `principal` holds now (those past their idle timeout are dropped)."""
+        owned = self._owners.get(principal)
+        if owned is None:
+            return 0
+        self._forget_idle(owned, anyio.current_time())
+        return len(owned.sessions)
+
+    async def _open(self, principal: Principal, scope: Scope, receive: Receive, send: Send) -> None:
+        self._sweep()
+        owned = self._owners.setdefault(principal, _Owned())
+        held = self.open_sessions(principal) + owned.opening
+        if held >= self.per_principal:
+            logger.warning(
+                "refusing a new session: client_id=%s holds %d (OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL=%d)",
+                shown(principal[0]),
+                held,
+                self.per_principal,
+            )
+            await self._refuse(owned, send)
+            return
+        owned.opening += 1
+        opened: list[str] = []
+
+        async def watching(message: Message) -> None:
+            if message["type"] == "http.response.start" and not opened:
+                owned.opening -= 1
+                session_id = _session_id(message) if message["status"] < 400 else None
+                opened.append(session_id or "")
+                if session_id:
+                    owned.sessions[session_id] = _Session()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        finally:
+            if not opened:
+                owned.opening -= 1
+            elif opened[0]:
+                self._ended(owned, opened[0], status=200, method="POST")
+            self._drop_if_empty(principal, owned)
+
+    async def _use(self, principal: Principal, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        owned = self._owners.get(principal)
+        session = owned.sessions.get(session_id) if owned is not None else None
+        if owned is None or session is None:  # another principal's, unknown or expired: the SDK answers
+            await self.app(scope, receive, send)
+            return
+        session.in_flight += 1
+        status = 0
+
+        async def watching(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        finally:
+            self._ended(owned, session_id, status=status, method=scope["method"])
+            self._drop_if_empty(principal, owned)
+
+    def _ended(self, owned: _Owned, session_id: str, *, status: int, method: str) -> None:
+        """A request of the session ended: the session is gone after a 404 or a successful DELETE."""
+        session = owned.sessions.get(session_id)
+        if session is None:
+            return
+        session.in_flight -= 1
+        if session.in_flight == 0:
+            session.idle_since = anyio.current_time()
+        if status == 404 or (method == "DELETE" and 200 <= status < 300):
+            owned.sessions.pop(session_id, None)
+
+    def _forget_idle(self, owned: _Owned, now: float) -> None:
+        for session_id, session in list(owned.sessions.items()):
+            if session.in_flight == 0 and now - session.idle_since >= self.idle_seconds:
+                del owned.sessions[session_id]
+
+    def _sweep(self) -> None:
+        """Forget expired sessions of every principal now and then, so principals who never come
+        back do not keep memory."""
+        now = anyio.current_time()
+        if now - self._last_sweep < min(_SWEEP_SECONDS, self.idle_seconds):
+            return
+        self._last_sweep = now
+        for principal, owned in list(self._owners.items()):
+            self._forget_idle(owned, now)
+            self._drop_if_empty(principal, owned)
+
+    def _drop_if_empty(self, principal: Principal, owned: _Owned) -> None:
+        if not owned.sessions and not owned.opening and self._owners.get(principal) is owned:
+            del self._owners[principal]
+
+    async def _refuse(self, owned: _Owned, send: Send) -> None:
+        now = anyio.current_time()
+        idle = [self.idle_seconds - (now - s.idle_since) for s in owned.sessions.values() if s.in_flight == 0]
+        retry_after = max(1, math.ceil(min(idle, default=self.idle_seconds)))
+        message = (
+            f"Too many open sessions for this client: at most {self.per_principal} at once (the per-client "
+            "session quota); end one with DELETE or let one expire"
+        )
+        body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": _INVALID_REQUEST, "message": message}})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", str(retry_after).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+def _principal(scope: Scope) -> Principal | None:
+    user = scope.get("user")
+    return principal_components(user.access_token) if isinstance(user, AuthenticatedUser) else None
+
+
+def _session_id(message: Message) -> str | None:
+    for name, value in message.get("headers", []):
+        if name.lower() == _SESSION_HEADER:
+            return bytes(value).decode("latin-1")
+    return None
