@@ -62,7 +62,7 @@ def decode(segments: list[str]) -> CompactJws:
     try:
         header = json.loads(_b64decode(segments[0]))
         claims = json.loads(_b64decode(segments[1]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: deep nesting
         raise TokenRejected("malformed_token", "the header or the claims are not JSON") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise TokenRejected("malformed_token", "header or claims is not a JSON object")

@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.as_fixture import AuthorizationServer, Client, Features, Resource
 from tests.e2e.clients import bearer, mcp_client, post_initialize
-from tests.e2e.dpop_client import DPoPKey
+from tests.e2e.dpop_client import DPoPKey, b64url
 from tests.e2e.mcp_server import McpServerProcess
 from tests.redis_server import RedisServer
 
@@ -257,3 +257,34 @@ def test_the_metadata_tells_clients_about_dpop(stack: Stack) -> None:
         False,
         True,
     )
+
+
+DEEP_JSON = b"[" * 1200 + b"]" * 1200
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [("nested 1200 levels deep", "dpop_malformed"), ("ath a lone surrogate", "dpop_malformed"),
+     ("jti a lone surrogate", "dpop_malformed")],
+)  # fmt: skip
+def test_a_hostile_proof_is_refused_with_its_reason_never_a_500(stack: Stack, case: str, reason: str) -> None:
+    key = DPoPKey.generate()
+    token = stack.token(key)  # accepted: the jti is read only for a proof whose token passed
+    proof = {
+        "nested 1200 levels deep": lambda: f"{b64url(DEEP_JSON)}.{b64url(b'{}')}.AAAA",
+        "ath a lone surrogate": lambda: key.proof("POST", PUBLIC_JWT, claims={"ath": "\ud800"}),
+        "jti a lone surrogate": lambda: key.proof("POST", PUBLIC_JWT, access_token=token, claims={"jti": "\udfff"}),
+    }[case]()
+    server = stack.jwt_replicas[1]
+    assert_refused(server, dpop_headers(token if case != "nested 1200 levels deep" else "anything", proof),
+                   "invalid_dpop_proof", reason)  # fmt: skip
+    assert "Traceback" not in server.logs()
+
+
+def test_a_non_ascii_nonce_is_answered_with_a_fresh_nonce_never_a_500(stack: Stack) -> None:
+    key = DPoPKey.generate()
+    token = stack.token(key)
+    proof = key.proof("POST", PUBLIC_JWT, access_token=token, claims={"nonce": "n\u00e9"})
+    response = assert_refused(stack.nonces, dpop_headers(token, proof), "use_dpop_nonce", "dpop_nonce")
+    assert response.headers["dpop-nonce"]
+    assert "Traceback" not in stack.nonces.logs()
