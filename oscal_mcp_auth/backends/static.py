@@ -25,6 +25,7 @@ from pydantic_settings import SettingsConfigDict
 from oscal_mcp_auth.claims import check_expiry
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.secret_files import check_permissions
 from oscal_mcp_auth.sections import Section
 from oscal_mcp_auth.settings import AuthConfig, backend_settings
 
@@ -58,7 +59,9 @@ class StaticKeysFile(BaseModel):
 
 
 def load_keys(path: Path) -> tuple[StaticKey, ...]:
-    """Read and validate a keys file; every problem names the file and the line or field."""
+    """Read and validate a keys file; every problem names the file and the line or field. One that
+    group or others may write is refused: whoever writes it can add a key of their own."""
+    check_permissions(_SETTING, path, confidential=False)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
