@@ -37,7 +37,6 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, send_challenge
 from oscal_mcp_auth.dpop import (
     CheckedProof,
@@ -51,6 +50,7 @@ from oscal_mcp_auth.dpop import (
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.jws import fingerprint as token_fingerprint
 from oscal_mcp_auth.logsafe import REQUEST_FIELDS, audit_extra, identity_fields, session_id_hash, shown
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
 from oscal_mcp_auth.resource import ProtectedResource, metadata_routes
@@ -234,7 +234,7 @@ class BearerAuth:
         if presented.scheme == DPOP and dpop is not None:
             return await self._authenticate_dpop(scope, presented.token, dpop)
         if dpop is not None and dpop.required:
-            fingerprint = cache_key(presented.token)[:16]
+            fingerprint = token_fingerprint(presented.token)
             logger.info(
                 "token rejected: reason=dpop_required token_id=%s",
                 fingerprint,

@@ -120,6 +120,10 @@ class JwtVerifier:
     """`keys`: the issuers, each with its key source (`oscal_mcp_auth.issuers`), or the one key
     source of the only configured issuer."""
 
+    canonical_tokens = True
+    """The ``token`` of every ``AccessToken`` returned is the token's one spelling, the low-S one
+    of an ECDSA twin (`jws.canonical_spelling`): hooks keyed on it see both twins as one."""
+
     def __init__(self, config: AuthConfig, settings: JwtSettings, keys: Issuers | JwksCache | KeySet) -> None:
         if config.issuer_url is None:
             raise _missing_issuer(config)
@@ -162,8 +166,9 @@ class JwtVerifier:
         signing_key = await self._find_key(issuer, kid, alg)
         if not _signature_matches(signing_key, parsed.signing_input, parsed.signature):
             raise TokenRejected("bad_signature", ids)
+        canonical = jws.canonical_spelling(token)  # after the signature: an ECDSA twin is one token
         try:
-            return self._check_claims(token, parsed.claims, ids, issuer.issuer), issuer.issuer, signing_key.kid
+            return self._check_claims(canonical, parsed.claims, ids, issuer.issuer), issuer.issuer, signing_key.kid
         except rules.MalformedClaim as malformed:
             raise TokenRejected("bad_claim", f"{malformed}; {ids}") from None
 
