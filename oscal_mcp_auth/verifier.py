@@ -51,6 +51,12 @@ class VerificationPipeline:
         self._hooks = plugin_manager.hook
         self.telemetry = Telemetry(plugin_manager.hook)
 
+    @property
+    def binds_tokens(self) -> bool:
+        """Whether the backend's tokens can be bound to a key (RFC 9449): false for a backend that
+        says so (``binds_tokens = False``, the static one), so DPoP is not offered with it."""
+        return bool(getattr(self.backend, "binds_tokens", True))
+
     async def verify_token(self, token: str) -> AccessToken | None:
         """A token presented under ``Bearer``: one bound to a key (``cnf``) is refused."""
         return await self._verified(token, None)

@@ -89,6 +89,9 @@ def load_keys(path: Path) -> tuple[StaticKey, ...]:
 class StaticKeyVerifier:
     """Accepts a token whose SHA-256 equals one of the configured hashes."""
 
+    binds_tokens = False
+    """A pre-shared key is bound to nothing: DPoP (RFC 9449) is not offered with this verifier."""
+
     def __init__(self, keys: tuple[StaticKey, ...], *, resource: str | None, issuer: str | None) -> None:
         self._keys = keys
         self._resource = resource
@@ -118,6 +121,13 @@ class StaticKeyVerifier:
 
 def create_verifier(config: AuthConfig) -> StaticKeyVerifier:
     settings = backend_settings(config, "static", StaticSettings)
+    for needing, wanted in (("DPOP_REQUIRED", config.dpop is not None and config.dpop.required),
+                            ("DPOP_NONCE", config.dpop_nonce)):  # fmt: skip
+        if wanted:
+            raise ConfigurationError(
+                f"{config.name_of(needing)}=true needs DPoP-bound tokens, and the static verifier's keys can "
+                f"never be bound to a key: unset {config.name_of(needing)}"
+            )
     return StaticKeyVerifier(
         load_keys(settings.keys_file), resource=config.resource_server_url, issuer=config.issuer_url
     )
