@@ -127,9 +127,13 @@ def canonical_spelling(token: str) -> str:
     alg = header.get("alg") if isinstance(header, dict) else None
     if not isinstance(alg, str) or alg not in _EC_ORDERS:
         return token
-    signature = _b64decode(segments[2])
-    canonical = low_s(alg, signature)
-    return token if canonical == signature else f"{segments[0]}.{segments[1]}.{_b64encode(canonical)}"
+    return canonical(token, segments, alg, _b64decode(segments[2]))
+
+
+def canonical(token: str, segments: list[str], alg: str, signature: bytes) -> str:
+    """`canonical_spelling` for a token already split and decoded (the verifier's hot path)."""
+    low = low_s(alg, signature)
+    return token if low == signature else f"{segments[0]}.{segments[1]}.{_b64encode(low)}"
 
 
 def fingerprint(token: str) -> str:

@@ -166,7 +166,7 @@ class JwtVerifier:
         signing_key = await self._find_key(issuer, kid, alg)
         if not _signature_matches(signing_key, parsed.signing_input, parsed.signature):
             raise TokenRejected("bad_signature", ids)
-        canonical = jws.canonical_spelling(token)  # after the signature: an ECDSA twin is one token
+        canonical = jws.canonical(token, segments, alg, parsed.signature)  # an ECDSA twin is one token
         try:
             return self._check_claims(canonical, parsed.claims, ids, issuer.issuer), issuer.issuer, signing_key.kid
         except rules.MalformedClaim as malformed:
