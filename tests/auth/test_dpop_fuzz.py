@@ -53,9 +53,13 @@ def valid_header() -> dict[str, Any]:
 
 
 def signed(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    return signed_by(KEY, header, claims)
+
+
+def signed_by(key: DPoPKey, header: dict[str, Any], claims: dict[str, Any]) -> str:
     """Serialised as Python does (lone surrogates as ``\\ud800`` escapes, non-finite numbers as
-    ``NaN``/``Infinity``, which `json.loads` reads back), then signed with the proof's own key."""
-    return KEY.sign(header, claims) if _serialisable(header, claims) else _raw_signed(header, claims)
+    ``NaN``/``Infinity``, which `json.loads` reads back), then signed with `key`."""
+    return key.sign(header, claims) if _serialisable(header, claims) else _raw_signed(key, header, claims)
 
 
 def _serialisable(*values: Any) -> bool:
@@ -66,9 +70,9 @@ def _serialisable(*values: Any) -> bool:
     return True
 
 
-def _raw_signed(header: dict[str, Any], claims: dict[str, Any]) -> str:
+def _raw_signed(key: DPoPKey, header: dict[str, Any], claims: dict[str, Any]) -> str:
     signing_input = f"{b64url(_text(header).encode())}.{b64url(_text(claims).encode())}"
-    return f"{signing_input}.{b64url(KEY.signature(signing_input.encode()))}"
+    return f"{signing_input}.{b64url(key.signature(signing_input.encode()))}"
 
 
 def _text(value: Any) -> str:
