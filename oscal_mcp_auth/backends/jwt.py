@@ -290,8 +290,9 @@ def create_verifier(config: AuthConfig) -> JwtVerifier:
         return JwtVerifier(config, settings, _several_issuers(config, settings))
     if settings.public_key:
         setting = config.name_of("JWT_PUBLIC_KEY")
+        pem = _pem_text(settings.public_key, setting)
         try:
-            keys = key_set_from_pem(_pem_text(settings.public_key, setting), settings.algorithms)
+            keys = key_set_from_pem(pem, settings.algorithms)
         except ValueError as exc:
             raise ConfigurationError(f"{setting}: {exc}") from None
         return JwtVerifier(config, settings, keys)

@@ -146,3 +146,19 @@ def test_a_real_process_refuses_a_world_writable_secret_file_with_exit_2_and_one
     assert result.stderr.count("\n") == 1, result.stderr
     assert str(path) in result.stderr and f"chmod 600 {path}" in result.stderr
     assert SECRET not in result.stderr
+
+
+def test_a_jwt_public_key_file_others_may_write_is_refused(tmp_path: Path) -> None:
+    from oscal_mcp_auth.backends.jwt import create_verifier
+    from tests.auth.keys import private_key
+    from tests.e2e.as_fixture import public_pem
+
+    path = secret_file(tmp_path, public_pem(private_key("rs-1")).encode(), 0o644)
+    values = {"OSCAL_AUTH_ISSUER_URL": "https://as.example.com", "OSCAL_AUTH_RESOURCE_SERVER_URL": "https://m.example/mcp",
+              "OSCAL_AUTH_JWT_PUBLIC_KEY": str(path)}  # fmt: skip
+    assert create_verifier(AuthConfig.from_mapping(values))  # public: readable is fine
+    path.chmod(0o646)
+    with pytest.raises(ConfigurationError) as refused:
+        create_verifier(AuthConfig.from_mapping(values))
+    assert str(refused.value).startswith(f"OSCAL_AUTH_JWT_PUBLIC_KEY={str(path)!r} is writable by every user")
+    assert str(refused.value).endswith(f"run: chmod go-w {path}")
