@@ -120,15 +120,28 @@ def build_http_app(
 
 
 def _replay_cache(settings: Settings, verifier: VerificationPipeline | None) -> ReplayCache | None:
-    """DPoP's replay cache; its Redis store reports to the verifier's telemetry like the backend's."""
-    if verifier is None or settings.auth.dpop is None:
+    """DPoP's replay cache where DPoP is offered (`_offers_dpop`); its Redis store reports to the
+    verifier's telemetry like the backend's."""
+    if verifier is None or not _offers_dpop(settings, verifier):
         return None
     with installed(verifier.telemetry):
         return replay_cache(settings.auth)
 
 
-def protected_resource(settings: Settings) -> ProtectedResource:
-    """This server as an OAuth protected resource; only called when auth is on (a resource URL is set)."""
+def _offers_dpop(settings: Settings, verifier: VerificationPipeline) -> bool:
+    """DPoP where it is on and the verifier can bind tokens to keys (the static one never can:
+    offering it would only invite clients to sign proofs for nothing)."""
+    if settings.auth.dpop is None:
+        return False
+    if not verifier.binds_tokens:
+        logger.info("the %s verifier cannot bind tokens to keys: DPoP is not offered", verifier.name)
+        return False
+    return True
+
+
+def protected_resource(settings: Settings, *, dpop: bool = True) -> ProtectedResource:
+    """This server as an OAuth protected resource; only called when auth is on (a resource URL is set).
+    Without `dpop`, DPoP is neither accepted nor offered, in challenges and metadata alike."""
     auth = settings.auth
     if auth.resource_server_url is None:
         raise RuntimeError("authentication is on without a resource server URL")  # config.py prevents it
@@ -136,7 +149,7 @@ def protected_resource(settings: Settings) -> ProtectedResource:
         url=auth.resource_server_url,
         authorization_servers=auth.issuer_urls,  # in the order given (RFC 9728 section 2)
         required_scopes=auth.required_scopes,
-        dpop=auth.dpop,
+        dpop=auth.dpop if dpop else None,
     )
 
 
@@ -145,7 +158,7 @@ def _routes(
 ) -> list[BaseRoute]:
     if verifier is None:
         return [Route(settings.path, endpoint)]
-    resource = protected_resource(settings)
+    resource = protected_resource(settings, dpop=replay is not None)
     auth = settings.auth
     # nonces: replicas sharing the cache secret accept each other's (RFC 9449 section 9)
     nonces = (

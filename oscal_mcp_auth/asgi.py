@@ -37,9 +37,9 @@ from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oscal_mcp_auth.cache import cache_key
 from oscal_mcp_auth.challenge import NO_CREDENTIALS, BearerError, send_challenge
 from oscal_mcp_auth.dpop import (
+    CheckedProof,
     DPoPPolicy,
     InvalidProof,
     ProofTarget,
@@ -50,6 +50,7 @@ from oscal_mcp_auth.dpop import (
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.jws import fingerprint as token_fingerprint
 from oscal_mcp_auth.logsafe import REQUEST_FIELDS, audit_extra, identity_fields, session_id_hash, shown
 from oscal_mcp_auth.redaction import carries_access_token
 from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
@@ -234,7 +235,7 @@ class BearerAuth:
         if presented.scheme == DPOP and dpop is not None:
             return await self._authenticate_dpop(scope, presented.token, dpop)
         if dpop is not None and dpop.required:
-            fingerprint = cache_key(presented.token)[:16]
+            fingerprint = token_fingerprint(presented.token)
             logger.info(
                 "token rejected: reason=dpop_required token_id=%s",
                 fingerprint,
@@ -254,7 +255,7 @@ class BearerAuth:
         assert verifier is not None  # checked in __init__: DPoP needs a BindingVerifier
         target = ProofTarget(scope["method"], request_url(self._origin, scope), token)
         try:
-            proof = check_proof(read_proof_header(scope), target, policy, time.time(), self.nonces)
+            proof = _checked_proof(scope, target, policy, self.nonces)
         except InvalidProof as refused:
             verifier.proof_refused(token, refused.reason, refused.detail)
             return invalid_proof(refused)
@@ -310,6 +311,18 @@ def _reason_word(failure: BearerError) -> str:
     if failure is TOKEN_IN_QUERY:
         return "token_in_query"
     return failure.error or "rejected"
+
+
+def _checked_proof(scope: Scope, target: ProofTarget, policy: DPoPPolicy, nonces: NonceIssuer | None) -> CheckedProof:
+    """`check_proof` on the request's proof; whatever else it raises on a hostile proof is a
+    refusal too (fail closed, never a 500), logged with the exception's type, never the proof."""
+    try:
+        return check_proof(read_proof_header(scope), target, policy, time.time(), nonces)
+    except InvalidProof:
+        raise
+    except Exception as exc:
+        logger.warning("DPoP proof check raised %s; the proof is refused", type(exc).__name__)
+        raise InvalidProof("dpop_malformed", "the proof could not be read") from None
 
 
 def _with_header(send: Send, name: bytes, value: bytes) -> Send:

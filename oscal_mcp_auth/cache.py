@@ -22,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from oscal_mcp_auth.config import AuthConfig
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.telemetry.relay import current_telemetry
+from oscal_mcp_auth.urls import canonical_resource_url
 
 logger = logging.getLogger("oscal_mcp_auth")
 V = TypeVar("V")
@@ -178,23 +179,40 @@ class TieredCache(Generic[V]):
 
 
 def result_cache(
-    config: AuthConfig, namespace: str, max_entries: int, codec: Codec[V], *, policy: str = ""
+    config: AuthConfig,
+    namespace: str,
+    max_entries: int,
+    codec: Codec[V],
+    *,
+    policy: str = "",
+    policy_settings: tuple[str, ...] = (),
 ) -> ResultCache[V]:
     """The cache a backend should use: in memory, or shared through Redis when
     ``OSCAL_AUTH_CACHE_URL`` is set (memory stays in front of it, and takes over when Redis fails).
-    `policy` names every setting that changes what a cached result means (see `shared_store`)."""
+    `policy` holds every setting that changes what a cached result means, `policy_settings` names
+    them (see `shared_store`). A verification result also depends on the accepted issuers (as a
+    set: their order changes nothing) and on the leeway its times were checked with."""
     local: MemoryCache[V] = MemoryCache(max_entries)
     if config.cache_url is None:
         return local
-    return TieredCache(local, shared_store(config, namespace, policy=policy), codec)
+    issuers = " ".join(sorted(config.issuer_urls))
+    meaning = f"{issuers}|{config.leeway_seconds}|{policy}"
+    names = (config.name_of("ISSUER_URL"), config.name_of("LEEWAY_SECONDS"), *policy_settings)
+    return TieredCache(local, shared_store(config, namespace, policy=meaning, policy_settings=names), codec)
 
 
-def shared_store(config: AuthConfig, namespace: str, *, policy: str = "") -> SharedStore:
-    """A Redis store whose keys are scoped to this deployment: the issuer, the resource and
-    `policy` (the backend's settings that change what a result means: endpoint, client id,
-    audience rules...), so deployments or rollouts sharing one Redis never read each other's.
-    The scope is derived with the cache secret too, so replicas with different secrets simply do
-    not share (rather than reading each other's entries as forgeries)."""
+def shared_store(
+    config: AuthConfig, namespace: str, *, policy: str = "", policy_settings: tuple[str, ...] = ()
+) -> SharedStore:
+    """A Redis store whose keys are scoped to this resource and `policy` (the settings that change
+    what an entry means: endpoint, client id, audience rules...), so deployments or rollouts
+    sharing one Redis never read each other's. Nothing else enters the scope: replicas serving
+    one resource URL (compared as URLs) with one secret share the namespace whatever order their
+    issuers are listed in, and the DPoP replay cache (no `policy`) whatever their leeway. The
+    scope is derived with the cache secret too, so replicas with different secrets simply do not
+    share (rather than reading each other's entries as forgeries). The settings that scope the
+    namespace (`policy_settings` names those in `policy`) are logged, with the key prefix, so
+    replicas' logs can be compared."""
     if config.cache_url is None:
         raise ValueError("no OSCAL_AUTH_CACHE_URL configured")
     if config.cache_secret is None:
@@ -206,12 +224,20 @@ def shared_store(config: AuthConfig, namespace: str, *, policy: str = "") -> Sha
             "OSCAL_AUTH_CACHE_URL needs the Python package 'redis', which is not installed; "
             "install it with: pip install 'oscal-mcp[redis]'"
         ) from exc
-    identity = f"{config.issuer_url}|{config.resource_server_url}|{config.leeway_seconds}|{policy}"
-    scope = hmac.new(config.cache_secret, identity.encode(), hashlib.sha256).hexdigest()[:16]
+    resource = canonical_resource_url(config.resource_server_url) if config.resource_server_url else ""
+    scope = hmac.new(config.cache_secret, f"{resource}|{policy}".encode(), hashlib.sha256).hexdigest()[:16]
+    prefix = f"oscal_mcp_auth:{namespace}:{scope}:"
     try:
-        return RedisStore(config.cache_url, f"oscal_mcp_auth:{namespace}:{scope}:", config.cache_secret)
+        store = RedisStore(config.cache_url, prefix, config.cache_secret)
     except ValueError as exc:  # e.g. a port that is not a number; never echo the URL (password)
         raise ConfigurationError(f"OSCAL_AUTH_CACHE_URL is not usable: {type(exc).__name__}") from None
+    logger.info(
+        "shared cache %s: redis keys %s*, shared by the replicas that agree on %s and the cache secret",
+        namespace,
+        prefix,
+        ", ".join((config.name_of("RESOURCE_SERVER_URL"), *policy_settings)),
+    )
+    return store
 
 
 class SingleFlight(Generic[V]):

@@ -6,7 +6,9 @@ exactly one ``DPoP`` header. `check_proof` runs the checks of RFC 9449 section 4
 ==================  ==========================================================================
 ``dpop_header``     not exactly one ``DPoP`` header (section 4.3 check 1)
 ``dpop_malformed``  not a compact JWS of three canonical base64url segments with JSON objects,
-                    longer than `MAX_PROOF_LENGTH`, or with a ``crit`` header (checks 2 and 3)
+                    longer than `MAX_PROOF_LENGTH`, nested deeper than `MAX_JSON_DEPTH`, with
+                    a lone surrogate in any string (no Unicode text: RFC 8259 section 8.2,
+                    RFC 7493 section 2.1), or with a ``crit`` header (checks 2 and 3)
 ``dpop_typ``        ``typ`` is not ``dpop+jwt`` (check 4)
 ``dpop_alg``        ``alg`` is not in the allowed list; ``none`` and HMAC never are (check 5)
 ``dpop_jwk``        ``jwk`` is not a public key fitting ``alg`` (check 7; `dpop_keys`)
@@ -64,6 +66,7 @@ DEFAULT_ALGORITHMS = ("ES256", "RS256")
 DEFAULT_MAX_AGE_SECONDS = 300
 MAX_PROOF_LENGTH = 8 * 1024  # an RSA-4096 proof is about 2 KiB
 MAX_JTI_LENGTH = 256
+MAX_JSON_DEPTH = 8  # a proof's deepest member is a jwk inside the header: depth 2
 DPOP_TYPES = frozenset({"dpop+jwt", "application/dpop+jwt"})  # RFC 7515 section 4.1.9: the prefix may be omitted
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -175,13 +178,42 @@ def _split(proof: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     try:
         header = json.loads(b64url_decode(segments[0]))
         claims = json.loads(b64url_decode(segments[1]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: deep nesting
         raise InvalidProof("dpop_malformed", "the proof's header or claims are not JSON") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise InvalidProof("dpop_malformed", "the proof's header or claims are not JSON objects")
+    problem = unfit_json(header) or unfit_json(claims)
+    if problem:
+        raise InvalidProof("dpop_malformed", problem)
     if "crit" in header:  # RFC 7515 section 4.1.11: no extension is understood here
         raise InvalidProof("dpop_malformed", "the proof has a crit header")
     return header, claims, f"{segments[0]}.{segments[1]}".encode(), b64url_decode(segments[2])
+
+
+def unfit_json(document: object) -> str | None:
+    """Why a parsed JSON document is no I-JSON text (RFC 7493 section 2.1) of bounded depth; None
+    when it is. A lone surrogate (``"\\ud800"``) parses, yet is no Unicode text: it would fail
+    later, wherever the string is encoded or compared. Iterative: no recursion on hostile input."""
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                return "a string of the proof holds a lone surrogate (RFC 8259 section 8.2)"
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return f"the proof's JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_header(header: Mapping[str, Any], policy: DPoPPolicy) -> ProofKey:

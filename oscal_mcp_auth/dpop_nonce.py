@@ -54,8 +54,8 @@ class NonceIssuer:
         return self._nonce(self._epoch())
 
     def accepts(self, nonce: object) -> bool:
-        if not isinstance(nonce, str) or len(nonce) > 64:
-            return False
+        if not isinstance(nonce, str) or len(nonce) > 64 or not nonce.isascii():
+            return False  # compare_digest takes ASCII strings only; every nonce issued here is ASCII
         epoch = self._epoch()
         return any(hmac.compare_digest(nonce, self._nonce(candidate)) for candidate in (epoch, epoch - 1))
 

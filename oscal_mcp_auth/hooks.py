@@ -38,7 +38,8 @@ _REASON_WORD = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what a veto reason may lo
 class AuthEvent:
     """One authentication or authorization decision, as passed to `oscal_auth_audit`.
 
-    `token_id` is the first 16 hex digits of the token's SHA-256, enough to correlate log lines,
+    `token_id` is the first 16 hex digits of the SHA-256 of the token's canonical spelling
+    (`jws.fingerprint`: an ES* token and its ECDSA twin share it), enough to correlate log lines,
     useless to replay; the token itself is never part of an event.
     """
 

@@ -17,7 +17,10 @@ Behaviour (Spring Security's resource server is the model):
   published for the others, so N replicas ask the AS once; a replica that meets an unknown kid
   takes the published set if it has the kid, and asks the AS otherwise.
 
-Key objects are built once per fetch (``jose.jwk.construct``), never per request.
+Key objects are built once per fetch, never per request, always as python-jose's
+``cryptography``-backed classes, named explicitly: python-jose falls back to the pure-Python
+``ecdsa`` package (CVE-2024-23342, a timing side channel) only where ``cryptography`` is
+missing, and here it is a required dependency, so no signature is ever checked by ``ecdsa``.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from typing import Any
 
 import anyio
 import httpx
-from jose import jwk
 from jose.backends.base import Key
+from jose.backends.cryptography_backend import CryptographyECKey, CryptographyRSAKey
 
 from oscal_mcp_auth.cache import SharedStore, SingleFlight
 from oscal_mcp_auth.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_SECONDS, FetchError, request_json
@@ -93,10 +96,17 @@ def _signing_keys(entry: Any, allowed: tuple[str, ...]) -> list[SigningKey]:
     keys: list[SigningKey] = []
     for alg in _algorithms_for(entry, allowed):
         try:
-            keys.append(SigningKey(kid, alg, jwk.construct(dict(entry), alg)))
+            keys.append(SigningKey(kid, alg, cryptography_key(dict(entry), alg)))
         except Exception as exc:
             logger.warning("JWKS key kid=%s alg=%s skipped: %s", kid, alg, type(exc).__name__)
     return keys
+
+
+def cryptography_key(data: Mapping[str, Any] | str, alg: str) -> Key:
+    """The verification key for `alg` (RS* or ES*) from a JWK or PEM, checked by ``cryptography``."""
+    key_class = CryptographyRSAKey if alg in RSA_ALGORITHMS else CryptographyECKey
+    key: Key = key_class(data, alg)
+    return key
 
 
 def _algorithms_for(entry: Mapping[str, Any], allowed: tuple[str, ...]) -> list[str]:
@@ -120,7 +130,7 @@ def key_set_from_pem(pem: str, allowed_algorithms: tuple[str, ...]) -> KeySet:
     keys: list[SigningKey] = []
     for alg in allowed_algorithms:
         try:
-            keys.append(SigningKey(None, alg, jwk.construct(pem, alg)))
+            keys.append(SigningKey(None, alg, cryptography_key(pem, alg)))
         except Exception:  # noqa: S112 - the key simply does not fit this algorithm family
             continue
     if not keys:

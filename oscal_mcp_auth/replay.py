@@ -23,6 +23,7 @@ break that promise for exactly the replicas an attacker picks. Bearer requests a
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -30,6 +31,8 @@ from oscal_mcp_auth.cache import MemoryCache, SharedStore, shared_store
 from oscal_mcp_auth.dpop import CheckedProof, InvalidProof
 from oscal_mcp_auth.errors import AuthError
 from oscal_mcp_auth.settings import AuthConfig
+
+logger = logging.getLogger("oscal_mcp_auth")
 
 DEFAULT_MAX_ENTRIES = 100_000
 MIN_TTL_SECONDS = 1.0  # a proof accepted at the very end of its window is still remembered a moment
@@ -79,8 +82,17 @@ class ReplayCache:
 
 def replay_cache(config: AuthConfig) -> ReplayCache:
     """The replay cache of a deployment: shared through Redis when ``OSCAL_AUTH_CACHE_URL`` is set."""
-    shared = shared_store(config, "dpop-jti") if config.cache_url is not None else None
-    return ReplayCache(shared=shared)
+    if config.cache_url is None:
+        return ReplayCache()
+    if config.dpop is not None:
+        logger.info(
+            "a used DPoP proof is remembered for %s + %s = %g s after its iat: give every replica the "
+            "same values, or one with a longer window accepts a proof for longer than another remembers it",
+            config.name_of("DPOP_MAX_AGE_SECONDS"),
+            config.name_of("LEEWAY_SECONDS"),
+            config.dpop.max_age_seconds + config.dpop.leeway_seconds,
+        )
+    return ReplayCache(shared=shared_store(config, "dpop-jti"))
 
 
 def _replayed() -> InvalidProof:

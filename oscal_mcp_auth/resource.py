@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.errors import ConfigurationError
-from oscal_mcp_auth.urls import issuer_problem, url_problem
+from oscal_mcp_auth.urls import canonical_resource_url, issuer_problem, url_problem
 
 # A path-less URL keeps its spelling (no trailing slash added): RFC 8414 section 3.3 compares
 # issuers as exact strings, so the metadata must name the issuer exactly as configured.
@@ -79,7 +79,7 @@ class ProtectedResource:
 
     @cached_property
     def _canonical_url(self) -> str:
-        return str(AnyHttpUrl(self.url)).removesuffix("/")
+        return canonical_resource_url(self.url)
 
 
 def metadata_routes(resource: ProtectedResource) -> list[Route]:

@@ -31,6 +31,7 @@ from oscal_mcp_auth.dpop import DEFAULT_MAX_AGE_SECONDS as DEFAULT_DPOP_MAX_AGE_
 from oscal_mcp_auth.dpop import DPoPPolicy, accepted_algorithms
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
+from oscal_mcp_auth.secret_files import read_secret_file, secret_bytes
 from oscal_mcp_auth.sections import ModelT, Section, comma_list, load_section, read_environment
 from oscal_mcp_auth.urls import insecure_http_problem, issuer_problem, url_problem
 
@@ -233,10 +234,10 @@ def _cache_secret(fields: AuthFields, prefix: str) -> bytes | None:
     if fields.cache_secret is not None and fields.cache_secret_file is not None:
         raise ConfigurationError(f"set either {secret_name} or {file_name}, not both")
     secret: bytes | None = None
-    if fields.cache_secret is not None:
-        secret = fields.cache_secret.get_secret_value().encode()
+    if fields.cache_secret is not None:  # the same bytes either way: `secret_files`
+        secret = secret_bytes(fields.cache_secret.get_secret_value(), secret_name)
     elif fields.cache_secret_file is not None:
-        secret = _read_secret_file(file_name, fields.cache_secret_file)
+        secret = read_secret_file(file_name, fields.cache_secret_file)
     if secret is None:
         if fields.cache_url is not None:
             raise ConfigurationError(
@@ -249,13 +250,6 @@ def _cache_secret(fields: AuthFields, prefix: str) -> bytes | None:
         source = file_name if fields.cache_secret_file is not None else secret_name
         raise ConfigurationError(f"{source} is too short; use at least {MIN_CACHE_SECRET_BYTES} random bytes")
     return secret
-
-
-def _read_secret_file(name: str, path: Path) -> bytes:
-    try:
-        return path.expanduser().read_bytes().rstrip(b"\r\n")
-    except OSError as exc:
-        raise ConfigurationError(f"{name}={str(path)!r} cannot be read: {exc.strerror or type(exc).__name__}") from None
 
 
 def backend_settings(config: AuthConfig, backend: str, model: type[ModelT]) -> ModelT:

@@ -52,6 +52,15 @@ def issuer_problem(url: str) -> str | None:
     return problem
 
 
+def canonical_resource_url(url: str) -> str:
+    """One spelling of a resource URL (RFC 8707): as `AnyHttpUrl` parses it (scheme and host lower
+    case, default port dropped), a trailing slash aside; `url` itself when it does not parse."""
+    try:
+        return str(AnyHttpUrl(url)).removesuffix("/")
+    except ValidationError:
+        return url
+
+
 def insecure_http_problem(url: str, *, allowed: bool) -> str | None:
     """Plain http to a host that is not loopback is refused unless `allowed` (RFC 8414 section 2
     and RFC 7662 section 4 ask for TLS): a network attacker on that path could inject signing

@@ -18,7 +18,7 @@ import pluggy
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 
 from oscal_mcp_auth import claims as rules
-from oscal_mcp_auth.cache import cache_key
+from oscal_mcp_auth import jws
 from oscal_mcp_auth.errors import ConfigurationError, PluginLoadError, TokenRejected
 from oscal_mcp_auth.hooks import AuthEvent, create_plugin_manager, refuse_veto_wrappers, register_plugin, veto_reason
 from oscal_mcp_auth.logsafe import audit_extra, escaped, identity_fields, shown
@@ -31,8 +31,9 @@ logger = logging.getLogger("oscal_mcp_auth")
 
 
 def token_id(token: str) -> str:
-    """A short SHA-256 fingerprint to correlate log lines about one token without revealing it."""
-    return cache_key(token)[:16]
+    """A short SHA-256 fingerprint to correlate log lines about one token without revealing it;
+    an ES* token and its ECDSA twin share it (`jws.fingerprint`)."""
+    return jws.fingerprint(token)
 
 
 class VerificationPipeline:
@@ -49,6 +50,12 @@ class VerificationPipeline:
         self.name = name
         self._hooks = plugin_manager.hook
         self.telemetry = Telemetry(plugin_manager.hook)
+
+    @property
+    def binds_tokens(self) -> bool:
+        """Whether the backend's tokens can be bound to a key (RFC 9449): false for a backend that
+        says so (``binds_tokens = False``, the static one), so DPoP is not offered with it."""
+        return bool(getattr(self.backend, "binds_tokens", True))
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """A token presented under ``Bearer``: one bound to a key (``cnf``) is refused."""
@@ -113,6 +120,9 @@ class VerificationPipeline:
             raise TokenRejected("verifier_error", type(exc).__name__) from None
         if access is None:
             raise TokenRejected("rejected", "the verifier returned no identity")
+        if not getattr(self.backend, "canonical_tokens", False):  # hooks key on one spelling per token
+            spelling = jws.canonical_spelling(access.token)
+            access = access if spelling == access.token else access.model_copy(update={"token": spelling})
         required = self.config.dpop is not None and self.config.dpop.required
         reason = rules.check_expiry(access.expires_at, time.time(), self.config.leeway_seconds) or rules.check_binding(
             access.claims or {}, dpop_jkt=jkt, dpop_required=required

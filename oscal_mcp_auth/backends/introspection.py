@@ -181,7 +181,11 @@ class IntrospectionVerifier:
         if settings.cache_seconds > 0 or settings.inactive_cache_seconds > 0:
             if cache is None:
                 policy = f"{settings.url}|{settings.client_id}|{settings.require_audience}"
-                cache = result_cache(config, "introspection", settings.cache_max_entries, CACHE_CODEC, policy=policy)
+                names = tuple(f"{PREFIX}{name}" for name in ("URL", "CLIENT_ID", "REQUIRE_AUDIENCE"))
+                cache = result_cache(
+                    config, "introspection", settings.cache_max_entries, CACHE_CODEC, policy=policy,
+                    policy_settings=names,
+                )  # fmt: skip
             self._cache = cache
         self._clock = clock
         self._telemetry = current_telemetry()

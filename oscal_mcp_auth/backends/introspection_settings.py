@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp_auth.errors import ConfigurationError
+from oscal_mcp_auth.secret_files import read_secret_file
 from oscal_mcp_auth.sections import Section
 from oscal_mcp_auth.settings import AuthConfig, backend_settings
 from oscal_mcp_auth.urls import url_problem
@@ -94,10 +95,9 @@ def _client_secret(settings: IntrospectionSettings) -> str:
             f"the introspection verifier authenticates to the authorization server: set {PREFIX}CLIENT_SECRET "
             f"or {PREFIX}CLIENT_SECRET_FILE"
         )
+    raw = read_secret_file(f"{PREFIX}CLIENT_SECRET_FILE", path)
     try:
-        secret = path.read_text(encoding="utf-8").rstrip("\r\n")
-    except OSError as exc:
-        raise ConfigurationError(f"{PREFIX}CLIENT_SECRET_FILE={str(path)!r} cannot be read: {exc.strerror}") from None
+        secret = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigurationError(f"{PREFIX}CLIENT_SECRET_FILE={str(path)!r} is not UTF-8 text") from None
     if not secret:

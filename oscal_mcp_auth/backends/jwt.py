@@ -43,13 +43,14 @@ from pydantic_settings import SettingsConfigDict
 
 from oscal_mcp_auth import claims as rules
 from oscal_mcp_auth import jws
-from oscal_mcp_auth.cache import MemoryCache, cache_key, shared_store
+from oscal_mcp_auth.cache import MemoryCache, SharedStore, cache_key, shared_store
 from oscal_mcp_auth.discovery import EndpointResolver
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.http import FetchError, new_client
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache, KeySet, KeysExpired, SigningKey, key_set_from_pem
 from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.secret_files import check_permissions
 from oscal_mcp_auth.sections import Section, comma_list
 from oscal_mcp_auth.settings import AuthConfig, backend_settings
 from oscal_mcp_auth.telemetry.relay import current_telemetry
@@ -119,6 +120,10 @@ class JwtVerifier:
     """`keys`: the issuers, each with its key source (`oscal_mcp_auth.issuers`), or the one key
     source of the only configured issuer."""
 
+    canonical_tokens = True
+    """The ``token`` of every ``AccessToken`` returned is the token's one spelling, the low-S one
+    of an ECDSA twin (`jws.canonical_spelling`): hooks keyed on it see both twins as one."""
+
     def __init__(self, config: AuthConfig, settings: JwtSettings, keys: Issuers | JwksCache | KeySet) -> None:
         if config.issuer_url is None:
             raise _missing_issuer(config)
@@ -161,8 +166,9 @@ class JwtVerifier:
         signing_key = await self._find_key(issuer, kid, alg)
         if not _signature_matches(signing_key, parsed.signing_input, parsed.signature):
             raise TokenRejected("bad_signature", ids)
+        canonical = jws.canonical(token, segments, alg, parsed.signature)  # an ECDSA twin is one token
         try:
-            return self._check_claims(token, parsed.claims, ids, issuer.issuer), issuer.issuer, signing_key.kid
+            return self._check_claims(canonical, parsed.claims, ids, issuer.issuer), issuer.issuer, signing_key.kid
         except rules.MalformedClaim as malformed:
             raise TokenRejected("bad_claim", f"{malformed}; {ids}") from None
 
@@ -267,6 +273,7 @@ def _pem_text(value: str, setting: str) -> str:
     if "-----BEGIN" in value:
         return value
     path = Path(value).expanduser()
+    check_permissions(setting, path, confidential=False)  # whoever writes it chooses the trusted key
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -283,8 +290,9 @@ def create_verifier(config: AuthConfig) -> JwtVerifier:
         return JwtVerifier(config, settings, _several_issuers(config, settings))
     if settings.public_key:
         setting = config.name_of("JWT_PUBLIC_KEY")
+        pem = _pem_text(settings.public_key, setting)
         try:
-            keys = key_set_from_pem(_pem_text(settings.public_key, setting), settings.algorithms)
+            keys = key_set_from_pem(pem, settings.algorithms)
         except ValueError as exc:
             raise ConfigurationError(f"{setting}: {exc}") from None
         return JwtVerifier(config, settings, keys)
@@ -328,6 +336,14 @@ def _jwks_cache(config: AuthConfig, issuer: str, settings: JwtSettings) -> JwksC
         timeout_seconds=settings.timeout_seconds,
         max_bytes=settings.max_response_bytes,
         # per issuer: every issuer's key set is published under a key of its own
-        shared=shared_store(config, "jwks", policy=f"{issuer}|{settings.jwks_uri}") if config.cache_url else None,
+        shared=_shared_jwks(config, issuer, settings),
         issuer=issuer,
     )
+
+
+def _shared_jwks(config: AuthConfig, issuer: str, settings: JwtSettings) -> SharedStore | None:
+    """Per issuer: every issuer's key set is published under a key of its own."""
+    if config.cache_url is None:
+        return None
+    names = (f"the issuer {issuer}", config.name_of("JWT_JWKS_URI"))
+    return shared_store(config, "jwks", policy=f"{issuer}|{settings.jwks_uri}", policy_settings=names)

@@ -25,6 +25,7 @@ from pydantic_settings import SettingsConfigDict
 from oscal_mcp_auth.claims import check_expiry
 from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
 from oscal_mcp_auth.logsafe import shown
+from oscal_mcp_auth.secret_files import check_permissions
 from oscal_mcp_auth.sections import Section
 from oscal_mcp_auth.settings import AuthConfig, backend_settings
 
@@ -58,7 +59,9 @@ class StaticKeysFile(BaseModel):
 
 
 def load_keys(path: Path) -> tuple[StaticKey, ...]:
-    """Read and validate a keys file; every problem names the file and the line or field."""
+    """Read and validate a keys file; every problem names the file and the line or field. One that
+    group or others may write is refused: whoever writes it can add a key of their own."""
+    check_permissions(_SETTING, path, confidential=False)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -85,6 +88,9 @@ def load_keys(path: Path) -> tuple[StaticKey, ...]:
 
 class StaticKeyVerifier:
     """Accepts a token whose SHA-256 equals one of the configured hashes."""
+
+    binds_tokens = False
+    """A pre-shared key is bound to nothing: DPoP (RFC 9449) is not offered with this verifier."""
 
     def __init__(self, keys: tuple[StaticKey, ...], *, resource: str | None, issuer: str | None) -> None:
         self._keys = keys
@@ -115,6 +121,13 @@ class StaticKeyVerifier:
 
 def create_verifier(config: AuthConfig) -> StaticKeyVerifier:
     settings = backend_settings(config, "static", StaticSettings)
+    for needing, wanted in (("DPOP_REQUIRED", config.dpop is not None and config.dpop.required),
+                            ("DPOP_NONCE", config.dpop_nonce)):  # fmt: skip
+        if wanted:
+            raise ConfigurationError(
+                f"{config.name_of(needing)}=true needs DPoP-bound tokens, and the static verifier's keys can "
+                f"never be bound to a key: unset {config.name_of(needing)}"
+            )
     return StaticKeyVerifier(
         load_keys(settings.keys_file), resource=config.resource_server_url, issuer=config.issuer_url
     )

@@ -209,3 +209,17 @@ async def test_the_metadata_names_the_dpop_algorithms_and_whether_dpop_is_requir
     assert document["dpop_signing_alg_values_supported"] == ["ES256", "RS256"]
     assert document["dpop_bound_access_tokens_required"] is True
     assert document["authorization_servers"] == [ISSUER]
+
+
+async def test_a_proof_check_that_breaks_unexpectedly_is_a_refusal_never_a_500(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> None:
+        raise KeyError("a bug the fuzz has not found yet")
+
+    monkeypatch.setattr("oscal_mcp_auth.asgi.check_proof", broken)
+    response = await deployment.dpop()
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_dpop_proof"
+    assert deployment.verifier.told[0][1] == "dpop_malformed"
+    assert "DPoP proof check raised KeyError" in caplog.text

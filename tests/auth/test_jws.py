@@ -101,3 +101,10 @@ def test_a_header_or_claims_that_is_not_a_json_object_is_malformed(header: bytes
     with pytest.raises(TokenRejected) as refused:
         jws.decode([b64(header), b64(claims), b64(b"sig")])
     assert (refused.value.reason, refused.value.detail) == ("malformed_token", detail)
+
+
+def test_a_header_nested_beyond_the_parser_is_malformed_not_an_error() -> None:
+    deep = base64.urlsafe_b64encode(b"[" * 100_000 + b"]" * 100_000).rstrip(b"=").decode()
+    with pytest.raises(TokenRejected) as rejected:
+        jws.decode([deep, "e30", ""])
+    assert rejected.value.reason == "malformed_token"

@@ -172,7 +172,7 @@ def test_static_without_issuer_serves_no_metadata_and_a_plain_challenge(tmp_path
     with McpServerProcess(env=env) as server:
         response = post_initialize(server.url)
         assert response.status_code == 401
-        assert response.headers.get_list("www-authenticate") == ["Bearer", 'DPoP algs="ES256 RS256"']
+        assert response.headers.get_list("www-authenticate") == ["Bearer"]  # no DPoP: a static key binds nothing
         assert httpx.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp").status_code == 404
         assert post_initialize(server.url, bearer(GUEST_KEY)).status_code == 200
 
@@ -198,3 +198,32 @@ def test_unknown_verifier_stops_start_up_listing_installed_ones() -> None:
     assert result.returncode == 2
     assert "OSCAL_AUTH_VERIFIER='kerberos' is not an installed verifier; installed:" in result.stderr
     assert "static" in result.stderr
+
+
+def test_dpop_is_neither_offered_nor_accepted_since_a_static_key_is_bound_to_nothing(
+    server: McpServerProcess,
+) -> None:
+    """Issue 20: DPoP only where the verifier can bind tokens; the metadata says so by omission
+    (RFC 9728 section 2: no ``dpop_signing_alg_values_supported``)."""
+    from tests.e2e.dpop_client import DPoPKey
+
+    for headers in ({}, bearer("wrong-key")):
+        schemes = [
+            value.split(" ")[0] for value in post_initialize(server.url, headers).headers.get_list("www-authenticate")
+        ]
+        assert schemes == ["Bearer"]
+    proof = DPoPKey.generate().proof("POST", server.url, access_token=READER_KEY)
+    response = post_initialize(server.url, {"Authorization": f"DPoP {READER_KEY}", "DPoP": proof})
+    assert response.status_code == 401
+    assert "error" not in challenge_params(response)  # DPoP is no scheme this server takes: no credentials
+    document = httpx.get(f"{server.base_url}/.well-known/oauth-protected-resource/mcp", timeout=10).json()
+    assert "dpop_signing_alg_values_supported" not in document
+    assert document.get("dpop_bound_access_tokens_required") in (None, False)
+
+
+@pytest.mark.parametrize("setting", ["OSCAL_AUTH_DPOP_REQUIRED", "OSCAL_AUTH_DPOP_NONCE"])
+def test_requiring_dpop_of_static_keys_stops_start_up(tmp_path: Path, setting: str) -> None:
+    result = run_cli({"OSCAL_AUTH_VERIFIER": "static", "OSCAL_AUTH_STATIC_KEYS_FILE": str(keys_file(tmp_path)),
+                      setting: "true"})  # fmt: skip
+    assert result.returncode == 2
+    assert f"{setting}=true needs DPoP-bound tokens" in result.stderr and f"unset {setting}" in result.stderr

@@ -9,17 +9,22 @@ The servers' resource URL is a public https URL, as behind a TLS proxy: proofs n
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import httpx2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.auth.test_dpop_fuzz import HOSTILE_VALUE, MEMBER, signed_by
 from tests.e2e.as_fixture import AuthorizationServer, Client, Features, Resource
 from tests.e2e.clients import bearer, mcp_client, post_initialize
-from tests.e2e.dpop_client import DPoPKey
+from tests.e2e.dpop_client import DPoPKey, ath, b64url
 from tests.e2e.mcp_server import McpServerProcess
 from tests.redis_server import RedisServer
 
@@ -257,3 +262,61 @@ def test_the_metadata_tells_clients_about_dpop(stack: Stack) -> None:
         False,
         True,
     )
+
+
+DEEP_JSON = b"[" * 1200 + b"]" * 1200
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [("nested 1200 levels deep", "dpop_malformed"), ("ath a lone surrogate", "dpop_malformed"),
+     ("jti a lone surrogate", "dpop_malformed")],
+)  # fmt: skip
+def test_a_hostile_proof_is_refused_with_its_reason_never_a_500(stack: Stack, case: str, reason: str) -> None:
+    key = DPoPKey.generate()
+    token = stack.token(key)  # accepted: the jti is read only for a proof whose token passed
+    proof = {
+        "nested 1200 levels deep": lambda: f"{b64url(DEEP_JSON)}.{b64url(b'{}')}.AAAA",
+        "ath a lone surrogate": lambda: key.proof("POST", PUBLIC_JWT, claims={"ath": "\ud800"}),
+        "jti a lone surrogate": lambda: key.proof("POST", PUBLIC_JWT, access_token=token, claims={"jti": "\udfff"}),
+    }[case]()
+    server = stack.jwt_replicas[1]
+    assert_refused(server, dpop_headers(token if case != "nested 1200 levels deep" else "anything", proof),
+                   "invalid_dpop_proof", reason)  # fmt: skip
+    assert "Traceback" not in server.logs()
+
+
+def test_a_non_ascii_nonce_is_answered_with_a_fresh_nonce_never_a_500(stack: Stack) -> None:
+    key = DPoPKey.generate()
+    token = stack.token(key)
+    proof = key.proof("POST", PUBLIC_JWT, access_token=token, claims={"nonce": "n\u00e9"})
+    response = assert_refused(stack.nonces, dpop_headers(token, proof), "use_dpop_nonce", "dpop_nonce")
+    assert response.headers["dpop-nonce"]
+    assert "Traceback" not in stack.nonces.logs()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(MEMBER, HOSTILE_VALUE), min_size=1, max_size=2))
+def test_fuzzed_proofs_over_http_are_accepted_or_refused_never_a_500(
+    stack: Stack, bound: tuple[DPoPKey, str], changes: list[tuple[tuple[str, str], Any]]
+) -> None:
+    """The parser fuzz of tests/auth/test_dpop_fuzz.py, through a real server with a real bound
+    token: every proof is signed by the token's key, so every check up to the replay cache in
+    Redis is reached (the nonce check has a test of its own)."""
+    key, token = bound
+    header: dict[str, Any] = {"typ": "dpop+jwt", "alg": key.alg, "jwk": key.public_jwk}
+    claims: dict[str, Any] = {"jti": str(uuid.uuid4()), "htm": "POST", "htu": PUBLIC_JWT, "iat": int(time.time()),
+                              "ath": ath(token)}  # fmt: skip
+    for (where, member), value in changes:
+        (header if where == "header" else claims)[member] = value
+    proof = signed_by(key, header, claims)
+    server = stack.jwt_replicas[1]
+    response = post_initialize(server.url, dpop_headers(token, proof))
+    assert response.status_code in (200, 401), response.text
+    assert "Traceback" not in server.logs()
+
+
+@pytest.fixture(scope="module")
+def bound(stack: Stack) -> tuple[DPoPKey, str]:
+    key = DPoPKey.generate()
+    return key, stack.token(key)

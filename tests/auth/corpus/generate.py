@@ -16,6 +16,7 @@ from typing import Any
 from jose import jws
 
 from tests.e2e.as_fixture import generate_rsa_jwk, public_pem
+from tests.e2e.dpop_client import DPoPKey
 
 CORPUS_FILE = Path(__file__).with_name("requests.json")
 
@@ -206,6 +207,29 @@ REASONS = {
 }
 
 
+def _dpop_cases(ctx: SigningContext, token: str) -> dict[str, tuple[str, str]]:
+    """Hostile DPoP proofs (issue 20), each with the reason word it must be refused with. The
+    token is valid and unbound (accepted under DPoP where DPoP is optional), so a proof that
+    passes the parser reaches the replay cache, as a lone-surrogate ``jti`` once did (HTTP 500)."""
+    key = DPoPKey.generate("ES256")
+    deep = b"[" * 1200 + b"]" * 1200
+
+    def proof(header: Mapping[str, Any] | None = None, **claims: Any) -> str:
+        return key.proof("POST", ctx.audience, access_token=token, header=dict(header or {}), claims=claims)
+
+    return {
+        "dpop header nested 1200 deep": (f"{b64(deep)}.{b64({})}.AAAA", "dpop_malformed"),
+        "dpop claims nested 1200 deep": (f"{b64({'typ': 'dpop+jwt'})}.{b64(deep)}.AAAA", "dpop_malformed"),
+        "dpop jwk nested 20 deep": (proof({"jwk": json.loads("[" * 20 + "]" * 20)}), "dpop_malformed"),
+        "dpop ath a lone surrogate": (proof(ath="\ud800"), "dpop_malformed"),
+        "dpop jti a lone surrogate": (proof(jti="\udfff"), "dpop_malformed"),
+        "dpop htu a lone surrogate": (proof(htu=ctx.audience + "\ud800"), "dpop_malformed"),
+        "dpop typ a lone surrogate": (proof({"typ": "dpop+jwt\ud800"}), "dpop_malformed"),
+        "dpop iat of 400 digits": (proof(iat=10**400), "dpop_iat"),
+        "dpop iat NaN": (proof(iat=float("nan")), "dpop_iat"),
+    }
+
+
 def generated_cases(ctx: SigningContext) -> list[Case]:
     cases = []
     for name, make in _token_cases(ctx).items():
@@ -213,6 +237,10 @@ def generated_cases(ctx: SigningContext) -> list[Case]:
         status = EXPECTED_STATUS.get(name, 401)
         headers = [("Authorization", f"Bearer {token}")]
         cases.append(Case(name, headers, frozenset({status}), secrets=(token,), reason=REASONS[name]))
+    token = ctx.sign(ctx.claims())
+    for name, (proof, reason) in _dpop_cases(ctx, token).items():
+        headers = [("Authorization", f"DPoP {token}"), ("DPoP", proof)]
+        cases.append(Case(name, headers, frozenset({401}), secrets=(token,), reason=reason))
     return cases
 
 
