@@ -1,0 +1,79 @@
+"""The nodes Metapath is evaluated over: an XML-shaped view of a JSON document.
+
+A `Node` is an assembly or field instance, named as in OSCAL's XML form (``props[3]`` is a
+``prop``), with its flags, its value (a field's text) and its children by name; a `FlagRef` is
+one flag of a node (``@name``). Every node knows its JSON path and its document position, so a
+violation is reported at a path a user can find, and duplicates in document order.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+PathParts = tuple[str | int, ...]
+
+
+class Node:
+    __slots__ = ("by_name", "children", "definition", "flags", "name", "order", "parent", "path", "text")
+
+    def __init__(self, name: str, parent: Node | None, path: PathParts, definition: str, order: int) -> None:
+        self.name = name
+        self.parent = parent
+        self.path = path
+        self.definition = definition
+        self.order = order
+        self.flags: dict[str, str] = {}
+        self.text: str | None = None
+        self.children: list[Node] = []
+        self.by_name: dict[str, list[Node]] = {}
+
+    def add(self, child: Node) -> None:
+        self.children.append(child)
+        self.by_name.setdefault(child.name, []).append(child)
+
+    def descendants_or_self(self) -> list[Node]:
+        found: list[Node] = []
+        pending = [self]
+        while pending:
+            node = pending.pop()
+            found.append(node)
+            pending.extend(reversed(node.children))
+        return found
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {self.path!r})"
+
+
+class FlagRef(NamedTuple):
+    """The flag `name` of `owner` (an XPath attribute node)."""
+
+    owner: Node
+    name: str
+
+    @property
+    def value(self) -> str:
+        return self.owner.flags.get(self.name, "")
+
+    @property
+    def path(self) -> PathParts:
+        return (*self.owner.path, self.name)
+
+    @property
+    def order(self) -> int:
+        return self.owner.order
+
+
+Item = Node | FlagRef | str | int | float | bool
+
+
+def item_path(item: Item) -> PathParts:
+    return item.path if isinstance(item, (Node, FlagRef)) else ()
+
+
+def atom(item: Item) -> str | int | float | bool:
+    """XPath atomization: a node's text, a flag's value, or the value itself."""
+    if isinstance(item, Node):
+        return item.text or ""
+    if isinstance(item, FlagRef):
+        return item.value
+    return item
