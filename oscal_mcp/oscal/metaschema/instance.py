@@ -27,6 +27,7 @@ class DocumentView:
     document: Node
     root: Node
     by_definition: dict[str, list[Node | FlagRef]] = field(default_factory=lambda: defaultdict(list))
+    by_name: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
 
 
 def scalar_text(value: object) -> str | None:
@@ -50,8 +51,20 @@ def build_view(document: Mapping[str, Any], metaschema: Metaschema) -> DocumentV
     top.add(root)
     view = DocumentView(document=top, root=root)
     view.by_definition[definition.key].append(root)
+    view.by_name[root_name].append(root)
     _Builder(metaschema, view).assembly(root, document[root_name], definition)
     return view
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to look for in one definition's JSON object: flag names (with whether the flag's
+    definition has constraints) and child instances by JSON name."""
+
+    definition: Definition
+    constrained: bool
+    flags: dict[str, bool]
+    children: dict[str, tuple[Child, Definition]]
 
 
 class _Builder:
@@ -59,59 +72,77 @@ class _Builder:
         self._definitions = metaschema.definitions
         self._view = view
         self._order = 1
-        self._constrained_flags = {
-            key for key, d in metaschema.definitions.items() if d.kind == "flag" and d.constraints
-        }
+        self._plans: dict[str, _Plan] = {}
 
-    def _node(self, name: str, parent: Node, path: PathParts, definition: Definition) -> Node:
-        self._order += 1
-        node = Node(name, parent, path, definition.key, self._order)
-        parent.add(node)
-        self._view.by_definition[definition.key].append(node)
-        return node
+    def _plan(self, definition: Definition) -> _Plan:
+        plan = self._plans.get(definition.key)
+        if plan is None:
+            known = self._definitions
+            plan = _Plan(
+                definition=definition,
+                constrained=bool(definition.constraints),
+                flags={
+                    f.name: bool(known[f.definition].constraints) if f.definition in known else False
+                    for f in definition.flags
+                },
+                children={c.json_name: (c, known[c.definition]) for c in definition.children if c.definition in known},
+            )
+            self._plans[definition.key] = plan
+        return plan
 
     def assembly(self, node: Node, content: Mapping[str, Any], definition: Definition) -> None:
-        self._flags(node, content, definition)
-        for child in definition.children:
-            if child.json_name in content:
-                self._child(node, child, content[child.json_name], (*node.path, child.json_name))
+        plan = self._plan(definition)
+        for key, value in content.items():
+            if key in plan.flags:
+                self._flag(node, plan, key, value)
+            else:
+                found = plan.children.get(key)
+                if found is not None:
+                    self._child(node, found[0], found[1], value)
 
-    def _child(self, parent: Node, child: Child, value: Any, path: PathParts) -> None:
-        definition = self._definitions.get(child.definition)
-        if definition is None:
-            return
-        for item, item_path in _items(child, value, definition, path):
-            node = self._node(child.xml_name, parent, item_path, definition)
+    def _child(self, parent: Node, child: Child, definition: Definition, value: Any) -> None:
+        plan = self._plan(definition)
+        by_name = self._view.by_name[child.xml_name]
+        for item, step in _items(child, value, definition):
+            self._order += 1
+            node = Node(child.xml_name, parent, step, definition.key, self._order)
+            parent.add(node)
+            by_name.append(node)
+            if plan.constrained:
+                self._view.by_definition[definition.key].append(node)
             if child.kind == "field":
-                self._field(node, item, definition)
+                self._field(node, plan, item)
             elif isinstance(item, Mapping):
                 self.assembly(node, item, definition)
 
-    def _flags(self, node: Node, content: Mapping[str, Any], definition: Definition) -> None:
-        for flag in definition.flags:
-            text = scalar_text(content.get(flag.name))
-            if text is not None:
-                node.flags[flag.name] = text
-                if flag.definition in self._constrained_flags:
-                    self._view.by_definition[flag.definition].append(FlagRef(node, flag.name))
+    def _flag(self, node: Node, plan: _Plan, name: str, value: Any) -> None:
+        text = value if type(value) is str else scalar_text(value)
+        if text is not None:
+            node.flags[name] = text
+            if plan.flags[name]:
+                flag = next(f for f in plan.definition.flags if f.name == name)
+                self._view.by_definition[flag.definition].append(FlagRef(node, name))
 
-    def _field(self, node: Node, value: Any, definition: Definition) -> None:
+    def _field(self, node: Node, plan: _Plan, value: Any) -> None:
         if isinstance(value, Mapping):
-            self._flags(node, value, definition)
-            node.text = scalar_text(value.get(definition.value_key))
+            for key, item in value.items():
+                if key in plan.flags:
+                    self._flag(node, plan, key, item)
+            node.text = scalar_text(value.get(plan.definition.value_key))
         else:
-            node.text = scalar_text(value)
+            node.text = value if type(value) is str else scalar_text(value)
 
 
-def _items(child: Child, value: Any, definition: Definition, path: PathParts) -> list[tuple[Any, PathParts]]:
-    """The instances a JSON value holds: one, each of an array, or each of a ``BY_KEY`` object
-    (whose keys are the `json-key` flag's values)."""
+def _items(child: Child, value: Any, definition: Definition) -> list[tuple[Any, PathParts]]:
+    """The instances a JSON value holds, each with its JSON path from the parent: one, each of an
+    array, or each of a ``BY_KEY`` object (whose keys are the `json-key` flag's values)."""
+    name = child.json_name
     if child.in_json == "BY_KEY" and isinstance(value, Mapping) and definition.json_key:
         return [
-            ({**item, definition.json_key: key}, (*path, key))
+            ({**item, definition.json_key: key}, (name, key))
             for key, item in value.items()
             if isinstance(item, Mapping)
         ]
     if isinstance(value, list):
-        return [(item, (*path, index)) for index, item in enumerate(value)]
-    return [(value, path)]
+        return [(item, (name, index)) for index, item in enumerate(value)]
+    return [(value, (name,))]

@@ -12,7 +12,7 @@ the constraint level reports instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from oscal_mcp.oscal.metaschema import metapath_syntax as syntax
@@ -23,7 +23,11 @@ OSCAL_NAMESPACE = "http://csrc.nist.gov/ns/oscal"
 
 @dataclass
 class Environment:
+    """The document node, every node by name in document order (``//name`` from the top is a
+    look-up), and whether ``doc()`` was asked for a document it could not have."""
+
     document: Node
+    by_name: dict[str, list[Node]] = field(default_factory=dict)
     external_documents_skipped: bool = False
 
 
@@ -136,6 +140,16 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
         and expr.right.name != "*"
     ):
         return _path(_compile(expr.left.left), _descendants_named(expr.right.name))
+    # X//(a|b) likewise, one walk per name, merged in document order
+    if (
+        isinstance(expr.left, syntax.PathExpr)
+        and isinstance(expr.left.right, syntax.DescendantOrSelf)
+        and isinstance(expr.right, syntax.Union)
+        and all(isinstance(part, syntax.ChildStep) and part.name != "*" for part in expr.right.items)
+    ):
+        walks = [_descendants_named(part.name) for part in expr.right.items]  # type: ignore[union-attr]
+        merged = _concat(walks, unique=True)
+        return _path(_compile(expr.left.left), lambda item, env: document_order(merged(item, env)))
     return _path(_compile(expr.left), _compile(expr.right))
 
 
@@ -143,6 +157,8 @@ def _descendants_named(name: str) -> Compiled:
     def walk(item: Item, env: Environment) -> list[Item]:
         if not isinstance(item, Node):
             return []
+        if item is env.document and env.by_name:
+            return list(env.by_name.get(name, ()))
         found: list[Item] = []
         pending = list(reversed(item.children))
         while pending:
@@ -352,3 +368,25 @@ def _guard(expr: syntax.Expr) -> Guard | None:
             return None
         return lambda node: any(part(node) for part in known)
     return None
+
+
+Value = Callable[[Item, Environment], str | None]
+
+
+@cache
+def value_getter(expression: str) -> Value:
+    """The string value of the first item `expression` selects (None when none): a key field.
+    ``@flag`` and ``.`` (most key fields) are read directly."""
+    expr = syntax.parse(expression)
+    if isinstance(expr, syntax.FlagStep) and expr.name != "*":
+        flag = expr.name
+        return lambda item, env: item.flags.get(flag) if isinstance(item, Node) else None
+    if isinstance(expr, syntax.ContextItem):
+        return lambda item, env: str(atom(item))
+    compiled = _compile(expr)
+
+    def first(item: Item, env: Environment) -> str | None:
+        found = compiled(item, env)
+        return str(atom(found[0])) if found else None
+
+    return first

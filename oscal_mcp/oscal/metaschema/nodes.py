@@ -14,12 +14,12 @@ PathParts = tuple[str | int, ...]
 
 
 class Node:
-    __slots__ = ("by_name", "children", "definition", "flags", "name", "order", "parent", "path", "text")
+    __slots__ = ("by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text")
 
-    def __init__(self, name: str, parent: Node | None, path: PathParts, definition: str, order: int) -> None:
+    def __init__(self, name: str, parent: Node | None, step: PathParts, definition: str, order: int) -> None:
         self.name = name
         self.parent = parent
-        self.path = path
+        self.step = step  # the JSON path from the parent: ("props", 3), ("metadata",)
         self.definition = definition
         self.order = order
         self.flags: dict[str, str] = {}
@@ -30,6 +30,16 @@ class Node:
     def add(self, child: Node) -> None:
         self.children.append(child)
         self.by_name.setdefault(child.name, []).append(child)
+
+    @property
+    def path(self) -> PathParts:
+        """The JSON path of this node (computed when a violation is reported)."""
+        steps: list[PathParts] = []
+        node: Node | None = self
+        while node is not None:
+            steps.append(node.step)
+            node = node.parent
+        return tuple(part for step in reversed(steps) for part in step)
 
     def descendants_or_self(self) -> list[Node]:
         found: list[Node] = []
