@@ -11,7 +11,7 @@ lower bound. Beyond NIST's rules, `beyond.py` adds warnings for references the m
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final, Literal
 
 from oscal_mcp.oscal.issues import LevelResult, ValidationIssue, issue, skipped
 from oscal_mcp.oscal.metaschema.beyond import ControlIds, beyond_nist
@@ -20,7 +20,7 @@ from oscal_mcp.oscal.metaschema.registry import load_metaschema, metaschema_vers
 from oscal_mcp.oscal.models import OscalModel
 from oscal_mcp.oscal.schemas import VersionChoice
 
-LEVEL = "constraints-valid"
+LEVEL: Final[Literal["constraints-valid"]] = "constraints-valid"
 CONSTRAINT_BUDGET_SECONDS = 5.0
 NOTE = (
     "Checked with the constraints of NIST's OSCAL {version} Metaschema modules (allowed values, "

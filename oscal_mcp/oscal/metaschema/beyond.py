@@ -48,7 +48,7 @@ def _component_references(
     known = {c.get("uuid") for _, c in _dicts(ssp.get("system-implementation"), "components")}
     base = ("system-security-plan", "control-implementation", "implemented-requirements")
     for i, requirement in requirements:
-        places = [((*base, i), requirement)]
+        places: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((*base, i), requirement)]
         places += [((*base, i, "statements", j), s) for j, s in _dicts(requirement, "statements")]
         for path, holder in places:
             for k, by_component in _dicts(holder, "by-components"):
