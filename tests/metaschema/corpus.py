@@ -56,7 +56,10 @@ def ssp(requirements: int = 3) -> dict[str, Any]:
                             "title": "Personnel records",
                             "description": "Records about staff.",
                             "categorizations": [
-                                {"system": "https://doi.org/10.6028/NIST.SP.800-60v2r1", "information-type-ids": ["C.2.8.5"]}
+                                {
+                                    "system": "https://doi.org/10.6028/NIST.SP.800-60v2r1",
+                                    "information-type-ids": ["C.2.8.5"],
+                                }
                             ],
                             "confidentiality-impact": {"base": "fips-199-moderate"},
                             "integrity-impact": {"base": "fips-199-moderate"},

@@ -32,7 +32,7 @@ from oscal_mcp.oscal.metaschema.metapath_eval import (
     value_getter,
 )
 from oscal_mcp.oscal.metaschema.model import Constraint
-from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, PathParts, atom, item_path
+from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, PathParts, atom, item_path, value_path
 from oscal_mcp.oscal.metaschema.registry import Metaschema
 from oscal_mcp.oscal.text import clip
 
@@ -151,9 +151,16 @@ class _Run:
     def targets(self, constraint: Constraint, context: Item) -> list[Item]:
         return compile_metapath(constraint.target)(context, self.env)
 
-    def violation(self, constraint: Constraint, item: Item, message: str) -> None:
-        path = item_path(item)
-        self.report.add(Violation(constraint.label, constraint.level, path, constraint.message or message))
+    def violation(self, constraint: Constraint, item: Item, message: str, path: PathParts | None = None) -> None:
+        where = item_path(item) if path is None else path
+        self.report.add(Violation(constraint.label, constraint.level, where, constraint.message or message))
+
+    def key_path(self, constraint: Constraint, item: Item) -> PathParts:
+        """Where a key is: its flag when the key is one flag (``@uuid``), else the keyed item."""
+        fields = constraint.key_fields
+        if len(fields) == 1 and fields[0].target.startswith("@") and isinstance(item, Node):
+            return (*item.path, fields[0].target[1:])
+        return value_path(item)
 
     def key(self, constraint: Constraint, item: Item) -> Key:
         parts: list[str | None] = []
@@ -194,7 +201,8 @@ class _Run:
         index = self.indexes.get(constraint.name or "", {})
         if key not in index and constraint.name not in self.partial_indexes:
             value = shown(" ".join(part or "" for part in key))
-            self.violation(constraint, item, f"{value} names nothing in index {constraint.name!r} (no such key here)")
+            message = f"{value} names nothing in index {constraint.name!r} (no such key here)"
+            self.violation(constraint, item, message, self.key_path(constraint, item))
 
 
 def _allowed_values(run: _Run, constraint: Constraint, context: Item) -> None:
@@ -213,9 +221,10 @@ def _matches(run: _Run, constraint: Constraint, context: Item) -> None:
     for item in run.targets(constraint, context):
         value = str(atom(item))
         if constraint.regex is not None and _pattern(constraint.regex).fullmatch(value) is None:
-            run.violation(constraint, item, f"{shown(value)} does not match the pattern {constraint.regex}")
+            message = f"{shown(value)} does not match the pattern {constraint.regex}"
+            run.violation(constraint, item, message, value_path(item))
         if constraint.datatype is not None and not DATATYPES[constraint.datatype](value):
-            run.violation(constraint, item, f"{shown(value)} is not a valid {constraint.datatype}")
+            run.violation(constraint, item, f"{shown(value)} is not a valid {constraint.datatype}", value_path(item))
 
 
 def _is_unique(run: _Run, constraint: Constraint, context: Item) -> None:
@@ -226,7 +235,8 @@ def _is_unique(run: _Run, constraint: Constraint, context: Item) -> None:
             continue
         first = seen.setdefault(key, item)
         if first is not item:
-            run.violation(constraint, item, _duplicate_message(key, first, "must be unique"))
+            message = _duplicate_message(key, run.key_path(constraint, first), "must be unique")
+            run.violation(constraint, item, message, run.key_path(constraint, item))
 
 
 def _index(run: _Run, constraint: Constraint, context: Item) -> None:
@@ -240,9 +250,10 @@ def _index(run: _Run, constraint: Constraint, context: Item) -> None:
             continue
         first = index.setdefault(key, item)
         if first is not item:
-            run.violation(
-                constraint, item, _duplicate_message(key, first, f"must be unique in index {constraint.name!r}")
+            message = _duplicate_message(
+                key, run.key_path(constraint, first), f"must be unique in index {constraint.name!r}"
             )
+            run.violation(constraint, item, message, run.key_path(constraint, item))
 
 
 def _index_has_key(run: _Run, constraint: Constraint, context: Item) -> None:
@@ -264,9 +275,9 @@ def _expect(run: _Run, constraint: Constraint, context: Item) -> None:
             run.violation(constraint, item, f"expected {constraint.test} to hold here")
 
 
-def _duplicate_message(key: Key, first: Item, rule: str) -> str:
+def _duplicate_message(key: Key, first: PathParts, rule: str) -> str:
     value = " ".join(part or "" for part in key)
-    return f"key {shown(value)} {rule}; it first appears at {json_path(item_path(first))}"
+    return f"key {shown(value)} {rule}; it first appears at {json_path(first)}"
 
 
 _HANDLERS = {

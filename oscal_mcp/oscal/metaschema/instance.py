@@ -116,7 +116,8 @@ class _Builder:
                 self.assembly(node, item, definition)
 
     def _flag(self, node: Node, plan: _Plan, name: str, value: Any) -> None:
-        text = value if type(value) is str else scalar_text(value)
+        # Numbers stay numbers: Metapath compares typed flags (``@start > @end`` on integers).
+        text = value if type(value) in (str, int, float) else scalar_text(value)
         if text is not None:
             node.flags[name] = text
             if plan.flags[name]:
@@ -129,6 +130,7 @@ class _Builder:
                 if key in plan.flags:
                     self._flag(node, plan, key, item)
             node.text = scalar_text(value.get(plan.definition.value_key))
+            node.value_key = plan.definition.value_key
         else:
             node.text = value if type(value) is str else scalar_text(value)
 

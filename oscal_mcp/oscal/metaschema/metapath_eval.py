@@ -303,7 +303,7 @@ def _has_oscal_namespace_in(namespaces: frozenset[str]) -> Compiled:
 def _namespace_of(item: Item) -> str:
     """The ``ns`` flag of a node (of a flag's node: ``ns`` qualifies the ``name`` beside it)."""
     node = item.owner if isinstance(item, FlagRef) else item
-    return node.flags.get("ns", OSCAL_NAMESPACE) if isinstance(node, Node) else OSCAL_NAMESPACE
+    return str(node.flags.get("ns", OSCAL_NAMESPACE)) if isinstance(node, Node) else OSCAL_NAMESPACE
 
 
 def _doc(args: list[Compiled]) -> Compiled:
@@ -380,7 +380,7 @@ def value_getter(expression: str) -> Value:
     expr = syntax.parse(expression)
     if isinstance(expr, syntax.FlagStep) and expr.name != "*":
         flag = expr.name
-        return lambda item, env: item.flags.get(flag) if isinstance(item, Node) else None
+        return lambda item, env: _text(item.flags.get(flag)) if isinstance(item, Node) else None
     if isinstance(expr, syntax.ContextItem):
         return lambda item, env: str(atom(item))
     compiled = _compile(expr)
@@ -390,3 +390,7 @@ def value_getter(expression: str) -> Value:
         return str(atom(found[0])) if found else None
 
     return first
+
+
+def _text(value: str | int | float | None) -> str | None:
+    return None if value is None else str(value)

@@ -14,7 +14,7 @@ PathParts = tuple[str | int, ...]
 
 
 class Node:
-    __slots__ = ("by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text")
+    __slots__ = ("by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text", "value_key")
 
     def __init__(self, name: str, parent: Node | None, step: PathParts, definition: str, order: int) -> None:
         self.name = name
@@ -22,8 +22,9 @@ class Node:
         self.step = step  # the JSON path from the parent: ("props", 3), ("metadata",)
         self.definition = definition
         self.order = order
-        self.flags: dict[str, str] = {}
+        self.flags: dict[str, str | int | float] = {}
         self.text: str | None = None
+        self.value_key: str | None = None  # a field given as a JSON object keeps its value here
         self.children: list[Node] = []
         self.by_name: dict[str, list[Node]] = {}
 
@@ -61,7 +62,7 @@ class FlagRef(NamedTuple):
     name: str
 
     @property
-    def value(self) -> str:
+    def value(self) -> str | int | float:
         return self.owner.flags.get(self.name, "")
 
     @property
@@ -78,6 +79,14 @@ Item = Node | FlagRef | str | int | float | bool
 
 def item_path(item: Item) -> PathParts:
     return item.path if isinstance(item, (Node, FlagRef)) else ()
+
+
+def value_path(item: Item) -> PathParts:
+    """The JSON path of an item's value: a flag's, or a field's (its value key when the field is
+    an object, such as a hash's ``value``)."""
+    if isinstance(item, Node) and item.value_key is not None:
+        return (*item.path, item.value_key)
+    return item_path(item)
 
 
 def atom(item: Item) -> str | int | float | bool:
