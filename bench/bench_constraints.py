@@ -81,9 +81,7 @@ def measure(name: str, text: bytes, model: str, blocks: int, repeat: int) -> Non
         print(f"  {key:12} median {statistics.median(values) * 1000:8.1f} ms")
     for top, bottom in (("constraints", "schema"), ("whole", "before")):
         ratios = sorted(a / b for a, b in zip(times[top], times[bottom], strict=True))
-        print(
-            f"  {top}/{bottom}: {statistics.median(ratios):.2f}x (range {ratios[0]:.2f}-{ratios[-1]:.2f})"
-        )
+        print(f"  {top}/{bottom}: {statistics.median(ratios):.2f}x (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ def _dicts(parent: Any, key: str) -> list[tuple[int, Mapping[str, Any]]]:
     return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
-def beyond_nist(document: Mapping[str, Any], control_ids: ControlSource | None) -> Iterator[Violation]:
-    ssp = document.get("system-security-plan")
+def beyond_nist(document: object, control_ids: ControlSource | None) -> Iterator[Violation]:
+    ssp = document.get("system-security-plan") if isinstance(document, Mapping) else None
     if not isinstance(ssp, Mapping):
         return
     implementation = ssp.get("control-implementation")

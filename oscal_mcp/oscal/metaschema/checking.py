@@ -15,10 +15,8 @@ from __future__ import annotations
 import gc
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from oscal_mcp.oscal.issues import json_path
 from oscal_mcp.oscal.metaschema.datatypes import DATATYPES
@@ -87,7 +85,7 @@ def shown(value: object) -> str:
     return repr(clip(str(value), VALUE_CHARS))
 
 
-def check(document: Mapping[str, Any], metaschema: Metaschema, max_kept: int, budget_seconds: float) -> Report | None:
+def check(document: object, metaschema: Metaschema, max_kept: int, budget_seconds: float) -> Report | None:
     """Every constraint of `metaschema` on `document`; None when the document has no OSCAL root."""
     # The view is tens of thousands of small objects and evaluation makes many short lists, none of
     # them cyclic garbage: with the cycle collector on, it rescans the view again and again (the
@@ -101,7 +99,7 @@ def check(document: Mapping[str, Any], metaschema: Metaschema, max_kept: int, bu
             gc.enable()
 
 
-def _check(document: Mapping[str, Any], metaschema: Metaschema, max_kept: int, budget_seconds: float) -> Report | None:
+def _check(document: object, metaschema: Metaschema, max_kept: int, budget_seconds: float) -> Report | None:
     view = build_view(document, metaschema)
     if view is None:
         return None

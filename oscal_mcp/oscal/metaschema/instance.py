@@ -39,8 +39,10 @@ def scalar_text(value: object) -> str | None:
     return None
 
 
-def build_view(document: Mapping[str, Any], metaschema: Metaschema) -> DocumentView | None:
+def build_view(document: object, metaschema: Metaschema) -> DocumentView | None:
     """The view of `document` (``{"catalog": {...}}``); None when its root is not an OSCAL model."""
+    if not isinstance(document, Mapping):
+        return None
     roots = [key for key in document if key in metaschema.roots]
     if len(roots) != 1 or not isinstance(document[roots[0]], Mapping):
         return None
