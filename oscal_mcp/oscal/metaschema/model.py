@@ -83,6 +83,7 @@ class Flag:
     name: str
     definition: str
     required: bool
+    renamed: bool = False  # the instance gave its own use name
 
 
 @dataclass(frozen=True)

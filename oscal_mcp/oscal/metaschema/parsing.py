@@ -137,7 +137,11 @@ def _flags(element: ET.Element, owner: str, module: _Module, locals_: list[Defin
     for item in element:
         if item.tag == f"{NS}flag":
             name = item.get("ref", "")
-            yield Flag(name=name, definition=module.key("flag", name), required=item.get("required") == "yes")
+            use_name = _child_text(item, "use-name")
+            flag = Flag(
+                name=use_name or name, definition=module.key("flag", name), required=item.get("required") == "yes"
+            )
+            yield replace(flag, renamed=True) if use_name else flag
         elif item.tag == f"{NS}define-flag":
             name = item.get("name", "")
             key = f"{owner}/@{name}"
@@ -202,7 +206,7 @@ def _named(child: Child, definition: Definition | None) -> Child:
 
 
 def _flag_named(flag: Flag, definition: Definition | None) -> Flag:
-    if definition is None or not definition.use_name:
+    if definition is None or not definition.use_name or flag.renamed:
         return flag
     return replace(flag, name=definition.use_name)
 
