@@ -23,7 +23,7 @@ from elementpath.xpath_nodes import AttributeNode, ElementNode
 
 from oscal_mcp.content import read_bundled
 from oscal_mcp.oscal.metaschema.instance import build_view
-from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, target_guard
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, target_guard, truth
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node
 from oscal_mcp.oscal.metaschema.registry import load_metaschema
 from tests.metaschema.corpus import ALL, fresh
@@ -69,6 +69,18 @@ def _theirs(items: Any, elements: dict[int, Node]) -> set[tuple[Any, ...]]:
     return found
 
 
+def _compare_test(
+    test: str, targets: list[Item], tree: Any, element_of: dict[int, ET.Element], env: Environment, parser: Any
+) -> int:
+    """The expect test gives the same answer on each target with both engines."""
+    theirs_test = parser.parse(f"boolean({test})")
+    for target in targets:
+        assert isinstance(target, Node)
+        item = tree.get_element_node(element_of[id(target)])
+        assert truth(compile_metapath(test)(target, env)) is theirs_test.evaluate(XPathContext(tree, item=item)), test
+    return len(targets)
+
+
 def _documents() -> list[tuple[str, dict[str, Any]]]:
     examples = sorted((Path(__file__).parent / "nist_examples").glob("*.json"))
     catalog = json.loads(read_bundled("nist/sp800-53-rev5/NIST_SP-800-53_rev5_catalog.json"))
@@ -107,6 +119,8 @@ def test_every_target_and_test_selects_what_xpath_selects(name: str, document: d
                 ours = compile_metapath(constraint.target)(context, env)
                 theirs = _theirs(theirs_target.evaluate(XPathContext(tree, item=item)), elements)
                 assert _ours(ours) == theirs, (name, constraint.label, context)
+                if constraint.test and not {"<", ">"} & set(constraint.test):
+                    compared += _compare_test(constraint.test, ours, tree, element_of, env, parser)
                 if guard is not None and isinstance(context, Node) and not guard(context):
                     assert not theirs, (name, constraint.label, "the guard skipped a context with targets")
                 compared += 1
