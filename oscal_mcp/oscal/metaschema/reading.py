@@ -43,10 +43,9 @@ def read_module(version: str, file_name: str) -> ET.Element:
 
 def expand_entities(version: str, file_name: str, text: str) -> str:
     match = _DOCTYPE.search(text)
-    if match is None:
-        return text
-    declared = {m["name"]: _entity_file(version, file_name, m["path"]) for m in _ENTITY.finditer(match["subset"])}
-    body = text[: match.start()] + text[match.end() :]
+    subset = match["subset"] if match else ""
+    declared = {m["name"]: _entity_file(version, file_name, m["path"]) for m in _ENTITY.finditer(subset)}
+    body = text[: match.start()] + text[match.end() :] if match else text
 
     def replace(reference: re.Match[str]) -> str:
         name = reference["name"]
