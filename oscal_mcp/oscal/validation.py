@@ -90,7 +90,7 @@ class Request:
 
 
 def validate(request: Request) -> ValidationResult:
-    """Validate one document through the three levels; never raises on bad content."""
+    """Validate one document through the four levels; never raises on bad content."""
     size = len(request.data) if isinstance(request.data, bytes) else utf8_size(request.data)
     try:
         document = parse_document(request.data, request.fmt)

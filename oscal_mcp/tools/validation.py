@@ -56,10 +56,12 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
             str, Field(description="The syntax of content.", json_schema_extra=enum_extra(FORMATS))
         ] = "json",
     ) -> ValidationResult:
-        """Validate an OSCAL document given as text (JSON by default, or YAML) and report three
+        """Validate an OSCAL document given as text (JSON by default, or YAML) and report four
         levels separately: well-formed (parses; errors give line and column), schema-valid (NIST's
-        published JSON Schema of the OSCAL release the document states in metadata.oscal-version)
-        and model-valid (compliance-trestle's models). The model is detected from the root key (e.g.
+        published JSON Schema of the OSCAL release the document states in metadata.oscal-version),
+        model-valid (compliance-trestle's models) and constraints-valid (NIST's Metaschema
+        constraints: allowed values, references by key, uniqueness, patterns; each finding has a
+        constraint_id and a severity, and WARNINGs are listed apart without failing). The model is detected from the root key (e.g.
         "catalog", "system-security-plan") unless you pass model. Each level lists at most a fixed
         number of errors, each with a JSON path like $.catalog.groups[0].controls[3].id, plus the
         total error_count. Invalid content is a normal result with valid=false, not an error: fix
@@ -85,7 +87,7 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         model: ModelParam = None,
     ) -> ValidationResult:
         """Validate an OSCAL JSON or YAML file the server can read (format from the suffix), with
-        the same three levels and bounded error lists as validate_oscal_content. Readable files:
+        the same four levels and bounded error lists as validate_oscal_content. Readable files:
         those ending in .json, .yaml or .yml (any case) inside the server's configured roots
         (OSCAL_FILE_ROOTS, default: its working directory), and never a file or directory whose
         name starts with '.' (such as .env or .git); paths leaving the roots through '..' or
