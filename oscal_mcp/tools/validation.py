@@ -61,12 +61,12 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         published JSON Schema of the OSCAL release the document states in metadata.oscal-version),
         model-valid (compliance-trestle's models) and constraints-valid (NIST's Metaschema
         constraints: allowed values, references by key, uniqueness, patterns; each finding has a
-        constraint_id and a severity, and WARNINGs are listed apart without failing). The model is detected from the root key (e.g.
-        "catalog", "system-security-plan") unless you pass model. Each level lists at most a fixed
-        number of errors, each with a JSON path like $.catalog.groups[0].controls[3].id, plus the
-        total error_count. Invalid content is a normal result with valid=false, not an error: fix
-        the listed paths and validate again. For a file the server can read, call
-        validate_oscal_file instead of pasting it."""
+        constraint_id and a severity, and WARNINGs are listed apart without failing). The model is
+        detected from the root key (e.g. "catalog", "system-security-plan") unless you pass model.
+        Each level lists at most a fixed number of errors, each with a JSON path like
+        $.catalog.groups[0].controls[3].id, plus the total error_count. Invalid content is a normal
+        result with valid=false, not an error: fix the listed paths and validate again. For a file
+        the server can read, call validate_oscal_file instead of pasting it."""
         chosen, fmt = requested_model(model), requested_format(format)
         size = utf8_size(content)
         if size > tools.max_document_bytes:
