@@ -29,6 +29,8 @@ class Environment:
     document: Node
     by_name: dict[str, list[Node]] = field(default_factory=dict)
     external_documents_skipped: bool = False
+    # ``.//name`` from one node, asked by several constraints of its definition: walked once
+    descendants: dict[tuple[int, str], list[Node]] = field(default_factory=dict)
 
 
 Compiled = Callable[[Item, Environment], list[Item]]
@@ -159,14 +161,17 @@ def _descendants_named(name: str) -> Compiled:
             return []
         if item is env.document and env.by_name:
             return list(env.by_name.get(name, ()))
-        found: list[Item] = []
-        pending = list(reversed(item.children))
-        while pending:
-            node = pending.pop()
-            if node.name == name:
-                found.append(node)
-            pending.extend(reversed(node.children))
-        return found
+        known = env.descendants.get((id(item), name))
+        if known is None:
+            known = []
+            pending = list(reversed(item.children))
+            while pending:
+                node = pending.pop()
+                if node.name == name:
+                    known.append(node)
+                pending.extend(reversed(node.children))
+            env.descendants[(id(item), name)] = known
+        return list(known)
 
     return walk
 
