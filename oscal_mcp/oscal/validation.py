@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.constraint_level import LEVEL as CONSTRAINTS_LEVEL
 from oscal_mcp.oscal.constraint_level import constraint_level
-from oscal_mcp.oscal.control_sources import bundled_control_ids
+from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids
 from oscal_mcp.oscal.documents import DocumentFormat, parse_document
 from oscal_mcp.oscal.errors import DocumentError
 from oscal_mcp.oscal.issues import LevelResult, ValidationIssue, issue, level_result, skipped
@@ -87,6 +87,8 @@ class Request:
     model: OscalModel | None
     source: str
     max_errors: int
+    # resolves an SSP's import-profile href to control ids (beyond-NIST check); bundled content by default
+    control_ids: ControlIdSource = bundled_control_ids
 
 
 def validate(request: Request) -> ValidationResult:
@@ -119,7 +121,7 @@ def validate(request: Request) -> ValidationResult:
         well_formed,
         schema_level(model, document, request.max_errors, choice),
         level_result("model-valid", check_model(model, document).issues, request.max_errors),
-        constraint_level(model, document, request.max_errors, choice, control_ids=bundled_control_ids),
+        constraint_level(model, document, request.max_errors, choice, control_ids=request.control_ids),
     ]
     return _result(request, size, model, source, levels, stated, choice.version)
 
