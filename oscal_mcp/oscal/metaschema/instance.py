@@ -65,7 +65,7 @@ class _Plan:
 
     definition: Definition
     constrained: bool
-    flags: dict[str, bool]
+    flags: dict[str, str | None]  # flag name -> its definition's key when that has constraints
     children: dict[str, tuple[Child, Definition]]
 
 
@@ -84,7 +84,7 @@ class _Builder:
                 definition=definition,
                 constrained=bool(definition.constraints),
                 flags={
-                    f.name: bool(known[f.definition].constraints) if f.definition in known else False
+                    f.name: f.definition if f.definition in known and known[f.definition].constraints else None
                     for f in definition.flags
                 },
                 children={c.json_name: (c, known[c.definition]) for c in definition.children if c.definition in known},
@@ -92,8 +92,10 @@ class _Builder:
             self._plans[definition.key] = plan
         return plan
 
-    def assembly(self, node: Node, content: Mapping[str, Any], definition: Definition) -> None:
-        plan = self._plan(definition)
+    def assembly(
+        self, node: Node, content: Mapping[str, Any], definition: Definition, plan: _Plan | None = None
+    ) -> None:
+        plan = plan or self._plan(definition)
         for key, value in content.items():
             if key in plan.flags:
                 self._flag(node, plan, key, value)
@@ -115,16 +117,16 @@ class _Builder:
             if child.kind == "field":
                 self._field(node, plan, item)
             elif isinstance(item, Mapping):
-                self.assembly(node, item, definition)
+                self.assembly(node, item, definition, plan)
 
     def _flag(self, node: Node, plan: _Plan, name: str, value: Any) -> None:
         # Numbers stay numbers: Metapath compares typed flags (``@start > @end`` on integers).
         text = value if type(value) in (str, int, float) else scalar_text(value)
         if text is not None:
             node.flags[name] = text
-            if plan.flags[name]:
-                flag = next(f for f in plan.definition.flags if f.name == name)
-                self._view.by_definition[flag.definition].append(FlagRef(node, name))
+            constrained = plan.flags[name]
+            if constrained is not None:
+                self._view.by_definition[constrained].append(FlagRef(node, name))
 
     def _field(self, node: Node, plan: _Plan, value: Any) -> None:
         if isinstance(value, Mapping):
