@@ -101,6 +101,9 @@ def _compile(expr: syntax.Expr) -> Compiled:
     if isinstance(expr, syntax.PathExpr):
         return _compile_path(expr)
     if isinstance(expr, syntax.Filter):
+        test = _compile_test(expr.predicate)
+        if test is not None:
+            return _filter_by_test(_compile(expr.base), test)
         return _filter(_compile(expr.base), _compile(expr.predicate))
     if isinstance(expr, (syntax.Union, syntax.Sequence)):
         return _concat([_compile(part) for part in expr.items], unique=isinstance(expr, syntax.Union))
@@ -203,6 +206,39 @@ def _filter(base: Compiled, predicate: Compiled) -> Compiled:
         return kept
 
     return keep
+
+
+Test = Callable[[Item, Environment], bool]
+
+
+def _compile_test(expr: syntax.Expr) -> Test | None:
+    """A predicate known to be boolean (never a position), compiled to return a bool directly;
+    None when it may be a number (``[2]``), which the general filter handles."""
+    if isinstance(expr, syntax.Logical):
+        parts = [_compile_test(part) or _as_test(_compile(part)) for part in expr.items]
+        if expr.operator == "and":
+            return lambda item, env: all(part(item, env) for part in parts)
+        return lambda item, env: any(part(item, env) for part in parts)
+    if isinstance(expr, syntax.Comparison):
+        compiled = _compile(expr)
+        return lambda item, env: compiled(item, env)[0] is True
+    if isinstance(expr, syntax.Call) and expr.name == "not" and len(expr.args) == 1:
+        inner = _compile_test(expr.args[0]) or _as_test(_compile(expr.args[0]))
+        return lambda item, env: not inner(item, env)
+    if isinstance(expr, syntax.Call) and expr.name in ("has-oscal-namespace", "starts-with", "exists", "empty"):
+        compiled = _compile(expr)
+        return lambda item, env: compiled(item, env)[0] is True
+    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.PathExpr)):
+        return _as_test(_compile(expr))  # a node sequence: true when not empty
+    return None
+
+
+def _as_test(compiled: Compiled) -> Test:
+    return lambda item, env: truth(compiled(item, env))
+
+
+def _filter_by_test(base: Compiled, test: Test) -> Compiled:
+    return lambda item, env: [candidate for candidate in base(item, env) if test(candidate, env)]
 
 
 def _concat(parts: list[Compiled], *, unique: bool) -> Compiled:
