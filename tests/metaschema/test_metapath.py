@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, target_guard, truth
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, truth
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard
 from oscal_mcp.oscal.metaschema.metapath_syntax import MetapathUnsupported, parse
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 

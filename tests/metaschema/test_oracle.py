@@ -23,7 +23,8 @@ from elementpath.xpath_nodes import AttributeNode, ElementNode
 
 from oscal_mcp.content import read_bundled
 from oscal_mcp.oscal.metaschema.instance import build_view
-from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, target_guard, truth
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, truth
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node
 from oscal_mcp.oscal.metaschema.registry import load_metaschema
 from tests.metaschema.corpus import ALL, fresh

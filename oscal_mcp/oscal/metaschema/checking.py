@@ -21,14 +21,8 @@ from functools import cache
 from oscal_mcp.oscal.issues import json_path
 from oscal_mcp.oscal.metaschema.datatypes import DATATYPES
 from oscal_mcp.oscal.metaschema.instance import build_view
-from oscal_mcp.oscal.metaschema.metapath_eval import (
-    Environment,
-    compile_metapath,
-    document_order,
-    target_guard,
-    truth,
-    value_getter,
-)
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, document_order, truth
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard, value_getter
 from oscal_mcp.oscal.metaschema.model import Constraint
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, PathParts, atom, item_path, value_path
 from oscal_mcp.oscal.metaschema.registry import Metaschema

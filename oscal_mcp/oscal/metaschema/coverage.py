@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from oscal_mcp.oscal.metaschema.datatypes import DATATYPES
-from oscal_mcp.oscal.metaschema.metapath_eval import compile_metapath, target_guard, value_getter
+from oscal_mcp.oscal.metaschema.metapath_eval import compile_metapath
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard, value_getter
 from oscal_mcp.oscal.metaschema.metapath_syntax import MetapathUnsupported
 from oscal_mcp.oscal.metaschema.model import CONSTRAINT_KINDS, Constraint
 

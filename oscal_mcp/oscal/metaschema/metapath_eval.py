@@ -39,7 +39,7 @@ Compiled = Callable[[Item, Environment], list[Item]]
 @cache
 def compile_metapath(expression: str) -> Compiled:
     """The evaluator of `expression`, compiled once per process (raises `MetapathUnsupported`)."""
-    return _compile(syntax.parse(expression))
+    return compile_expr(syntax.parse(expression))
 
 
 def evaluate(expression: str, item: Item, env: Environment) -> list[Item]:
@@ -82,7 +82,7 @@ def document_order(items: list[Item]) -> list[Item]:
     return items
 
 
-def _compile(expr: syntax.Expr) -> Compiled:
+def compile_expr(expr: syntax.Expr) -> Compiled:
     if isinstance(expr, syntax.Literal):
         value = expr.value
         return lambda item, env: [value]
@@ -103,20 +103,20 @@ def _compile(expr: syntax.Expr) -> Compiled:
     if isinstance(expr, syntax.Filter):
         test = _compile_test(expr.predicate)
         if test is not None:
-            return _filter_by_test(_compile(expr.base), test)
-        return _filter(_compile(expr.base), _compile(expr.predicate))
+            return _filter_by_test(compile_expr(expr.base), test)
+        return _filter(compile_expr(expr.base), compile_expr(expr.predicate))
     if isinstance(expr, (syntax.Union, syntax.Sequence)):
-        return _concat([_compile(part) for part in expr.items], unique=isinstance(expr, syntax.Union))
+        return _concat([compile_expr(part) for part in expr.items], unique=isinstance(expr, syntax.Union))
     if isinstance(expr, syntax.Logical):
-        return _logical(expr.operator, [_compile(part) for part in expr.items])
+        return _logical(expr.operator, [compile_expr(part) for part in expr.items])
     if isinstance(expr, syntax.Comparison):
         fast = _flag_in_literals(expr)
         if fast is not None:
             return fast
-        return _comparison(expr.operator, _compile(expr.left), _compile(expr.right))
+        return _comparison(expr.operator, compile_expr(expr.left), compile_expr(expr.right))
     if expr.name == "has-oscal-namespace" and len(expr.args) == 1 and (namespaces := _literals(expr.args[0])):
         return _has_oscal_namespace_in(namespaces)
-    return _call(expr.name, [_compile(arg) for arg in expr.args])
+    return _call(expr.name, [compile_expr(arg) for arg in expr.args])
 
 
 def _child_step(name: str) -> Compiled:
@@ -144,7 +144,7 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
         and isinstance(expr.right, syntax.ChildStep)
         and expr.right.name != "*"
     ):
-        return _path(_compile(expr.left.left), _descendants_named(expr.right.name))
+        return _path(compile_expr(expr.left.left), _descendants_named(expr.right.name))
     # X//(a|b) likewise, one walk per name, merged in document order
     if (
         isinstance(expr.left, syntax.PathExpr)
@@ -154,8 +154,8 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
     ):
         walks = [_descendants_named(part.name) for part in expr.right.items]  # type: ignore[union-attr]
         merged = _concat(walks, unique=True)
-        return _path(_compile(expr.left.left), lambda item, env: document_order(merged(item, env)))
-    return _path(_compile(expr.left), _compile(expr.right))
+        return _path(compile_expr(expr.left.left), lambda item, env: document_order(merged(item, env)))
+    return _path(compile_expr(expr.left), compile_expr(expr.right))
 
 
 def _descendants_named(name: str) -> Compiled:
@@ -215,21 +215,21 @@ def _compile_test(expr: syntax.Expr) -> Test | None:
     """A predicate known to be boolean (never a position), compiled to return a bool directly;
     None when it may be a number (``[2]``), which the general filter handles."""
     if isinstance(expr, syntax.Logical):
-        parts = [_compile_test(part) or _as_test(_compile(part)) for part in expr.items]
+        parts = [_compile_test(part) or _as_test(compile_expr(part)) for part in expr.items]
         if expr.operator == "and":
             return lambda item, env: all(part(item, env) for part in parts)
         return lambda item, env: any(part(item, env) for part in parts)
     if isinstance(expr, syntax.Comparison):
-        compiled = _compile(expr)
+        compiled = compile_expr(expr)
         return lambda item, env: compiled(item, env)[0] is True
     if isinstance(expr, syntax.Call) and expr.name == "not" and len(expr.args) == 1:
-        inner = _compile_test(expr.args[0]) or _as_test(_compile(expr.args[0]))
+        inner = _compile_test(expr.args[0]) or _as_test(compile_expr(expr.args[0]))
         return lambda item, env: not inner(item, env)
     if isinstance(expr, syntax.Call) and expr.name in ("has-oscal-namespace", "starts-with", "exists", "empty"):
-        compiled = _compile(expr)
+        compiled = compile_expr(expr)
         return lambda item, env: compiled(item, env)[0] is True
     if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.PathExpr)):
-        return _as_test(_compile(expr))  # a node sequence: true when not empty
+        return _as_test(compile_expr(expr))  # a node sequence: true when not empty
     return None
 
 
@@ -371,67 +371,3 @@ _FUNCTIONS: dict[tuple[str, int], Callable[[list[Compiled]], Compiled]] = {
     ("has-oscal-namespace", 1): _has_oscal_namespace,
     ("doc", 1): _doc,
 }
-
-
-Guard = Callable[[Node], bool]
-
-
-@cache
-def target_guard(expression: str) -> Guard | None:
-    """A cheap test that is false only where `expression` selects nothing from a node: the child or
-    flag its first step needs (``prop[...]/@name`` needs a ``prop``). None when there is no such
-    test. It lets the constraint level skip most context nodes without evaluating anything."""
-    return _guard(syntax.parse(expression))
-
-
-def _guard(expr: syntax.Expr) -> Guard | None:
-    if isinstance(expr, syntax.ChildStep) and expr.name != "*":
-        name = expr.name
-        return lambda node: name in node.by_name
-    if isinstance(expr, syntax.FlagStep) and expr.name != "*":
-        flag = expr.name
-        return lambda node: flag in node.flags
-    if isinstance(expr, syntax.PathExpr):
-        return _guard(expr.left)
-    if isinstance(expr, syntax.Filter):
-        if isinstance(expr.base, syntax.ContextItem):
-            return _guard(expr.predicate)
-        return _guard(expr.base)
-    if isinstance(expr, syntax.Logical) and expr.operator == "and":
-        parts = [guard for part in expr.items if (guard := _guard(part)) is not None]
-        return (lambda node: all(part(node) for part in parts)) if parts else None
-    if isinstance(expr, syntax.Comparison) and expr.operator == "=":
-        return _guard(expr.left)
-    if isinstance(expr, syntax.Union):
-        found = [_guard(part) for part in expr.items]
-        known = [part for part in found if part is not None]
-        if len(known) < len(found):
-            return None
-        return lambda node: any(part(node) for part in known)
-    return None
-
-
-Value = Callable[[Item, Environment], str | None]
-
-
-@cache
-def value_getter(expression: str) -> Value:
-    """The string value of the first item `expression` selects (None when none): a key field.
-    ``@flag`` and ``.`` (most key fields) are read directly."""
-    expr = syntax.parse(expression)
-    if isinstance(expr, syntax.FlagStep) and expr.name != "*":
-        flag = expr.name
-        return lambda item, env: _text(item.flags.get(flag)) if isinstance(item, Node) else None
-    if isinstance(expr, syntax.ContextItem):
-        return lambda item, env: str(atom(item))
-    compiled = _compile(expr)
-
-    def first(item: Item, env: Environment) -> str | None:
-        found = compiled(item, env)
-        return str(atom(found[0])) if found else None
-
-    return first
-
-
-def _text(value: str | int | float | None) -> str | None:
-    return None if value is None else str(value)
