@@ -164,6 +164,17 @@ BROKEN: dict[str, tuple[str, Edit, Finding | list[Finding]]] = {
         _ssp(lambda s: s["control-implementation"]["implemented-requirements"][0].pop("by-components")),
         ("ERROR", "oscal-implemented-requirement-by-component-cardinality", f"{SSP_IR}[0]"),
     ),
+    "has-cardinality: an activity without any method prop (too few is a violation too)": (
+        "assessment-plan",
+        lambda d: d["assessment-plan"].update(
+            {
+                "local-definitions": {
+                    "activities": [{"uuid": uid(5100), "title": "Interview", "description": "Ask the administrator."}]
+                }
+            }
+        ),
+        ("ERROR", "oscal-activity-type-cardinality", "$.assessment-plan.local-definitions.activities[0]"),
+    ),
     "expect: a control with no statement that is not withdrawn": (
         "catalog",
         lambda d: _first_control(d).update(parts=[p for p in _first_control(d)["parts"] if p["name"] != "statement"]),
