@@ -47,13 +47,16 @@ def test_the_bundled_sp800_53_baselines_keep_every_constraint(profile: str) -> N
 
 def test_the_bundled_sp800_53_catalog_breaks_one_rule_the_1_2_modules_added() -> None:
     """SP 800-53 rev 5.0.1 (OSCAL 1.0.0) gives 62 parameters a ``depends-on`` flag, which the 1.2
-    modules deprecate with an ERROR-level expect (NIST's level, no ``level`` attribute). The
-    catalog is checked with the newest bundled release, as the schema level does."""
+    modules deprecate with an ERROR-level expect (NIST's level, no ``level`` attribute); and three
+    back-matter resources have neither an rlink nor base64 content (a WARNING-level cardinality).
+    The catalog is checked with the newest bundled release, as the schema level does."""
     path = f"{NIST}NIST_SP-800-53_rev5_catalog.json"
     result = _validate(read_bundled(path), path)
     constraints = result.levels[3]
     assert [level.status for level in result.levels] == ["passed", "passed", "passed", "failed"]
-    assert (constraints.error_count, constraints.warning_count) == (62, 0)
+    assert (constraints.error_count, constraints.warning_count) == (62, 3)
+    assert [w.path for w in constraints.warnings] == [f"$.catalog.back-matter.resources[{n}]" for n in (72, 97, 99)]
+    assert {w.constraint_id for w in constraints.warnings} == {"oscal-back-matter-resource-base64-rlink-cardinality"}
     assert {issue.constraint_id for issue in constraints.errors} == {"oscal-parameter-depends-on-deprecated"}
     assert constraints.errors[0].path == "$.catalog.groups[0].controls[3].controls[3].params[2]"
     assert constraints.errors[0].message == "depends-on is deprecated"
