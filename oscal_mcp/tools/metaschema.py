@@ -58,6 +58,7 @@ class AllowedValuesResult(Page):
     others_allowed: bool = Field(description="True when any rule here allows values beyond its list.")
     rules: list[AllowedValuesRule]
     values: list[AllowedValue]
+    note: str | None = Field(default=None, description="Why the list is empty, when it is.")
 
 
 class ConstraintInfo(BaseModel):
@@ -173,9 +174,13 @@ def allowed_values_page(place: str, version: str | None, limit: int, offset: int
         **_repaged(info, len(shown)).model_dump(),
         place=clip(place, 100),
         oscal_version=metaschema.version,
-        others_allowed=any(r.constraint.allow_other for r in reaches),
+        others_allowed=any(r.constraint.allow_other for r in reaches) or not reaches,
         rules=rules,
         values=shown,
+        note=None
+        if reaches
+        else "No allowed-values constraint of NIST's Metaschema reaches this place: any value the schema "
+        "accepts is allowed (check the place's spelling with get_oscal_definition).",
     )
 
 

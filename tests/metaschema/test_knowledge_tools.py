@@ -26,6 +26,13 @@ async def test_a_component_type_lists_nists_types_and_allows_others(connect: Con
 
 
 @pytest.mark.anyio
+async def test_a_place_without_rules_says_any_value_is_allowed(connect: Connect) -> None:
+    answer = await _call(connect, "get_oscal_allowed_values", place="control/title")
+    assert answer["values"] == [] and answer["others_allowed"] is True
+    assert answer["note"].startswith("No allowed-values constraint of NIST's Metaschema reaches this place")
+
+
+@pytest.mark.anyio
 async def test_allowed_values_are_paginated(connect: Connect) -> None:
     first = await _call(connect, "get_oscal_allowed_values", place="component/@type", limit=5)
     second = await _call(connect, "get_oscal_allowed_values", place="component/@type", limit=5, offset=5)
