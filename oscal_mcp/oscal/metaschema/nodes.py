@@ -14,7 +14,7 @@ PathParts = tuple[str | int, ...]
 
 
 class Node:
-    __slots__ = ("by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text", "value_key")
+    __slots__ = ("_by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text", "value_key")
 
     def __init__(self, name: str, parent: Node | None, step: PathParts, definition: str, order: int) -> None:
         self.name = name
@@ -26,11 +26,21 @@ class Node:
         self.text: str | None = None
         self.value_key: str | None = None  # a field given as a JSON object keeps its value here
         self.children: list[Node] = []
-        self.by_name: dict[str, list[Node]] = {}
+        self._by_name: dict[str, list[Node]] | None = None
 
     def add(self, child: Node) -> None:
         self.children.append(child)
-        self.by_name.setdefault(child.name, []).append(child)
+        self._by_name = None
+
+    @property
+    def by_name(self) -> dict[str, list[Node]]:
+        """The children by name, grouped at the first question (most nodes are never asked)."""
+        if self._by_name is None:
+            grouped: dict[str, list[Node]] = {}
+            for child in self.children:
+                grouped.setdefault(child.name, []).append(child)
+            self._by_name = grouped
+        return self._by_name
 
     @property
     def path(self) -> PathParts:
