@@ -178,14 +178,13 @@ class _Run:
             if any(value == allowed.value for c in constraints for allowed in c.values):
                 continue
             names = sorted({allowed.value for c in constraints for allowed in c.values})
-            listed = ", ".join(names[:LISTED_VALUES]) + (
-                f" and {len(names) - LISTED_VALUES} more" if len(names) > LISTED_VALUES else ""
-            )
+            more = len(names) - LISTED_VALUES
+            listed = ", ".join(names[:LISTED_VALUES]) + (f" and {more} more" if more > 0 else "")
             first = constraints[0]
             ids = ", ".join(sorted({c.label for c in constraints}))
             level = "ERROR" if any(c.level in ERROR_LEVELS for c in constraints) else first.level
-            message = first.message or f"{shown(value)} is not an allowed value here; allowed: {listed} ({ids})"
-            self.report.add(Violation(first.label if len(constraints) == 1 else ids, level, item_path(item), message))
+            message = first.message or f"{shown(value)} is not an allowed value here; allowed: {listed}"
+            self.report.add(Violation(ids, level, value_path(item), message))
 
     def _check_has_key(self, constraint: Constraint, item: Item) -> None:
         key = self.key(constraint, item)
