@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import selectable_names
 from oscal_mcp.oscal.metaschema.model import Child, Definition
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Node, PathParts
 from oscal_mcp.oscal.metaschema.registry import Metaschema
@@ -66,7 +67,7 @@ class _Plan:
     definition: Definition
     constrained: bool
     flags: dict[str, str | None]  # flag name -> its definition's key when that has constraints
-    children: dict[str, tuple[Child, Definition]]
+    children: dict[str, tuple[Child, Definition]]  # only those a constraint can see (`_visible`)
 
 
 class _Builder:
@@ -75,6 +76,7 @@ class _Builder:
         self._view = view
         self._order = 1
         self._plans: dict[str, _Plan] = {}
+        self._named = selectable_names(metaschema)
 
     def _plan(self, definition: Definition) -> _Plan:
         plan = self._plans.get(definition.key)
@@ -87,7 +89,11 @@ class _Builder:
                     f.name: f.definition if f.definition in known and known[f.definition].constraints else None
                     for f in definition.flags
                 },
-                children={c.json_name: (c, known[c.definition]) for c in definition.children if c.definition in known},
+                children={
+                    c.json_name: (c, known[c.definition])
+                    for c in definition.children
+                    if c.definition in known and self._visible(c, known[c.definition])
+                },
             )
             self._plans[definition.key] = plan
         return plan
@@ -103,6 +109,15 @@ class _Builder:
                 found = plan.children.get(key)
                 if found is not None:
                     self._child(node, found[0], found[1], value)
+
+    def _visible(self, child: Child, definition: Definition) -> bool:
+        """Whether a constraint can ever see instances of `child`. A field no expression names, with
+        no constraint of its own or on its flags, is a leaf nothing selects (no module uses ``*``):
+        leaving it out (descriptions, remarks, prose...) changes no result and saves building it."""
+        if child.kind == "assembly" or self._named is None or child.xml_name in self._named:
+            return True
+        flags = (self._definitions.get(flag.definition) for flag in definition.flags)
+        return bool(definition.constraints) or any(flag is not None and flag.constraints for flag in flags)
 
     def _child(self, parent: Node, child: Child, definition: Definition, value: Any) -> None:
         plan = self._plan(definition)

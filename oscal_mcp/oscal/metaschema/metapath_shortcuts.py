@@ -12,6 +12,7 @@ from functools import cache
 from oscal_mcp.oscal.metaschema import metapath_syntax as syntax
 from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_expr
 from oscal_mcp.oscal.metaschema.nodes import Item, Node, atom
+from oscal_mcp.oscal.metaschema.registry import Metaschema, load_metaschema
 
 Guard = Callable[[Node], bool]
 
@@ -75,3 +76,41 @@ def value_getter(expression: str) -> Value:
 
 def _text(value: str | int | float | None) -> str | None:
     return None if value is None else str(value)
+
+
+def step_names(expression: str) -> set[str] | None:
+    """Every element name `expression` can select by name; None when it can select any (``*``)."""
+    found: set[str] = set()
+    pending: list[object] = [syntax.parse(expression)]
+    while pending:
+        expr = pending.pop()
+        if isinstance(expr, syntax.ChildStep):
+            if expr.name == "*":
+                return None
+            found.add(expr.name)
+        elif isinstance(expr, (syntax.PathExpr, syntax.Comparison)):
+            pending += [expr.left, expr.right]
+        elif isinstance(expr, syntax.Filter):
+            pending += [expr.base, expr.predicate]
+        elif isinstance(expr, (syntax.Union, syntax.Sequence, syntax.Logical)):
+            pending += list(expr.items)
+        elif isinstance(expr, syntax.Call):
+            pending += list(expr.args)
+    return found
+
+
+@cache
+def _selectable(version: str) -> frozenset[str] | None:
+    names: set[str] = set()
+    for constraint in load_metaschema(version).constraints():
+        for expression in (constraint.target, constraint.test, *(k.target for k in constraint.key_fields)):
+            found = step_names(expression) if expression else set()
+            if found is None:
+                return None
+            names |= found
+    return frozenset(names)
+
+
+def selectable_names(metaschema: Metaschema) -> frozenset[str] | None:
+    """The element names the constraints of `metaschema` can select; None when one selects ``*``."""
+    return _selectable(metaschema.version)
