@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.text import clip
 
-Level = Literal["well-formed", "schema-valid", "model-valid"]
+Level = Literal["well-formed", "schema-valid", "model-valid", "constraints-valid"]
 Status = Literal["passed", "failed", "skipped"]
 MAX_MESSAGE_CHARS = 300
 MAX_PATH_CHARS = 300
@@ -22,6 +22,13 @@ class ValidationIssue(BaseModel):
     message: str
     line: int | None = Field(default=None, description="1-based line, for well-formedness errors.")
     column: int | None = Field(default=None, description="1-based column, for well-formedness errors.")
+    constraint_id: str | None = Field(
+        default=None, description="The id of the NIST Metaschema constraint broken (constraints-valid level)."
+    )
+    severity: str | None = Field(
+        default=None,
+        description="The constraint's level: ERROR or CRITICAL make a document invalid; WARNING, INFO do not.",
+    )
 
 
 class LevelResult(BaseModel):
@@ -35,6 +42,8 @@ class LevelResult(BaseModel):
         description="False when listing stopped at the level's time budget: error_count is then a lower bound.",
     )
     note: str | None = Field(default=None, description="Why the level was skipped, or what it checked.")
+    warning_count: int = Field(default=0, description="Findings below ERROR (WARNING, INFO): listed, not failing.")
+    warnings: list[ValidationIssue] = Field(default_factory=list, description="The first warnings, like errors.")
 
 
 def issue(path: Iterable[str | int], message: str) -> ValidationIssue:

@@ -1,9 +1,12 @@
-"""Validating one document through three levels, each reported separately, never raising on content.
+"""Validating one document through four levels, each reported separately, never raising on content.
 
 1. **well-formed** - the text parses as JSON or YAML (a failure names the line and column);
 2. **schema-valid** - NIST's JSON Schema of the release the document states in
    ``metadata.oscal-version`` (`schema_level`);
-3. **model-valid** - compliance-trestle's pydantic model of the root object (`model_level`).
+3. **model-valid** - compliance-trestle's pydantic model of the root object (`model_level`);
+4. **constraints-valid** - the constraints of NIST's Metaschema modules of the same release
+   (`constraint_level`): allowed values, uniqueness, references by key, patterns and data types,
+   cardinalities and expectations, each violation with its constraint id and level.
 
 The model comes from the caller or else from the document's root key (a ``$schema`` key beside it
 is tolerated). Each level reports at most ``max_errors`` errors, each with a JSON path such as
@@ -18,6 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.constraint_level import LEVEL as CONSTRAINTS_LEVEL
+from oscal_mcp.oscal.constraint_level import constraint_level
+from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids
 from oscal_mcp.oscal.documents import DocumentFormat, parse_document
 from oscal_mcp.oscal.errors import DocumentError
 from oscal_mcp.oscal.issues import LevelResult, ValidationIssue, issue, level_result, skipped
@@ -81,10 +87,12 @@ class Request:
     model: OscalModel | None
     source: str
     max_errors: int
+    # resolves an SSP's import-profile href to control ids (beyond-NIST check); bundled content by default
+    control_ids: ControlIdSource = bundled_control_ids
 
 
 def validate(request: Request) -> ValidationResult:
-    """Validate one document through the three levels; never raises on bad content."""
+    """Validate one document through the four levels; never raises on bad content."""
     size = len(request.data) if isinstance(request.data, bytes) else utf8_size(request.data)
     try:
         document = parse_document(request.data, request.fmt)
@@ -94,6 +102,7 @@ def validate(request: Request) -> ValidationResult:
             level_result("well-formed", [problem], request.max_errors),
             skipped("schema-valid", "the document is not well-formed"),
             skipped("model-valid", "the document is not well-formed"),
+            skipped(CONSTRAINTS_LEVEL, "the document is not well-formed"),
         ]
         return _result(request, size, None, None, levels, None, None)
     well_formed = level_result("well-formed", [], request.max_errors)
@@ -103,6 +112,7 @@ def validate(request: Request) -> ValidationResult:
             well_formed,
             level_result("schema-valid", [issue([], problem_text or "unknown model")], request.max_errors),
             skipped("model-valid", "no OSCAL model: pass model= or give the document an OSCAL root key"),
+            skipped(CONSTRAINTS_LEVEL, "no OSCAL model: pass model= or give the document an OSCAL root key"),
         ]
         return _result(request, size, None, None, levels, _stated_version(document, None), None)
     stated = _stated_version(document, model)
@@ -111,6 +121,7 @@ def validate(request: Request) -> ValidationResult:
         well_formed,
         schema_level(model, document, request.max_errors, choice),
         level_result("model-valid", check_model(model, document).issues, request.max_errors),
+        constraint_level(model, document, request.max_errors, choice, control_ids=request.control_ids),
     ]
     return _result(request, size, model, source, levels, stated, choice.version)
 
@@ -164,7 +175,12 @@ def _summary(
 ) -> str:
     name = model.name if model else "document"
     if valid:
-        return f"valid {name}: well-formed, valid against NIST's OSCAL {version} schema, and model-valid"
+        warned = sum(level.warning_count for level in levels)
+        warnings = f" ({warned} constraint warning(s) listed)" if warned else ""
+        return (
+            f"valid {name}: well-formed, valid against NIST's OSCAL {version} schema, model-valid, "
+            f"and keeps NIST's Metaschema constraints{warnings}"
+        )
     failed = [
         f"{level.level}: {level.error_count}{'' if level.error_count_complete else '+'} error(s)"
         for level in levels

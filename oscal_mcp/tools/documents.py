@@ -33,7 +33,19 @@ MAX_SEARCH_LIMIT = 50
 
 if TYPE_CHECKING:  # the store is imported at its first use, not at start-up
     from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+    from oscal_mcp.oscal.store_checks import ConstraintCheck
     from oscal_mcp.oscal.store_index import HitPage
+
+
+class ConstraintValidation(BaseModel):
+    status: Literal["valid", "invalid", "unchecked"] = Field(
+        description="Against the constraints of NIST's Metaschema modules (allowed values, references, "
+        "uniqueness...): invalid when an ERROR-level constraint is broken; warnings do not count."
+    )
+    error_count: int
+    warning_count: int
+    findings: list[str] = Field(description="The first findings, as 'JSON path: [constraint id] message'.")
+    note: str | None = None
 
 
 class DocumentValidation(BaseModel):
@@ -45,6 +57,9 @@ class DocumentValidation(BaseModel):
     error_count: int
     errors: list[str] = Field(description="The first errors, as 'JSON path: message'.")
     note: str | None = Field(description="Which schema was chosen and why, or why the document was not checked.")
+    constraints: ConstraintValidation | None = Field(
+        default=None, description="Against NIST's Metaschema constraints (null: not checked)."
+    )
 
 
 class ListedDocument(DocumentSummary):
@@ -88,7 +103,20 @@ def summary(d: StoredDocument) -> ListedDocument:
             error_count=check.error_count,
             errors=[clip(error, MAX_PROBLEM_CHARS) for error in check.errors],
             note=clip(check.note, MAX_PROBLEM_CHARS) if check.note else None,
+            constraints=_constraint_validation(check.constraints),
         ),
+    )
+
+
+def _constraint_validation(check: ConstraintCheck | None) -> ConstraintValidation | None:
+    if check is None:
+        return None
+    return ConstraintValidation(
+        status=check.status,
+        error_count=check.error_count,
+        warning_count=check.warning_count,
+        findings=[clip(finding, MAX_PROBLEM_CHARS) for finding in check.findings],
+        note=check.note,
     )
 
 

@@ -19,6 +19,7 @@ from oscal_mcp.tools import (
     documents,
     implementations,
     mappings,
+    metaschema,
     models,
     profiles,
     resources,
@@ -28,7 +29,7 @@ from oscal_mcp.tools import (
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.store_access import StoreAccess
 
-TOOL_FAMILIES = (about, models, schemas, validation, components, resources)
+TOOL_FAMILIES = (about, models, schemas, validation, metaschema, components, resources)
 # Families over the document store; they share one store, built at their first call.
 STORE_FAMILIES = (documents, catalogs, profiles, implementations, assessments, mappings)
 # The smallest valid catalog: validating it once runs every level's code before the first caller.

@@ -6,7 +6,8 @@ roots...) is a ToolError.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from anyio import to_thread
@@ -14,11 +15,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids, store_control_ids
 from oscal_mcp.oscal.documents import FORMATS, DocumentFormat, guess_format
 from oscal_mcp.oscal.errors import AccessError
+from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.text import utf8_size
 from oscal_mcp.oscal.validation import Request, ValidationResult, validate
+
+if TYPE_CHECKING:  # profile resolution is imported at its first use
+    from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import enum_extra, requested_model
@@ -42,12 +48,27 @@ ModelParam = Annotated[
 ]
 
 
+def _resolution_cache() -> ResolutionCache:
+    from oscal_mcp.oscal.profiles import ResolutionCache
+
+    return ResolutionCache(size=4)
+
+
 def register(server: MCPServer[Any], context: ToolContext) -> None:
     tools = context.tools
     limiter = anyio.CapacityLimiter(2)  # each large validation holds ~10x its size in memory
 
+    resolutions: Once[ResolutionCache] = Once(_resolution_cache)
+
+    def control_ids() -> ControlIdSource:
+        """The beyond-NIST control-id check looks in the store once it is built (never builds it)."""
+        if context.store.built:
+            return store_control_ids(context.store.get(), resolutions.get())
+        return bundled_control_ids
+
     async def run(request: Request) -> ValidationResult:
-        return await to_thread.run_sync(validate, request, limiter=limiter)
+        checked = replace(request, control_ids=control_ids())
+        return await to_thread.run_sync(validate, checked, limiter=limiter)
 
     async def validate_oscal_content(
         content: Annotated[str, Field(description="The whole OSCAL document as JSON or YAML text.")],
@@ -56,15 +77,17 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
             str, Field(description="The syntax of content.", json_schema_extra=enum_extra(FORMATS))
         ] = "json",
     ) -> ValidationResult:
-        """Validate an OSCAL document given as text (JSON by default, or YAML) and report three
+        """Validate an OSCAL document given as text (JSON by default, or YAML) and report four
         levels separately: well-formed (parses; errors give line and column), schema-valid (NIST's
-        published JSON Schema of the OSCAL release the document states in metadata.oscal-version)
-        and model-valid (compliance-trestle's models). The model is detected from the root key (e.g.
-        "catalog", "system-security-plan") unless you pass model. Each level lists at most a fixed
-        number of errors, each with a JSON path like $.catalog.groups[0].controls[3].id, plus the
-        total error_count. Invalid content is a normal result with valid=false, not an error: fix
-        the listed paths and validate again. For a file the server can read, call
-        validate_oscal_file instead of pasting it."""
+        published JSON Schema of the OSCAL release the document states in metadata.oscal-version),
+        model-valid (compliance-trestle's models) and constraints-valid (NIST's Metaschema
+        constraints: allowed values, references by key, uniqueness, patterns; each finding has a
+        constraint_id and a severity, and WARNINGs are listed apart without failing). The model is
+        detected from the root key (e.g. "catalog", "system-security-plan") unless you pass model.
+        Each level lists at most a fixed number of errors, each with a JSON path like
+        $.catalog.groups[0].controls[3].id, plus the total error_count. Invalid content is a normal
+        result with valid=false, not an error: fix the listed paths and validate again. For a file
+        the server can read, call validate_oscal_file instead of pasting it."""
         chosen, fmt = requested_model(model), requested_format(format)
         size = utf8_size(content)
         if size > tools.max_document_bytes:
@@ -85,7 +108,7 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         model: ModelParam = None,
     ) -> ValidationResult:
         """Validate an OSCAL JSON or YAML file the server can read (format from the suffix), with
-        the same three levels and bounded error lists as validate_oscal_content. Readable files:
+        the same four levels and bounded error lists as validate_oscal_content. Readable files:
         those ending in .json, .yaml or .yml (any case) inside the server's configured roots
         (OSCAL_FILE_ROOTS, default: its working directory), and never a file or directory whose
         name starts with '.' (such as .env or .git); paths leaving the roots through '..' or

@@ -48,6 +48,11 @@ def test_twine_accepts_both_artifacts(artifacts: tuple[Path, Path]) -> None:
 def test_wheel_carries_license_typing_markers_and_dotenv_example(artifacts: tuple[Path, Path]) -> None:
     names = wheel_names(artifacts[1])
     assert {"oscal_mcp/py.typed", "oscal_mcp_auth/py.typed", "oscal_mcp/dotenv.example"} <= names
+    # NIST's Metaschema modules and their shared-constraint entity files, which the modules include
+    assert {
+        "oscal_mcp/content/metaschema/1.2.3/oscal_ssp_metaschema.xml",
+        "oscal_mcp/content/metaschema/1.2.1/shared-constraints/allowed-values-component-type.ent",
+    } <= names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), sorted(names)
 
 

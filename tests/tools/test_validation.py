@@ -37,7 +37,7 @@ def broken_catalog() -> dict[str, Any]:
 
 
 @pytest.mark.anyio
-async def test_a_valid_catalog_passes_all_three_levels(connect: Connect) -> None:
+async def test_a_valid_catalog_passes_all_four_levels(connect: Connect) -> None:
     async with connect() as client:
         result = structured(await client.call_tool("validate_oscal_content", {"content": json.dumps(catalog())}))
     assert result["valid"] is True
@@ -46,6 +46,7 @@ async def test_a_valid_catalog_passes_all_three_levels(connect: Connect) -> None
         ("well-formed", "passed"),
         ("schema-valid", "passed"),
         ("model-valid", "passed"),
+        ("constraints-valid", "passed"),
     ]
     assert result["document_oscal_version"] == "1.2.1"
 
@@ -282,7 +283,12 @@ def test_validation_never_raises_on_any_json_value(document: Any, model: Any, fm
 
     text = json.dumps(document) if fmt == "json" else yaml.safe_dump(document)
     result = validate(Request(text, fmt, model, "content", 3))  # type: ignore[arg-type]
-    assert [level.level for level in result.levels] == ["well-formed", "schema-valid", "model-valid"]
+    assert [level.level for level in result.levels] == [
+        "well-formed",
+        "schema-valid",
+        "model-valid",
+        "constraints-valid",
+    ]
     assert all(len(level.errors) <= 3 for level in result.levels)
 
 

@@ -1,0 +1,373 @@
+"""Evaluating Metapath syntax trees (`metapath_syntax.py`) over the node view (`nodes.py`).
+
+Each expression is compiled once into Python closures, ``(context item, environment) -> items``;
+paths keep document order and drop repeated nodes as XPath paths do (XPath 3.1, section 3.3.1.1).
+The functions are those of XPath 3.1 that constraints use, plus Metapath's
+``has-oscal-namespace`` (true when the context node's ``ns`` flag, or OSCAL's namespace when it
+has none, is among the arguments). ``doc()`` names another document (an imported SSP); nothing
+is fetched while validating, so it yields nothing and records that in the environment, which
+the constraint level reports instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from oscal_mcp.oscal.metaschema import metapath_syntax as syntax
+from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
+
+OSCAL_NAMESPACE = "http://csrc.nist.gov/ns/oscal"
+
+
+@dataclass
+class Environment:
+    """The document node, every node by name in document order (``//name`` from the top is a
+    look-up), and whether ``doc()`` was asked for a document it could not have."""
+
+    document: Node
+    by_name: dict[str, list[Node]] = field(default_factory=dict)
+    external_documents_skipped: bool = False
+    # ``.//name`` from one node, asked by several constraints of its definition: walked once
+    descendants: dict[tuple[int, str], list[Node]] = field(default_factory=dict)
+
+
+Compiled = Callable[[Item, Environment], list[Item]]
+
+
+@cache
+def compile_metapath(expression: str) -> Compiled:
+    """The evaluator of `expression`, compiled once per process (raises `MetapathUnsupported`)."""
+    return compile_expr(syntax.parse(expression))
+
+
+def evaluate(expression: str, item: Item, env: Environment) -> list[Item]:
+    return compile_metapath(expression)(item, env)
+
+
+def truth(items: list[Item]) -> bool:
+    """XPath's effective boolean value (XPath 3.1, section 2.4.3)."""
+    if not items:
+        return False
+    first = items[0]
+    if isinstance(first, (Node, FlagRef)):
+        return True
+    if isinstance(first, bool):
+        return first
+    if isinstance(first, str):
+        return first != ""
+    return first != 0
+
+
+def _identity(item: Item) -> object:
+    if isinstance(item, Node):
+        return id(item)
+    if isinstance(item, FlagRef):
+        return (id(item.owner), item.name)
+    return (type(item), item)
+
+
+def distinct(items: list[Item]) -> list[Item]:
+    """Each node once (a node sequence is a set in XPath), first occurrence kept."""
+    if len(items) < 2:
+        return items
+    return list({_identity(item): item for item in items}.values())
+
+
+def document_order(items: list[Item]) -> list[Item]:
+    """Nodes in document order (a node before its flags); other items as they came."""
+    if all(isinstance(item, (Node, FlagRef)) for item in items):
+        return sorted(distinct(items), key=lambda item: (item.order, isinstance(item, FlagRef)))  # type: ignore[union-attr]
+    return items
+
+
+def compile_expr(expr: syntax.Expr) -> Compiled:
+    if isinstance(expr, syntax.Literal):
+        value = expr.value
+        return lambda item, env: [value]
+    if isinstance(expr, syntax.ContextItem):
+        return lambda item, env: [item]
+    if isinstance(expr, syntax.ParentNode):
+        return lambda item, env: [item.parent] if isinstance(item, Node) and item.parent else []
+    if isinstance(expr, syntax.RootNode):
+        return lambda item, env: [env.document]
+    if isinstance(expr, syntax.DescendantOrSelf):
+        return lambda item, env: item.descendants_or_self() if isinstance(item, Node) else []  # type: ignore[return-value]
+    if isinstance(expr, syntax.ChildStep):
+        return _child_step(expr.name)
+    if isinstance(expr, syntax.FlagStep):
+        return _flag_step(expr.name)
+    if isinstance(expr, syntax.PathExpr):
+        return _compile_path(expr)
+    if isinstance(expr, syntax.Filter):
+        test = _compile_test(expr.predicate)
+        if test is not None:
+            return _filter_by_test(compile_expr(expr.base), test)
+        return _filter(compile_expr(expr.base), compile_expr(expr.predicate))
+    if isinstance(expr, (syntax.Union, syntax.Sequence)):
+        return _concat([compile_expr(part) for part in expr.items], unique=isinstance(expr, syntax.Union))
+    if isinstance(expr, syntax.Logical):
+        return _logical(expr.operator, [compile_expr(part) for part in expr.items])
+    if isinstance(expr, syntax.Comparison):
+        fast = _flag_in_literals(expr)
+        if fast is not None:
+            return fast
+        return _comparison(expr.operator, compile_expr(expr.left), compile_expr(expr.right))
+    if expr.name == "has-oscal-namespace" and len(expr.args) == 1 and (namespaces := _literals(expr.args[0])):
+        return _has_oscal_namespace_in(namespaces)
+    return _call(expr.name, [compile_expr(arg) for arg in expr.args])
+
+
+def _child_step(name: str) -> Compiled:
+    if name == "*":
+        return lambda item, env: list(item.children) if isinstance(item, Node) else []
+    return lambda item, env: list(item.by_name.get(name, ())) if isinstance(item, Node) else []
+
+
+def _flag_step(name: str) -> Compiled:
+    def flags(item: Item, env: Environment) -> list[Item]:
+        if not isinstance(item, Node):
+            return []
+        if name == "*":
+            return [FlagRef(item, flag) for flag in item.flags]
+        return [FlagRef(item, name)] if name in item.flags else []
+
+    return flags
+
+
+def _compile_path(expr: syntax.PathExpr) -> Compiled:
+    # X//name (X/descendant-or-self::node()/child::name) is X/descendant::name: one walk per node.
+    if (
+        isinstance(expr.left, syntax.PathExpr)
+        and isinstance(expr.left.right, syntax.DescendantOrSelf)
+        and isinstance(expr.right, syntax.ChildStep)
+        and expr.right.name != "*"
+    ):
+        return _path(compile_expr(expr.left.left), _descendants_named(expr.right.name))
+    # X//(a|b) likewise, one walk per name, merged in document order
+    if (
+        isinstance(expr.left, syntax.PathExpr)
+        and isinstance(expr.left.right, syntax.DescendantOrSelf)
+        and isinstance(expr.right, syntax.Union)
+        and all(isinstance(part, syntax.ChildStep) and part.name != "*" for part in expr.right.items)
+    ):
+        walks = [_descendants_named(part.name) for part in expr.right.items]  # type: ignore[union-attr]
+        merged = _concat(walks, unique=True)
+        return _path(compile_expr(expr.left.left), lambda item, env: document_order(merged(item, env)))
+    return _path(compile_expr(expr.left), compile_expr(expr.right))
+
+
+def _descendants_named(name: str) -> Compiled:
+    def walk(item: Item, env: Environment) -> list[Item]:
+        if not isinstance(item, Node):
+            return []
+        if item is env.document and env.by_name:
+            return list(env.by_name.get(name, ()))
+        known = env.descendants.get((id(item), name))
+        if known is None:
+            known = []
+            pending = list(reversed(item.children))
+            while pending:
+                node = pending.pop()
+                if node.name == name:
+                    known.append(node)
+                pending.extend(reversed(node.children))
+            env.descendants[(id(item), name)] = known
+        return list(known)
+
+    return walk
+
+
+def _path(left: Compiled, right: Compiled) -> Compiled:
+    def path(item: Item, env: Environment) -> list[Item]:
+        contexts = left(item, env)
+        if len(contexts) == 1:
+            return right(contexts[0], env)
+        found: list[Item] = []
+        for context in contexts:
+            found.extend(right(context, env))
+        return distinct(found)
+
+    return path
+
+
+def _filter(base: Compiled, predicate: Compiled) -> Compiled:
+    def keep(item: Item, env: Environment) -> list[Item]:
+        candidates = base(item, env)
+        kept: list[Item] = []
+        for position, candidate in enumerate(candidates, start=1):
+            result = predicate(candidate, env)
+            if len(result) == 1 and isinstance(result[0], int) and not isinstance(result[0], bool):
+                if result[0] == position:
+                    kept.append(candidate)
+            elif truth(result):
+                kept.append(candidate)
+        return kept
+
+    return keep
+
+
+Test = Callable[[Item, Environment], bool]
+
+
+def _compile_test(expr: syntax.Expr) -> Test | None:
+    """A predicate known to be boolean (never a position), compiled to return a bool directly;
+    None when it may be a number (``[2]``), which the general filter handles."""
+    if isinstance(expr, syntax.Logical):
+        parts = [_compile_test(part) or _as_test(compile_expr(part)) for part in expr.items]
+        if expr.operator == "and":
+            return lambda item, env: all(part(item, env) for part in parts)
+        return lambda item, env: any(part(item, env) for part in parts)
+    if isinstance(expr, syntax.Comparison):
+        compiled = compile_expr(expr)
+        return lambda item, env: compiled(item, env)[0] is True
+    if isinstance(expr, syntax.Call) and expr.name == "not" and len(expr.args) == 1:
+        inner = _compile_test(expr.args[0]) or _as_test(compile_expr(expr.args[0]))
+        return lambda item, env: not inner(item, env)
+    if isinstance(expr, syntax.Call) and expr.name in ("has-oscal-namespace", "starts-with", "exists", "empty"):
+        compiled = compile_expr(expr)
+        return lambda item, env: compiled(item, env)[0] is True
+    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.PathExpr)):
+        return _as_test(compile_expr(expr))  # a node sequence: true when not empty
+    return None
+
+
+def _as_test(compiled: Compiled) -> Test:
+    return lambda item, env: truth(compiled(item, env))
+
+
+def _filter_by_test(base: Compiled, test: Test) -> Compiled:
+    return lambda item, env: [candidate for candidate in base(item, env) if test(candidate, env)]
+
+
+def _concat(parts: list[Compiled], *, unique: bool) -> Compiled:
+    def concat(item: Item, env: Environment) -> list[Item]:
+        found: list[Item] = []
+        for part in parts:
+            found.extend(part(item, env))
+        return distinct(found) if unique else found
+
+    return concat
+
+
+def _logical(operator: str, parts: list[Compiled]) -> Compiled:
+    if operator == "and":
+        return lambda item, env: [all(truth(part(item, env)) for part in parts)]
+    return lambda item, env: [any(truth(part(item, env)) for part in parts)]
+
+
+_COMPARE: dict[str, Callable[[object, object], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,  # type: ignore[operator]
+    "<=": lambda a, b: a <= b,  # type: ignore[operator]
+    ">": lambda a, b: a > b,  # type: ignore[operator]
+    ">=": lambda a, b: a >= b,  # type: ignore[operator]
+}
+
+
+def _comparable(a: object, b: object) -> tuple[object, object]:
+    """Untyped values compare as numbers against a number, else as strings (XPath 3.1, 3.7.2)."""
+    if isinstance(a, (int, float)) and not isinstance(a, bool) and isinstance(b, str):
+        try:
+            return a, float(b)
+        except ValueError:
+            return str(a), b
+    if isinstance(b, (int, float)) and not isinstance(b, bool) and isinstance(a, str):
+        second, first = _comparable(b, a)
+        return first, second
+    return a, b
+
+
+def _literals(expr: syntax.Expr) -> frozenset[str] | None:
+    if isinstance(expr, syntax.Literal) and isinstance(expr.value, str):
+        return frozenset({expr.value})
+    if isinstance(expr, syntax.Sequence) and all(
+        isinstance(i, syntax.Literal) and isinstance(i.value, str) for i in expr.items
+    ):
+        return frozenset(str(i.value) for i in expr.items)  # type: ignore[union-attr]
+    return None
+
+
+def _flag_in_literals(expr: syntax.Comparison) -> Compiled | None:
+    """``@flag = 'a'`` or ``@flag = ('a', 'b')``: a set lookup, same result as the general case."""
+    values = _literals(expr.right)
+    if expr.operator != "=" or values is None or not isinstance(expr.left, syntax.FlagStep) or expr.left.name == "*":
+        return None
+    flag = expr.left.name
+    return lambda item, env: [isinstance(item, Node) and item.flags.get(flag) in values]
+
+
+def _comparison(operator: str, left: Compiled, right: Compiled) -> Compiled:
+    test = _COMPARE[operator]
+
+    def compare(item: Item, env: Environment) -> list[Item]:
+        rights = [atom(value) for value in right(item, env)]
+        for value in left(item, env):
+            first = atom(value)
+            for second in rights:
+                a, b = _comparable(first, second)
+                try:
+                    if test(a, b):
+                        return [True]
+                except TypeError:
+                    continue
+        return [False]
+
+    return compare
+
+
+def _call(name: str, args: list[Compiled]) -> Compiled:
+    factory = _FUNCTIONS.get((name, len(args)))
+    if factory is None:
+        raise syntax.MetapathUnsupported(f"function {name}() with {len(args)} argument(s) is not implemented")
+    return factory(args)
+
+
+def _string(items: list[Item]) -> str:
+    return str(atom(items[0])) if items else ""
+
+
+def _has_oscal_namespace(args: list[Compiled]) -> Compiled:
+    def has(item: Item, env: Environment) -> list[Item]:
+        return [_namespace_of(item) in {str(atom(value)) for value in args[0](item, env)}]
+
+    return has
+
+
+def _has_oscal_namespace_in(namespaces: frozenset[str]) -> Compiled:
+    """`has-oscal-namespace` with literal arguments (all of NIST's): a set lookup."""
+    return lambda item, env: [_namespace_of(item) in namespaces]
+
+
+def _namespace_of(item: Item) -> str:
+    """The ``ns`` flag of a node (of a flag's node: ``ns`` qualifies the ``name`` beside it)."""
+    node = item.owner if isinstance(item, FlagRef) else item
+    return str(node.flags.get("ns", OSCAL_NAMESPACE)) if isinstance(node, Node) else OSCAL_NAMESPACE
+
+
+def _doc(args: list[Compiled]) -> Compiled:
+    def doc(item: Item, env: Environment) -> list[Item]:
+        if args[0](item, env):
+            env.external_documents_skipped = True
+        return []
+
+    return doc
+
+
+_FUNCTIONS: dict[tuple[str, int], Callable[[list[Compiled]], Compiled]] = {
+    ("not", 1): lambda a: lambda item, env: [not truth(a[0](item, env))],
+    ("exists", 1): lambda a: lambda item, env: [bool(a[0](item, env))],
+    ("empty", 1): lambda a: lambda item, env: [not a[0](item, env)],
+    ("boolean", 1): lambda a: lambda item, env: [truth(a[0](item, env))],
+    ("count", 1): lambda a: lambda item, env: [len(a[0](item, env))],
+    ("true", 0): lambda a: lambda item, env: [True],
+    ("false", 0): lambda a: lambda item, env: [False],
+    ("string", 1): lambda a: lambda item, env: [_string(a[0](item, env))],
+    ("starts-with", 2): lambda a: lambda item, env: [_string(a[0](item, env)).startswith(_string(a[1](item, env)))],
+    ("ends-with", 2): lambda a: lambda item, env: [_string(a[0](item, env)).endswith(_string(a[1](item, env)))],
+    ("contains", 2): lambda a: lambda item, env: [_string(a[1](item, env)) in _string(a[0](item, env))],
+    ("has-oscal-namespace", 1): _has_oscal_namespace,
+    ("doc", 1): _doc,
+}

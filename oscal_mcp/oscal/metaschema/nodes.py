@@ -1,0 +1,108 @@
+"""The nodes Metapath is evaluated over: an XML-shaped view of a JSON document.
+
+A `Node` is an assembly or field instance, named as in OSCAL's XML form (``props[3]`` is a
+``prop``), with its flags, its value (a field's text) and its children by name; a `FlagRef` is
+one flag of a node (``@name``). Every node knows its JSON path and its document position, so a
+violation is reported at a path a user can find, and duplicates in document order.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+PathParts = tuple[str | int, ...]
+
+
+class Node:
+    __slots__ = ("_by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text", "value_key")
+
+    def __init__(self, name: str, parent: Node | None, step: PathParts, definition: str, order: int) -> None:
+        self.name = name
+        self.parent = parent
+        self.step = step  # the JSON path from the parent: ("props", 3), ("metadata",)
+        self.definition = definition
+        self.order = order
+        self.flags: dict[str, str | int | float] = {}
+        self.text: str | None = None
+        self.value_key: str | None = None  # a field given as a JSON object keeps its value here
+        self.children: list[Node] = []
+        self._by_name: dict[str, list[Node]] | None = None
+
+    def add(self, child: Node) -> None:
+        self.children.append(child)
+        self._by_name = None
+
+    @property
+    def by_name(self) -> dict[str, list[Node]]:
+        """The children by name, grouped at the first question (most nodes are never asked)."""
+        if self._by_name is None:
+            grouped: dict[str, list[Node]] = {}
+            for child in self.children:
+                grouped.setdefault(child.name, []).append(child)
+            self._by_name = grouped
+        return self._by_name
+
+    @property
+    def path(self) -> PathParts:
+        """The JSON path of this node (computed when a violation is reported)."""
+        steps: list[PathParts] = []
+        node: Node | None = self
+        while node is not None:
+            steps.append(node.step)
+            node = node.parent
+        return tuple(part for step in reversed(steps) for part in step)
+
+    def descendants_or_self(self) -> list[Node]:
+        found: list[Node] = []
+        pending = [self]
+        while pending:
+            node = pending.pop()
+            found.append(node)
+            pending.extend(reversed(node.children))
+        return found
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {self.path!r})"
+
+
+class FlagRef(NamedTuple):
+    """The flag `name` of `owner` (an XPath attribute node)."""
+
+    owner: Node
+    name: str
+
+    @property
+    def value(self) -> str | int | float:
+        return self.owner.flags.get(self.name, "")
+
+    @property
+    def path(self) -> PathParts:
+        return (*self.owner.path, self.name)
+
+    @property
+    def order(self) -> int:
+        return self.owner.order
+
+
+Item = Node | FlagRef | str | int | float | bool
+
+
+def item_path(item: Item) -> PathParts:
+    return item.path if isinstance(item, (Node, FlagRef)) else ()
+
+
+def value_path(item: Item) -> PathParts:
+    """The JSON path of an item's value: a flag's, or a field's (its value key when the field is
+    an object, such as a hash's ``value``)."""
+    if isinstance(item, Node) and item.value_key is not None:
+        return (*item.path, item.value_key)
+    return item_path(item)
+
+
+def atom(item: Item) -> str | int | float | bool:
+    """XPath atomization: a node's text, a flag's value, or the value itself."""
+    if isinstance(item, Node):
+        return item.text or ""
+    if isinstance(item, FlagRef):
+        return item.value
+    return item

@@ -1,0 +1,113 @@
+"""The Metapath evaluator on a small hand-made view, and what it refuses to guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, truth
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard
+from oscal_mcp.oscal.metaschema.metapath_syntax import MetapathUnsupported, parse
+from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
+
+
+def _node(tag: str, parent: Node, order: int, **flags: str | int) -> Node:
+    node = Node(tag, parent, (tag,), "", order)
+    node.flags.update(flags)
+    parent.add(node)
+    return node
+
+
+@pytest.fixture
+def tree() -> tuple[Environment, Node]:
+    top = Node("", None, (), "", 0)
+    control = _node("control", top, 1, id="ac-1")
+    _node("prop", control, 2, name="label", value="AC-1")
+    _node("prop", control, 3, name="status", value="withdrawn", ns="http://example.com/ns")
+    part = _node("part", control, 4, name="statement", id="ac-1_smt")
+    _node("part", part, 5, name="item", id="ac-1_smt.a")
+    _node("port-range", control, 6, start=443, end=80)
+    by_name: dict[str, list[Node]] = {}
+    for node in top.descendants_or_self()[1:]:
+        by_name.setdefault(node.name, []).append(node)
+    return Environment(top, by_name), control
+
+
+def _values(expression: str, tree: tuple[Environment, Node]) -> list[object]:
+    env, control = tree
+    return [atom(item) for item in compile_metapath(expression)(control, env)]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("prop/@name", ["label", "status"]),
+        ("prop[has-oscal-namespace('http://csrc.nist.gov/ns/oscal')]/@name", ["label"]),
+        ("prop[has-oscal-namespace(('http://example.com/ns','x'))]/@value", ["withdrawn"]),
+        ("(.|part)/@id", ["ac-1", "ac-1_smt"]),
+        (".//part/@name", ["statement", "item"]),
+        ("//(part|prop)/@name", ["label", "status", "statement", "item"]),
+        ("part[@name=('statement','x')]/part/@id", ["ac-1_smt.a"]),
+        ("prop[starts-with(@value,'AC')]/@name", ["label"]),
+        ("prop[2]/@name", ["status"]),
+        ("part/..//@id", ["ac-1", "ac-1_smt", "ac-1_smt.a"]),
+        ("count(prop)", [2]),
+    ],
+)
+def test_paths_predicates_unions_and_functions(
+    expression: str, expected: list[object], tree: tuple[Environment, Node]
+) -> None:
+    assert _values(expression, tree) == expected
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        ("prop[@name='status']/@value=('withdrawn','reserved') or part[@name='statement']", True),
+        ("not(exists(@depends-on))", True),
+        ("exists(prop) and empty(param)", True),
+        ("port-range/@start > port-range/@end", True),  # typed flags compare as numbers, not strings
+        ("@id != 'ac-1'", False),
+    ],
+)
+def test_expect_tests(test: str, expected: bool, tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    assert truth(compile_metapath(test)(control, env)) is expected
+
+
+def test_doc_yields_nothing_and_says_an_external_document_was_skipped(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    found: list[Item] = compile_metapath("prop | doc(@id)/prop")(control, env)
+    assert len(found) == 2 and env.external_documents_skipped
+
+
+def test_a_guard_skips_only_contexts_without_targets(tree: tuple[Environment, Node]) -> None:
+    control = tree[1]
+    guard = target_guard("param[@id='x']/@label")
+    assert guard is not None and not guard(control)
+    both = target_guard("(.)[@id='ac-1']/prop/@name")
+    assert both is not None and both(control)
+
+
+def test_flag_refs_are_attribute_nodes(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    (flag,) = compile_metapath("@id")(control, env)
+    assert isinstance(flag, FlagRef) and flag.path == ("control", "id") and flag.value == "ac-1"
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("following-sibling::prop", "cannot read '::prop'"),
+        ("ns:prop", "axis or prefixed name"),
+        ("prop[", "ends early"),
+        ("prop # x", "cannot read"),
+    ],
+)
+def test_what_is_outside_the_grammar_is_refused_with_a_reason(expression: str, reason: str) -> None:
+    with pytest.raises(MetapathUnsupported, match=reason):
+        parse(expression)
+
+
+def test_an_unknown_function_is_refused_with_its_name() -> None:
+    with pytest.raises(MetapathUnsupported, match=r"function recurse-depth\(\) with 1 argument"):
+        compile_metapath("recurse-depth('x')")

@@ -1,0 +1,128 @@
+"""Our Metapath evaluator against elementpath's XPath 3.1 engine, expression by expression.
+
+The constraint level evaluates NIST's Metapath with its own small evaluator (`metapath_eval`),
+chosen for speed. Here every target (and every expect test) of every constraint is also run by
+elementpath over an ElementTree copy of the same document view, with the same context nodes, and
+both must select the same nodes. Metapath's ``has-oscal-namespace`` is given to elementpath as a
+function of its own; ``doc()`` constraints are left out (no second document exists here), and so
+are tests comparing flags with ``<``/``>``, where Metapath compares typed flags and plain XPath over
+untyped XML compares strings.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elementpath import XPathContext, get_node_tree
+from elementpath.xpath31 import XPath31Parser
+from elementpath.xpath_nodes import AttributeNode, ElementNode
+
+from oscal_mcp.content import read_bundled
+from oscal_mcp.oscal.metaschema.instance import build_view
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, truth
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard
+from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node
+from oscal_mcp.oscal.metaschema.registry import load_metaschema
+from tests.metaschema.corpus import ALL, fresh
+
+OSCAL = "http://csrc.nist.gov/ns/oscal"
+
+
+class _Oracle(XPath31Parser):
+    """XPath 3.1 plus Metapath's has-oscal-namespace (elementpath's own extension point)."""
+
+
+@_Oracle.method(_Oracle.function("has-oscal-namespace", nargs=1, sequence_types=("xs:string*", "xs:boolean")))
+def evaluate_has_oscal_namespace(self: Any, context: Any = None) -> bool:
+    item = context.item
+    element = _element(item.parent if isinstance(item, AttributeNode) else item)
+    return element.get("ns", OSCAL) in {str(v) for v in self[0].select(context)}
+
+
+def _element(node: Any) -> ET.Element:
+    element: ET.Element = node.obj
+    return element
+
+
+def _tree(node: Node, elements: dict[int, Node]) -> ET.Element:
+    element = ET.Element(node.name, {name: str(value) for name, value in node.flags.items()})
+    element.text = node.text
+    elements[id(element)] = node
+    element.extend(_tree(child, elements) for child in node.children)
+    return element
+
+
+def _ours(items: list[Item]) -> set[tuple[Any, ...]]:
+    return {("flag", id(i.owner), i.name) if isinstance(i, FlagRef) else ("node", id(i)) for i in items}
+
+
+def _theirs(items: Any, elements: dict[int, Node]) -> set[tuple[Any, ...]]:
+    found: set[tuple[Any, ...]] = set()
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, AttributeNode):
+            found.add(("flag", id(elements[id(_element(item.parent))]), item.name))
+        elif isinstance(item, ElementNode):
+            found.add(("node", id(elements[id(_element(item))])))
+    return found
+
+
+def _compare_test(
+    test: str, targets: list[Item], tree: Any, element_of: dict[int, ET.Element], env: Environment, parser: Any
+) -> int:
+    """The expect test gives the same answer on each target with both engines."""
+    theirs_test = parser.parse(f"boolean({test})")
+    for target in targets:
+        assert isinstance(target, Node)
+        item = tree.get_element_node(element_of[id(target)])
+        assert truth(compile_metapath(test)(target, env)) is theirs_test.evaluate(XPathContext(tree, item=item)), test
+    return len(targets)
+
+
+def _documents() -> list[tuple[str, dict[str, Any]]]:
+    examples = sorted((Path(__file__).parent / "nist_examples").glob("*.json"))
+    catalog = json.loads(read_bundled("nist/sp800-53-rev5/NIST_SP-800-53_rev5_catalog.json"))
+    catalog["catalog"]["groups"] = catalog["catalog"]["groups"][:2]  # AC and AT: nested controls, every kind of part
+    return [
+        *((model, fresh(model)) for model in ALL),
+        *((path.name, json.loads(path.read_text())) for path in examples),
+        ("SP 800-53 AC and AT", catalog),
+    ]
+
+
+@pytest.mark.parametrize(("name", "document"), _documents(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_target_and_test_selects_what_xpath_selects(name: str, document: dict[str, Any]) -> None:
+    metaschema = load_metaschema("1.2.3")
+    view = build_view(document, metaschema)
+    assert view is not None
+    env = Environment(view.document, view.by_name)
+    elements: dict[int, Node] = {}
+    root = _tree(view.root, elements)
+    tree = get_node_tree(root)
+    element_of = {id(elements[key]): element for element in root.iter() for key in [id(element)]}
+    parser = _Oracle()
+    compared = 0
+    for key, contexts in view.by_definition.items():
+        for constraint in metaschema.definitions[key].constraints:
+            if "doc(" in constraint.target:
+                continue
+            theirs_target = parser.parse(constraint.target)
+            guard = target_guard(constraint.target)
+            for context in contexts:
+                if isinstance(context, FlagRef):
+                    item: Any = tree.get_element_node(element_of[id(context.owner)])
+                    item = next(a for a in item.attributes if a.name == context.name)
+                else:
+                    item = tree.get_element_node(element_of[id(context)])
+                ours = compile_metapath(constraint.target)(context, env)
+                theirs = _theirs(theirs_target.evaluate(XPathContext(tree, item=item)), elements)
+                assert _ours(ours) == theirs, (name, constraint.label, context)
+                if constraint.test and not {"<", ">"} & set(constraint.test):
+                    compared += _compare_test(constraint.test, ours, tree, element_of, env, parser)
+                if guard is not None and isinstance(context, Node) and not guard(context):
+                    assert not theirs, (name, constraint.label, "the guard skipped a context with targets")
+                compared += 1
+    assert compared > 10
