@@ -6,6 +6,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
+from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -24,42 +25,62 @@ from oscal_mcp.tools.store_access import (
 
 def register(server: MCPServer[Any], access: StoreAccess) -> None:
     async def list_assessment_plan_tasks(
-        assessment_plan: AssessmentPlanParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        assessment_plan: AssessmentPlanParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the tasks of assessment plans (SAP): milestones and actions with their timing,
         dependencies, associated activities, subjects and responsible roles, as whole OSCAL objects
         (sub-tasks listed too, with parent-task-uuid in context). Use it for "what will the
         assessor do, and when". Paginated."""
-        found = collect(scope(await access.get(), assessment_plan, "assessment-plan"), "task")
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, assessment_plan, "assessment-plan"), "task")
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     async def list_assessment_plan_activities(
-        assessment_plan: AssessmentPlanParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        assessment_plan: AssessmentPlanParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the activities an assessment plan defines (local-definitions activities: the steps
         of an assessment method, e.g. examine the account management policy, and the controls
         each one covers) as whole OSCAL objects. Paginated."""
-        found = collect(scope(await access.get(), assessment_plan, "assessment-plan"), "activity")
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, assessment_plan, "assessment-plan"), "activity")
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     async def list_assessment_findings(
-        assessment_results: AssessmentResultsParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        assessment_results: AssessmentResultsParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the findings of assessment results (SAR): each finding's target (control or
         objective) and its status (satisfied / not-satisfied), related observations and risks, as
         whole OSCAL objects, with the result it belongs to in context. Use it for "which controls
         failed the assessment". Paginated; search_oscal also finds observations and risks."""
-        found = collect(scope(await access.get(), assessment_results, "assessment-results"), "finding")
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, assessment_results, "assessment-results"), "finding")
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     async def list_poam_items(
-        poam: PoamParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        poam: PoamParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the items of plans of action and milestones (POA&M): each known weakness with its
         description, related findings, observations and risks, and remediation milestones, as whole
         OSCAL objects. Use it for "what is still open for this system". Paginated."""
-        found = collect(scope(await access.get(), poam, "plan-of-action-and-milestones"), "poam-item")
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, poam, "plan-of-action-and-milestones"), "poam-item")
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     tools = (
         (list_assessment_plan_tasks, "list_assessment_plan_tasks", "List assessment plan tasks"),

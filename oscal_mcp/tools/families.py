@@ -16,10 +16,12 @@ from oscal_mcp.tools import (
     assessments,
     catalogs,
     components,
+    connector,
     documents,
     implementations,
     mappings,
     models,
+    objects,
     profiles,
     resources,
     schemas,
@@ -30,7 +32,7 @@ from oscal_mcp.tools.store_access import StoreAccess
 
 TOOL_FAMILIES = (about, models, schemas, validation, components, resources)
 # Families over the document store; they share one store, built at their first call.
-STORE_FAMILIES = (documents, catalogs, profiles, implementations, assessments, mappings)
+STORE_FAMILIES = (documents, objects, connector, catalogs, profiles, implementations, assessments, mappings)
 # The smallest valid catalog: validating it once runs every level's code before the first caller.
 TINY_CATALOG = json.dumps(
     {

@@ -10,6 +10,7 @@ from pydantic import Field
 from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.queries import Found
+from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -42,6 +43,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         ] = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the components of a system security plan (system-implementation components: the
         system itself, software, services, hardware, policies, interconnections...) as whole OSCAL
@@ -53,21 +56,25 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         def keep(found: Found) -> bool:
             return not wanted or string(found.obj, "type").lower() == wanted
 
-        found = collect(scope(await access.get(), ssp, SSP), "component", keep)
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, ssp, SSP), "component", keep)
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     async def list_ssp_implemented_requirements(
         ssp: SspParam = None,
         control_id: Annotated[str | None, Field(description="Only this control, e.g. ac-2 or AC-2(1).")] = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List how a system security plan implements its controls: each implemented requirement
         (control-id, set-parameters, statements, by-components with the responsible component's
         description of how it implements the control, responsible roles) as a whole OSCAL object.
         Filter by control_id to answer "how does this system do AC-2". Paginated."""
-        found = collect(scope(await access.get(), ssp, SSP), "implemented-requirement", control_matcher(control_id))
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, ssp, SSP), "implemented-requirement", control_matcher(control_id))
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     server.add_tool(
         list_ssp_components, name="list_ssp_components", title="List SSP components", annotations=read_only()

@@ -10,6 +10,7 @@ from pydantic import Field
 from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
+from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -39,6 +40,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         ] = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the entries of control mapping collections: which source controls relate to which
         target controls (relationship: equivalent-to, subset-of, superset-of, intersects-with...),
@@ -46,8 +49,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         profiles are in context. Use it for "what does CIS 5.1 map to in SP 800-53" (filter with
         control_id). Paginated."""
         keep = (lambda found: mentions(found, control_id)) if control_id else None
-        found = collect(scope(await access.get(), mapping_collection, "mapping-collection"), "map", keep)
-        return object_page(found, offset, limit)
+        store = await access.get()
+        found = collect(scope(store, mapping_collection, "mapping-collection"), "map", keep)
+        return object_page(store, found, offset, limit, detail, max_bytes)
 
     server.add_tool(
         list_control_mappings, name="list_control_mappings", title="List control mappings", annotations=read_only()

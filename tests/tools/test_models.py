@@ -24,6 +24,9 @@ EXPECTED_TOOLS = {
     # the document store
     "list_oscal_documents",
     "search_oscal",
+    "get_oscal_object",
+    "search",
+    "fetch",
     "list_catalog_groups",
     "list_catalog_controls",
     "get_catalog_control",
