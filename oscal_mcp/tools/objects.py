@@ -14,7 +14,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.clipping import bound_to_budget
+from oscal_mcp.oscal.clipping import Limits, bound_to_budget
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import OBJECT_BYTES
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from oscal_mcp.oscal.store import DocumentStore, StoredDocument
 
 MAX_ALSO = 10
+WHOLE = Limits(max_text=OBJECT_BYTES, max_items=5000)  # one object asked for: cut only to fit its budget
 # Members held as objects of their own: left out of a whole object, their ids listed instead.
 NESTED_MEMBERS = {"control": ("controls",), "group": ("groups", "controls"), "document": ()}
 
@@ -94,7 +95,7 @@ def whole(located: Located) -> tuple[dict[str, Any], dict[str, list[str]]]:
 def object_answer(store: DocumentStore, found: list[Located]) -> ObjectAnswer:
     first = found[0]
     obj, members = whole(first)
-    bounded = bound_to_budget(obj, OBJECT_BYTES - 4096)
+    bounded = bound_to_budget(obj, OBJECT_BYTES - 4096, WHOLE)
     return ObjectAnswer(
         id=clip(store.ids.canonical(first), 300),
         kind=first.kind,
