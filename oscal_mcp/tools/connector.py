@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.readable import readable_text
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import PAGE_BYTES, fit_bytes
@@ -93,8 +94,9 @@ def connector_document(store: DocumentStore, raw: str) -> ConnectorDocument:
     document = store.documents[first.document]
     obj, members = whole(first)
     text = readable_text(first.kind, _titled(first), obj)
-    if members:
-        text += "\n\n" + "\n".join(f"{name}: {', '.join(ids)}" for name, ids in members.items())
+    for name in members:  # the nested controls or groups, each fetchable by its id
+        listed = [f"- {string(c, 'id')} {string(c, 'title')}" for c in dicts(first.obj, name)]
+        text += f"\n\n{name.capitalize()}:\n" + "\n".join(listed)
     metadata = {
         "kind": first.kind,
         "model": document.model,
