@@ -122,23 +122,27 @@ def control_list(
     detail: Detail = "summary",
     max_bytes: int = PAGE_BYTES,
 ) -> ControlList:
-    found = list(controls(catalog.body))
+    found = control_summaries(catalog, detail)
     if group:
         wanted = group.strip().lower()
-        known = {g.ref.lower() for g in groups(catalog.body)}
-        if wanted not in known:
+        if wanted not in {g.id.lower() for g in group_infos(catalog)}:
             raise ToolError(
                 f"catalog {clip(catalog.title, 80)!r} has no group {clip(group, 60)!r}; call list_catalog_groups"
             )
-        found = [f for f in found if f.context.get("group-id", "").lower() == wanted]
+        found = tuple(f for f in found if f.context.get("group-id", "").lower() == wanted)
     chosen = found[offset : offset + limit]
-    shown, _ = fit_bytes((control_summary(f, detail) for f in chosen), max_bytes)
+    shown, _ = fit_bytes(chosen, max_bytes)
     return ControlList(
         **page_info(len(found), offset, len(shown), asked=len(chosen), max_bytes=max_bytes).model_dump(),
         catalog=document_ref(catalog),
         group=group,
         controls=shown,
     )
+
+
+@lru_cache(maxsize=64)  # a stored document never changes: its controls are summarized once
+def control_summaries(document: StoredDocument, detail: Detail) -> tuple[ControlSummary, ...]:
+    return tuple(control_summary(f, detail) for f in controls(document.body))
 
 
 @lru_cache(maxsize=32)  # a stored document never changes: its groups are listed once

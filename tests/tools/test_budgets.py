@@ -141,3 +141,11 @@ async def test_a_larger_max_bytes_returns_more_of_the_same_page(client: Client) 
 async def test_a_page_that_holds_everything_asked_for_is_not_marked_cut(client: Client) -> None:
     groups = (await client.call_tool("list_catalog_groups", {})).structured_content or {}
     assert groups["cut"] is None and groups["next_offset"] is None and len(groups["groups"]) == groups["total"] == 20
+
+
+async def test_the_text_block_is_the_structured_content_as_compact_json(client: Client) -> None:
+    for name, arguments in (("list_oscal_models", {}), ("search_oscal", {"text": "account"}), ("about", {})):
+        result = await client.call_tool(name, arguments)
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert len(result.content) == 1 and json.loads(text) == result.structured_content, name
+        assert "\n" not in text[:2] and text == json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
