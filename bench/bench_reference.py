@@ -6,8 +6,8 @@ OSCAL_DOCUMENTS_DIR), calls alternating so every server sees the same moment of 
 
 The reference is installed into its own venv (``.bench-venvs/reference``, made with pyenv's
 Python 3.13 and pip: never a dependency of this project) on first use. Each server is started once
-and warmed (every call made once) before the timed rounds; per round and per call, each server
-answers ``--calls`` times in a row, the servers taking turns. Printed per call: median answer time
+and warmed (every call made once) before the timed rounds; per round and per call, the servers
+take turns ``--calls`` times, one call each. Printed per call: median answer time
 of each server, our ratio to the reference (at or below 1.0 is the goal), and the bytes of each
 answer (the JSON-RPC result as sent). With ``--before REF`` this server as of a git ref runs too.
 """
@@ -162,8 +162,8 @@ async def run(before: str | None, rounds: int, calls: int, folder: Path) -> list
                     await server.call(label, call[server], record=False)
             for _ in range(rounds):
                 for label, call in _calls(started):
-                    for server in call:
-                        for _ in range(calls):
+                    for _ in range(calls):  # the servers take turns call by call
+                        for server in call:
                             await server.call(label, call[server])
         finally:
             for process in processes:

@@ -106,8 +106,8 @@ class SearchIndex:
         where = "entries MATCH ?" + (" AND model = ?" if model else "")
         params: list[object] = [expression, *([model] if model else [])]
         try:
-            with self._lock:
-                total = self._db.execute(f"SELECT count(*) FROM entries WHERE {where}", params).fetchone()[0]  # noqa: S608 - fixed fragments
+            with self._lock:  # bm25 cannot share a query with a window count: two passes
+                total = self._count(where, params)
                 rows = self._db.execute(
                     f"SELECT rowid, snippet(entries, 2, '[', ']', '\u2026', {SNIPPET_TOKENS}) "  # noqa: S608
                     f"FROM entries WHERE {where} ORDER BY {_RANK} LIMIT ? OFFSET ?",
@@ -116,3 +116,7 @@ class SearchIndex:
         except sqlite3.Error as exc:  # not expected: the expression is built from quoted words only
             raise SearchIndexError(f"the search could not be run ({exc})") from None
         return HitPage(total=int(total), mode=mode, hits=[Hit(int(rowid) - 1, str(snip)) for rowid, snip in rows])
+
+    def _count(self, where: str, params: list[object]) -> int:
+        """How many entries match."""
+        return int(self._db.execute(f"SELECT count(*) FROM entries WHERE {where}", params).fetchone()[0])  # noqa: S608

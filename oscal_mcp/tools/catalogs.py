@@ -238,7 +238,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         as readable text with parameters shown as [Assignment: ...] or [Selection: ...], and the ids of
         its enhancements. Use it to answer "what does AC-2(1) require". Looks in every catalog (the
         bundled NIST SP 800-53 rev5 first) unless catalog is given."""
-        return control_detail(await access.get(), control_id, catalog, include_enhancements)
+        store = await access.get()
+        key = ("control", control_id.strip().lower(), catalog, include_enhancements)
+        return access.answers.get(key, lambda: control_detail(store, control_id, catalog, include_enhancements))
 
     tools = (
         (list_catalog_groups, "list_catalog_groups", "List a catalog's groups"),

@@ -126,7 +126,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         takes; when several documents hold the same id the first is returned and also names the
         others."""
         store = await access.get()
-        return object_answer(store, located_or_error(store, id, document))
+        key = ("object", id.strip().lower(), document)
+        return access.answers.get(key, lambda: object_answer(store, located_or_error(store, id, document)))
 
     server.add_tool(
         get_oscal_object, name="get_oscal_object", title="Get an OSCAL object by id", annotations=read_only()

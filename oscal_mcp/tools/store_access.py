@@ -7,8 +7,9 @@ The store is built once, at the first call of any store or component tool, in a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -23,6 +24,7 @@ from oscal_mcp.tools.params import enum_extra, requested_model
 from oscal_mcp.tools.results import check_offset
 
 DEFAULT_LIMIT = 20
+MAX_CACHED_ANSWERS = 512
 MAX_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,6 +41,7 @@ class StoreAccess:
     def __init__(self, store: Once[DocumentStore]) -> None:
         self._store = store
         self._resolutions: Once[ResolutionCache] = Once(_resolution_cache)
+        self.answers = AnswerCache()
 
     async def get(self) -> DocumentStore:
         return await self._store.aget()
@@ -46,6 +49,27 @@ class StoreAccess:
     @property
     def resolutions(self) -> ResolutionCache:
         return self._resolutions.get()
+
+
+class AnswerCache:
+    """Answers that depend only on the (immutable) store and their arguments - one object by id, one
+    control - kept once built; bounded, the oldest dropped first. Concurrent first calls may both
+    build an answer, harmlessly."""
+
+    def __init__(self, size: int = MAX_CACHED_ANSWERS) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], M]) -> M:
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+            return cast("M", kept)
+        answer = build()
+        self._kept[key] = answer
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return answer
 
 
 def _resolution_cache() -> ResolutionCache:
