@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oscal_mcp.oscal.documentation import DocPage, DocSection, load_pages
 from oscal_mcp.oscal.identifiers import IdIndex, Located
 from oscal_mcp.oscal.objects import child, indexed_text, string, without
 from oscal_mcp.oscal.queries import Found, objects_of
 from oscal_mcp.oscal.sources import SizeLimits
 from oscal_mcp.oscal.store_checks import Checker, SchemaCheck
-from oscal_mcp.oscal.store_index import HitPage, Row, SearchIndex
+from oscal_mcp.oscal.store_index import SECTIONS, HitPage, Row, SearchIndex
 from oscal_mcp.oscal.store_sources import DocumentDirectory, Origin, ParsedSource, load_documents
 from oscal_mcp.oscal.text import clip
 
@@ -75,6 +76,8 @@ class DocumentStore:
     entries: list[tuple[int, Found | None]] = field(default_factory=list)
     ids: IdIndex = field(default_factory=IdIndex)
     entry_objects: list[Located] = field(default_factory=list)  # the object of each index entry
+    pages: dict[str, DocPage] = field(default_factory=dict)  # NIST's documentation, by page id
+    sections: list[DocSection] = field(default_factory=list)  # in index order
 
     def of_model(self, model: str | None) -> list[StoredDocument]:
         return [d for d in self.documents if model is None or d.model == model]
@@ -112,6 +115,10 @@ class DocumentStore:
     def entry_id(self, number: int) -> str:
         """The canonical id of an index entry's object: what `locate` takes back."""
         return self.ids.canonical(self.entry_objects[number])
+
+    def search_docs(self, text: str, limit: int, offset: int) -> HitPage:
+        """Documentation sections matching `text` (entries number `sections`)."""
+        return self.index.search(text, None, limit, offset, SECTIONS)
 
     def locate(self, raw: str) -> list[Located]:
         """The objects an id names (see `oscal_mcp.oscal.identifiers`), best first."""
@@ -179,7 +186,17 @@ def build_store(
     checker = Checker()
     for parsed in loaded.documents:
         add_document(store, parsed, checker.check(parsed.model, parsed.body))
+    add_documentation(store, load_pages())
     return store
+
+
+def add_documentation(store: DocumentStore, pages: list[DocPage]) -> None:
+    """Index NIST's documentation pages, section by section, next to the documents' objects."""
+    for page in pages:
+        store.pages[page.id] = page
+        store.sections.extend(page.sections)
+    rows = [(store.pages[s.page].title, s.heading, s.text, s.page) for s in store.sections]
+    store.index.add_sections(rows)
 
 
 def _directories(documents: Path | None, components: Path | None) -> list[DocumentDirectory]:

@@ -39,6 +39,8 @@ TOOL_BUDGETS: dict[str, int] = {
     "get_oscal_object": OBJECT_BYTES + 4 * KB,
     "fetch": OBJECT_BYTES + 4 * KB,
     "get_profile": PAGE_BYTES,
+    "read_oscal_doc": 16 * KB,  # one documentation page, read on with next_offset
+    "search_oscal_docs": PAGE_BYTES,
     # search and listing pages
     "search": PAGE_BYTES,
     "search_oscal": PAGE_BYTES,

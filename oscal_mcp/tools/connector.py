@@ -17,10 +17,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from oscal_mcp.oscal.documentation import DOC_ID_PREFIX
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.readable import readable_text
 from oscal_mcp.oscal.text import clip
-from oscal_mcp.tools.budget import PAGE_BYTES, fit_bytes
+from oscal_mcp.tools.budget import KB, OBJECT_BYTES, PAGE_BYTES, fit_bytes
+from oscal_mcp.tools.documentation import find_page
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.objects import located_or_error, whole
 from oscal_mcp.tools.store_access import StoreAccess
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from oscal_mcp.oscal.store import DocumentStore
 
 SEARCH_RESULTS = 10
+DOC_RESULTS = 3
 
 
 class ConnectorHit(BaseModel):
@@ -66,7 +69,14 @@ def connector_results(store: DocumentStore, query: str) -> ConnectorResults:
         page = store.search(query, None, SEARCH_RESULTS, 0)
     except (QueryTextError, SearchIndexError) as exc:
         raise ToolError(str(exc)) from None
-    hits = (_hit(store, hit.entry) for hit in page.hits)
+    hits = [_hit(store, hit.entry) for hit in page.hits]
+    seen: set[str] = set()
+    for hit in store.search_docs(query, DOC_RESULTS, 0).hits:  # NIST's documentation after the content, a page once
+        section = store.sections[hit.entry]
+        if section.page not in seen:
+            seen.add(section.page)
+            doc = store.pages[section.page]
+            hits.append(ConnectorHit(id=f"{DOC_ID_PREFIX}{doc.id}", title=f"OSCAL docs: {doc.title}", url=doc.url))
     shown, _ = fit_bytes(hits, PAGE_BYTES)
     return ConnectorResults(results=shown)
 
@@ -88,6 +98,8 @@ def _titled(located: Located) -> str:
 
 
 def connector_document(store: DocumentStore, raw: str) -> ConnectorDocument:
+    if raw.strip().startswith(DOC_ID_PREFIX):
+        return _documentation_page(store, raw)
     found = located_or_error(store, raw)
     first = found[0]
     document = store.documents[first.document]
@@ -111,6 +123,17 @@ def connector_document(store: DocumentStore, raw: str) -> ConnectorDocument:
         text=text,
         url=clip(store.ids.url(first), 400),
         metadata=metadata,
+    )
+
+
+def _documentation_page(store: DocumentStore, raw: str) -> ConnectorDocument:
+    page, _ = find_page(store, raw)
+    return ConnectorDocument(
+        id=f"{DOC_ID_PREFIX}{page.id}",
+        title=page.title,
+        text=clip(page.text, OBJECT_BYTES - 4 * KB),
+        url=page.url,
+        metadata={"kind": "documentation", "description": clip(page.description, 500), "source": "NIST OSCAL"},
     )
 
 

@@ -17,6 +17,7 @@ from oscal_mcp.tools import (
     catalogs,
     components,
     connector,
+    documentation,
     documents,
     implementations,
     mappings,
@@ -32,7 +33,17 @@ from oscal_mcp.tools.store_access import StoreAccess
 
 TOOL_FAMILIES = (about, models, schemas, validation, components, resources)
 # Families over the document store; they share one store, built at their first call.
-STORE_FAMILIES = (documents, objects, connector, catalogs, profiles, implementations, assessments, mappings)
+STORE_FAMILIES = (
+    documents,
+    objects,
+    connector,
+    documentation,
+    catalogs,
+    profiles,
+    implementations,
+    assessments,
+    mappings,
+)
 # The smallest valid catalog: validating it once runs every level's code before the first caller.
 TINY_CATALOG = json.dumps(
     {

@@ -27,6 +27,8 @@ EXPECTED_TOOLS = {
     "get_oscal_object",
     "search",
     "fetch",
+    "search_oscal_docs",
+    "read_oscal_doc",
     "list_catalog_groups",
     "list_catalog_controls",
     "get_catalog_control",
