@@ -32,12 +32,20 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the tasks of assessment plans (SAP): milestones and actions with their timing,
-        dependencies, associated activities, subjects and responsible roles, as whole OSCAL objects
+        dependencies, associated activities, subjects and responsible roles, each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id)
         (sub-tasks listed too, with parent-task-uuid in context). Use it for "what will the
         assessor do, and when". Paginated."""
         store = await access.get()
-        found = collect(scope(store, assessment_plan, "assessment-plan"), "task")
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, assessment_plan, "assessment-plan"), "task")
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(
+            ("list_assessment_plan_tasks", assessment_plan, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_assessment_plan_activities(
         assessment_plan: AssessmentPlanParam = None,
@@ -48,10 +56,18 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
     ) -> ObjectPage:
         """List the activities an assessment plan defines (local-definitions activities: the steps
         of an assessment method, e.g. examine the account management policy, and the controls
-        each one covers) as whole OSCAL objects. Paginated."""
+        each one covers) each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id). Paginated."""
         store = await access.get()
-        found = collect(scope(store, assessment_plan, "assessment-plan"), "activity")
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, assessment_plan, "assessment-plan"), "activity")
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(
+            ("list_assessment_plan_activities", assessment_plan, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_assessment_findings(
         assessment_results: AssessmentResultsParam = None,
@@ -61,12 +77,19 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the findings of assessment results (SAR): each finding's target (control or
-        objective) and its status (satisfied / not-satisfied), related observations and risks, as
-        whole OSCAL objects, with the result it belongs to in context. Use it for "which controls
+        objective) and its status (satisfied / not-satisfied), related observations and risks, each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id), with the result it belongs to in context. Use it for "which controls
         failed the assessment". Paginated; search_oscal also finds observations and risks."""
         store = await access.get()
-        found = collect(scope(store, assessment_results, "assessment-results"), "finding")
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, assessment_results, "assessment-results"), "finding")
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(
+            ("list_assessment_findings", assessment_results, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_poam_items(
         poam: PoamParam = None,
@@ -76,11 +99,16 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the items of plans of action and milestones (POA&M): each known weakness with its
-        description, related findings, observations and risks, and remediation milestones, as whole
-        OSCAL objects. Use it for "what is still open for this system". Paginated."""
+        description, related findings, observations and risks, and remediation milestones, each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id). Use it for "what is still open for this system". Paginated."""
         store = await access.get()
-        found = collect(scope(store, poam, "plan-of-action-and-milestones"), "poam-item")
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, poam, "plan-of-action-and-milestones"), "poam-item")
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(("list_poam_items", poam, limit, offset, detail, max_bytes), answer)
 
     tools = (
         (list_assessment_plan_tasks, "list_assessment_plan_tasks", "List assessment plan tasks"),

@@ -47,8 +47,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ObjectPage:
         """List the components of a system security plan (system-implementation components: the
-        system itself, software, services, hardware, policies, interconnections...) as whole OSCAL
-        objects with type, title, description, status, props, links, responsible roles and
+        system itself, software, services, hardware, policies, interconnections...) each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id) with type, title, description, status, props, links, responsible roles and
         protocols. Across every SSP in the store, or one. Paginated. Use it for "what is this system
         made of" or "which SSP components are services"."""
         wanted = (component_type or "").strip().lower()
@@ -57,8 +58,14 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
             return not wanted or string(found.obj, "type").lower() == wanted
 
         store = await access.get()
-        found = collect(scope(store, ssp, SSP), "component", keep)
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, ssp, SSP), "component", keep)
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(
+            ("list_ssp_components", ssp, component_type, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_ssp_implemented_requirements(
         ssp: SspParam = None,
@@ -70,11 +77,18 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
     ) -> ObjectPage:
         """List how a system security plan implements its controls: each implemented requirement
         (control-id, set-parameters, statements, by-components with the responsible component's
-        description of how it implements the control, responsible roles) as a whole OSCAL object.
+        description of how it implements the control, responsible roles) each as a summary (detail=full:
+        the whole OSCAL object).
         Filter by control_id to answer "how does this system do AC-2". Paginated."""
         store = await access.get()
-        found = collect(scope(store, ssp, SSP), "implemented-requirement", control_matcher(control_id))
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, ssp, SSP), "implemented-requirement", control_matcher(control_id))
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(
+            ("list_ssp_implemented_requirements", ssp, control_id, limit, offset, detail, max_bytes), answer
+        )
 
     server.add_tool(
         list_ssp_components, name="list_ssp_components", title="List SSP components", annotations=read_only()

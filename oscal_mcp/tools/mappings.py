@@ -45,13 +45,20 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
     ) -> ObjectPage:
         """List the entries of control mapping collections: which source controls relate to which
         target controls (relationship: equivalent-to, subset-of, superset-of, intersects-with...),
-        with confidence and remarks, as whole OSCAL map objects; the source and target catalogs or
+        with confidence and remarks, each as a summary (id,
+        title, short description; detail=full adds the whole OSCAL map object); the source and target catalogs or
         profiles are in context. Use it for "what does CIS 5.1 map to in SP 800-53" (filter with
         control_id). Paginated."""
         keep = (lambda found: mentions(found, control_id)) if control_id else None
         store = await access.get()
-        found = collect(scope(store, mapping_collection, "mapping-collection"), "map", keep)
-        return object_page(store, found, offset, limit, detail, max_bytes)
+
+        def answer() -> ObjectPage:
+            found = collect(scope(store, mapping_collection, "mapping-collection"), "map", keep)
+            return object_page(store, found, offset, limit, detail, max_bytes)
+
+        return access.answers.get(
+            ("list_control_mappings", mapping_collection, control_id, limit, offset, detail, max_bytes), answer
+        )
 
     server.add_tool(
         list_control_mappings, name="list_control_mappings", title="List control mappings", annotations=read_only()
