@@ -66,6 +66,9 @@ CASES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("list_components", {}),
     ("get_catalog_control", {"control_id": "ac-2"}),
     ("search_oscal", {"text": "account management"}),
+    ("get_oscal_object", {"id": "ac-2.1"}),
+    ("search", {"query": "incident response"}),
+    ("fetch", {"id": "ir-4"}),
 )
 
 

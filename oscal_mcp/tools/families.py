@@ -86,6 +86,7 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
         ("model list", models.MODEL_LIST.get),
         ("resource list", resources.CATALOG.get),
         ("document store", context.store.get),  # the component index is built from it
+        ("first queries", lambda: _first_queries(context)),
         ("component index", context.components.get),
         ("component summaries", lambda: components.listings(context.components.get())),
         ("trestle models", trestle_models),
@@ -93,6 +94,17 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
         ("validation levels", _validate_tiny_catalog),
     )
     return WarmUp(steps)
+
+
+def _first_queries(context: ToolContext) -> None:
+    """One search, one control and one object by id: SQLite's FTS5 pages and the code of a query's
+    road are warm before the first caller's query (the answers themselves are not kept)."""
+    store = context.store.get()
+    store.search("account management", None, 10, 0)
+    store.search_docs("profile resolution", 10, 0)
+    catalogs.control_detail(store, "ac-2", None, False)
+    objects.object_answer(store, store.locate("ac-2.1") or store.locate(store.documents[0].uuid))
+    connector.connector_document(store, store.documents[0].uuid)
 
 
 def _validate_tiny_catalog() -> None:
