@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from mcp.server import ServerRequestContext
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware
 from mcp.server.mcpserver import MCPServer
@@ -68,6 +69,25 @@ EXERCISED: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
+# The store tools' own first run through the SDK (argument model, output adapter, serializers),
+# called from the warm-up thread on an event loop of its own once the store is built. Arguments
+# no benchmark or test asks for first, so no answer a caller will ask for is made ahead of it.
+STORE_EXERCISED: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("search_oscal", {"text": "warm up"}),
+    ("search", {"query": "warm up"}),
+    ("get_catalog_control", {"control_id": "pm-1"}),
+    ("get_oscal_object", {"id": "pm-1"}),
+    ("fetch", {"id": "pm-1"}),
+    ("list_catalog_controls", {"limit": 1}),
+    ("search_oscal_docs", {"query": "warm up"}),
+)
+
+
+async def _exercise_store_tools(server: MCPServer[Any]) -> None:
+    for name, arguments in STORE_EXERCISED:
+        await server.call_tool(name, arguments)
+
+
 async def exercise(server: MCPServer[Any]) -> None:
     """Call the `EXERCISED` tools once each, on the calling (the server's own) event loop."""
     for name, arguments in EXERCISED:
@@ -86,25 +106,14 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
         ("model list", models.MODEL_LIST.get),
         ("resource list", resources.CATALOG.get),
         ("document store", context.store.get),  # the component index is built from it
-        ("first queries", lambda: _first_queries(context)),
         ("component index", context.components.get),
         ("component summaries", lambda: components.listings(context.components.get())),
         ("trestle models", trestle_models),
         ("NIST schemas", nist_schemas),
         ("validation levels", _validate_tiny_catalog),
+        ("store tool calls", lambda: anyio.run(_exercise_store_tools, server)),
     )
     return WarmUp(steps)
-
-
-def _first_queries(context: ToolContext) -> None:
-    """One search, one control and one object by id: SQLite's FTS5 pages and the code of a query's
-    road are warm before the first caller's query (the answers themselves are not kept)."""
-    store = context.store.get()
-    store.search("account management", None, 10, 0)
-    store.search_docs("profile resolution", 10, 0)
-    catalogs.control_detail(store, "ac-2", None, False)
-    objects.object_answer(store, store.locate("ac-2.1") or store.locate(store.documents[0].uuid))
-    connector.connector_document(store, store.documents[0].uuid)
 
 
 def _validate_tiny_catalog() -> None:
