@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
 
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -30,7 +32,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         offset: OffsetParam = 0,
         detail: DetailParam = "summary",
         max_bytes: MaxBytesParam = PAGE_BYTES,
-    ) -> ObjectPage:
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the tasks of assessment plans (SAP): milestones and actions with their timing,
         dependencies, associated activities, subjects and responsible roles, each as a summary
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
@@ -39,9 +41,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         assessor do, and when". Paginated."""
         store = await access.get()
 
-        def answer() -> ObjectPage:
+        def answer() -> CallToolResult:
             found = collect(scope(store, assessment_plan, "assessment-plan"), "task")
-            return object_page(store, found, offset, limit, detail, max_bytes)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
 
         return access.answers.get(
             ("list_assessment_plan_tasks", assessment_plan, limit, offset, detail, max_bytes), answer
@@ -53,7 +55,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         offset: OffsetParam = 0,
         detail: DetailParam = "summary",
         max_bytes: MaxBytesParam = PAGE_BYTES,
-    ) -> ObjectPage:
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the activities an assessment plan defines (local-definitions activities: the steps
         of an assessment method, e.g. examine the account management policy, and the controls
         each one covers) each as a summary
@@ -61,9 +63,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         returns one by its id). Paginated."""
         store = await access.get()
 
-        def answer() -> ObjectPage:
+        def answer() -> CallToolResult:
             found = collect(scope(store, assessment_plan, "assessment-plan"), "activity")
-            return object_page(store, found, offset, limit, detail, max_bytes)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
 
         return access.answers.get(
             ("list_assessment_plan_activities", assessment_plan, limit, offset, detail, max_bytes), answer
@@ -75,7 +77,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         offset: OffsetParam = 0,
         detail: DetailParam = "summary",
         max_bytes: MaxBytesParam = PAGE_BYTES,
-    ) -> ObjectPage:
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the findings of assessment results (SAR): each finding's target (control or
         objective) and its status (satisfied / not-satisfied), related observations and risks, each as a summary
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
@@ -83,9 +85,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         failed the assessment". Paginated; search_oscal also finds observations and risks."""
         store = await access.get()
 
-        def answer() -> ObjectPage:
+        def answer() -> CallToolResult:
             found = collect(scope(store, assessment_results, "assessment-results"), "finding")
-            return object_page(store, found, offset, limit, detail, max_bytes)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
 
         return access.answers.get(
             ("list_assessment_findings", assessment_results, limit, offset, detail, max_bytes), answer
@@ -97,16 +99,16 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         offset: OffsetParam = 0,
         detail: DetailParam = "summary",
         max_bytes: MaxBytesParam = PAGE_BYTES,
-    ) -> ObjectPage:
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the items of plans of action and milestones (POA&M): each known weakness with its
         description, related findings, observations and risks, and remediation milestones, each as a summary
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
         returns one by its id). Use it for "what is still open for this system". Paginated."""
         store = await access.get()
 
-        def answer() -> ObjectPage:
+        def answer() -> CallToolResult:
             found = collect(scope(store, poam, "plan-of-action-and-milestones"), "poam-item")
-            return object_page(store, found, offset, limit, detail, max_bytes)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
 
         return access.answers.get(("list_poam_items", poam, limit, offset, detail, max_bytes), answer)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, near_miss, param_text, statement_text
@@ -14,6 +15,7 @@ from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import PAGE_BYTES, Detail, DetailParam, MaxBytesParam, fit_bytes
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.results import check_offset
@@ -232,7 +234,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         include_enhancements: Annotated[
             bool, Field(description="Include the control's enhancements in the object (they can be large).")
         ] = False,
-    ) -> ControlDetail:
+    ) -> Annotated[CallToolResult, ControlDetail]:
         """Return one control (or control enhancement such as ac-2.1) from a catalog: the OSCAL control
         object (parameters, properties, links, statement, guidance and assessment parts), its statement
         as readable text with parameters shown as [Assignment: ...] or [Selection: ...], and the ids of
@@ -240,7 +242,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         bundled NIST SP 800-53 rev5 first) unless catalog is given."""
         store = await access.get()
         key = ("control", control_id.strip().lower(), catalog, include_enhancements)
-        return access.answers.get(key, lambda: control_detail(store, control_id, catalog, include_enhancements))
+        return access.answers.get(
+            key, lambda: compact_result(control_detail(store, control_id, catalog, include_enhancements))
+        )
 
     tools = (
         (list_catalog_groups, "list_catalog_groups", "List a catalog's groups"),

@@ -11,8 +11,19 @@ from typing import Any
 import pydantic_core
 from mcp.server import ServerRequestContext
 from mcp.server.context import CallNext, HandlerResult
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
 
 TOOL_CALL = "tools/call"
+
+
+def compact_result(answer: BaseModel) -> CallToolResult:
+    """An answer as one text block of compact JSON and the same as structured content, serialized
+    once: kept (an answer cache) it costs the SDK only a check against the output schema per call."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=answer.model_dump_json())],
+        structured_content=answer.model_dump(mode="json"),
+    )
 
 
 async def compact_tool_text(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.documentation import DOC_ID_PREFIX
@@ -22,6 +22,7 @@ from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.readable import readable_text
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import KB, OBJECT_BYTES, PAGE_BYTES, fit_bytes
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.documentation import find_page
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.objects import located_or_error, whole
@@ -51,15 +52,6 @@ class ConnectorDocument(BaseModel):
     text: str = Field(description="The whole object as readable text.")
     url: str
     metadata: dict[str, str] | None = Field(description="kind, model, document, document_title, parent...")
-
-
-def compact_result(answer: BaseModel) -> CallToolResult:
-    """One text block of compact JSON (what the connector contract asks for), and the same as
-    structured content."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=answer.model_dump_json())],
-        structured_content=answer.model_dump(mode="json"),
-    )
 
 
 def connector_results(store: DocumentStore, query: str) -> ConnectorResults:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
 from pydantic import Field
 
 from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -45,7 +47,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         offset: OffsetParam = 0,
         detail: DetailParam = "summary",
         max_bytes: MaxBytesParam = PAGE_BYTES,
-    ) -> ObjectPage:
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the components of a system security plan (system-implementation components: the
         system itself, software, services, hardware, policies, interconnections...) each as a summary
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
@@ -59,9 +61,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
 
         store = await access.get()
 
-        def answer() -> ObjectPage:
+        def answer() -> CallToolResult:
             found = collect(scope(store, ssp, SSP), "component", keep)
-            return object_page(store, found, offset, limit, detail, max_bytes)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
 
         return access.answers.get(
             ("list_ssp_components", ssp, component_type, limit, offset, detail, max_bytes), answer
@@ -74,7 +76,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         offset: OffsetParam = 0,
         detail: DetailParam = "summary",
         max_bytes: MaxBytesParam = PAGE_BYTES,
-    ) -> ObjectPage:
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List how a system security plan implements its controls: each implemented requirement
         (control-id, set-parameters, statements, by-components with the responsible component's
         description of how it implements the control, responsible roles) each as a summary (detail=full:
@@ -82,9 +84,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         Filter by control_id to answer "how does this system do AC-2". Paginated."""
         store = await access.get()
 
-        def answer() -> ObjectPage:
+        def answer() -> CallToolResult:
             found = collect(scope(store, ssp, SSP), "implemented-requirement", control_matcher(control_id))
-            return object_page(store, found, offset, limit, detail, max_bytes)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
 
         return access.answers.get(
             ("list_ssp_implemented_requirements", ssp, control_id, limit, offset, detail, max_bytes), answer

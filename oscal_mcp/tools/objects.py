@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.clipping import Limits, bound_to_budget
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import OBJECT_BYTES
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.store_access import DocumentRef, StoreAccess, document_ref
 
@@ -116,7 +118,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         document: Annotated[
             str | None, Field(description="Only in this document: its uuid, title or file name; omit for any.")
         ] = None,
-    ) -> ObjectAnswer:
+    ) -> Annotated[CallToolResult, ObjectAnswer]:
         """Return any one OSCAL object whole by its id, from any document of any model: a control or
         enhancement (ac-2.1 or AC-2(1)), group, part (ac-2_smt.a), parameter, component, capability,
         party, role, location, user, task, activity, finding, observation, risk, POA&M item,
@@ -127,7 +129,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         others."""
         store = await access.get()
         key = ("object", id.strip().lower(), document)
-        return access.answers.get(key, lambda: object_answer(store, located_or_error(store, id, document)))
+        return access.answers.get(
+            key, lambda: compact_result(object_answer(store, located_or_error(store, id, document)))
+        )
 
     server.add_tool(
         get_oscal_object, name="get_oscal_object", title="Get an OSCAL object by id", annotations=read_only()
