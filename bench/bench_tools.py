@@ -66,6 +66,9 @@ CASES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("list_components", {}),
     ("get_catalog_control", {"control_id": "ac-2"}),
     ("search_oscal", {"text": "account management"}),
+    ("get_oscal_object", {"id": "ac-2.1"}),
+    ("search", {"query": "incident response"}),
+    ("fetch", {"id": "ir-4"}),
 )
 
 
@@ -254,7 +257,14 @@ async def main() -> None:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds between tools/list and a settled first call")
     parser.add_argument("--skip-first-calls", action="store_true")
     parser.add_argument("--before", metavar="REF", help="first calls of this server as of git REF too")
+    parser.add_argument("--reference", action="store_true", help="side by side with mcp-server-for-oscal 0.7.1 only")
+    parser.add_argument("--calls", type=int, default=10, help="with --reference: calls per server, call and round")
     args = parser.parse_args()
+    if args.reference:
+        from bench.bench_reference import bench_reference
+
+        await bench_reference(args.before, args.rounds, args.calls)
+        return
     if not args.skip_first_calls:
         await bench_first_calls(args.rounds, args.settle, args.before)
     await bench_validations([float(s) for s in args.sizes.split(",") if s], args.repeat)

@@ -34,6 +34,7 @@ from oscal_mcp.health import BundledContentCheck, Check, Probes
 from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
 from oscal_mcp.sessions import SessionQuota
+from oscal_mcp.tools.compact import compact_tool_text
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
 from oscal_mcp.tracing import start_tracing, tracing_wanted
@@ -75,6 +76,7 @@ def _server_and_warm_up(settings: Settings) -> tuple[MCPServer[Any], WarmUp]:
         log_level=settings.log_level,  # type: ignore[arg-type]
     )
     warm_up = register_tools(server, ToolContext.from_settings(settings))
+    server.middleware.append(compact_tool_text)
     if settings.transport == "stdio":  # over HTTP the lifespan starts it (no per-request middleware)
         server.middleware.append(start_after_handshake(warm_up, server))
     return server, warm_up

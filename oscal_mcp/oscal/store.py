@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oscal_mcp.oscal.documentation import DocPage, DocSection, load_pages
+from oscal_mcp.oscal.identifiers import IdIndex, Located
 from oscal_mcp.oscal.objects import child, indexed_text, string, without
 from oscal_mcp.oscal.queries import Found, objects_of
 from oscal_mcp.oscal.sources import SizeLimits
 from oscal_mcp.oscal.store_checks import Checker, SchemaCheck
-from oscal_mcp.oscal.store_index import HitPage, Row, SearchIndex
+from oscal_mcp.oscal.store_index import SECTIONS, HitPage, Row, SearchIndex
 from oscal_mcp.oscal.store_sources import DocumentDirectory, Origin, ParsedSource, load_documents
 from oscal_mcp.oscal.text import clip
 
@@ -72,6 +74,10 @@ class DocumentStore:
     directory: Path | None = None
     index: SearchIndex = field(default_factory=SearchIndex)
     entries: list[tuple[int, Found | None]] = field(default_factory=list)
+    ids: IdIndex = field(default_factory=IdIndex)
+    entry_objects: list[Located] = field(default_factory=list)  # the object of each index entry
+    pages: dict[str, DocPage] = field(default_factory=dict)  # NIST's documentation, by page id
+    sections: list[DocSection] = field(default_factory=list)  # in index order
 
     def of_model(self, model: str | None) -> list[StoredDocument]:
         return [d for d in self.documents if model is None or d.model == model]
@@ -105,6 +111,18 @@ class DocumentStore:
         """The document and object of an index entry (None for the document's own entry)."""
         document, found = self.entries[number]
         return self.documents[document], found
+
+    def entry_id(self, number: int) -> str:
+        """The canonical id of an index entry's object: what `locate` takes back."""
+        return self.ids.canonical(self.entry_objects[number])
+
+    def search_docs(self, text: str, limit: int, offset: int) -> HitPage:
+        """Documentation sections matching `text` (entries number `sections`)."""
+        return self.index.search(text, None, limit, offset, SECTIONS)
+
+    def locate(self, raw: str) -> list[Located]:
+        """The objects an id names (see `oscal_mcp.oscal.identifiers`), best first."""
+        return self.ids.locate(raw)
 
 
 def find_in(candidates: Sequence[StoredDocument], raw: str, what: str) -> StoredDocument:
@@ -168,7 +186,17 @@ def build_store(
     checker = Checker()
     for parsed in loaded.documents:
         add_document(store, parsed, checker.check(parsed.model, parsed.body))
+    add_documentation(store, load_pages())
     return store
+
+
+def add_documentation(store: DocumentStore, pages: list[DocPage]) -> None:
+    """Index NIST's documentation pages, section by section, next to the documents' objects."""
+    for page in pages:
+        store.pages[page.id] = page
+        store.sections.extend(page.sections)
+    rows = [(store.pages[s.page].title, s.heading, s.text, s.page) for s in store.sections]
+    store.index.add_sections(rows)
 
 
 def _directories(documents: Path | None, components: Path | None) -> list[DocumentDirectory]:
@@ -191,8 +219,22 @@ def add_document(store: DocumentStore, parsed: ParsedSource, check: SchemaCheck)
     store.documents.append(document)
     rows = [Row(number, model, "document", document.uuid, document.title, indexed_text(document.metadata))]
     store.entries.append((number, None))
+    whole = Located(number, document.uuid, "document", document.uuid, parsed.body)
+    store.ids.add(document.uuid, whole)
+    store.entry_objects.append(whole)
+    store.ids.add_document_objects(number, document.uuid, parsed.body)
     for found in document.objects():
         body = indexed_text(without(found.obj, found.nested | _INDEX_SKIP))
         rows.append(Row(number, model, found.kind, found.ref, found.title, body))
         store.entries.append((number, found))
+        store.entry_objects.append(_entry_object(store.ids, document, found))
     store.index.add(rows)
+
+
+def _entry_object(ids: IdIndex, document: StoredDocument, found: Found) -> Located:
+    path_id = f"{found.kind}/{found.ref}"
+    located = ids.of_object(document.uuid, found.obj, path_id)
+    if located is None:  # no id of its own (an import, a set-parameter, the system characteristics)
+        located = Located(document.number, document.uuid, found.kind, path_id, found.obj, path_only=True)
+        ids.add_path_object(located)
+    return located

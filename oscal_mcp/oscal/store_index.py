@@ -22,7 +22,9 @@ _WORD_CHARS = re.compile(r"\w")
 # SQLite ends a query string at NUL; control characters are never part of a word anyway.
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # bm25 weights per column: a hit in the title or the ref counts more than one in the body.
-_RANK = "bm25(entries, 8.0, 4.0, 1.0)"
+_RANK = "bm25({table}, 8.0, 4.0, 1.0)"
+ENTRIES = "entries"  # the objects of the stored documents
+SECTIONS = "sections"  # the sections of the bundled documentation pages
 
 MatchMode = Literal["all words", "any word"]
 
@@ -79,6 +81,10 @@ class SearchIndex:
                 "title, ref, body, model UNINDEXED, kind UNINDEXED, document UNINDEXED, "
                 "tokenize = 'unicode61 remove_diacritics 2')"
             )
+            self._db.execute(
+                "CREATE VIRTUAL TABLE sections USING fts5("
+                "title, ref, body, page UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+            )
         except sqlite3.Error as exc:
             raise SearchIndexError(
                 f"the full-text index needs SQLite with FTS5, which this Python's sqlite3 lacks ({exc})"
@@ -95,24 +101,38 @@ class SearchIndex:
             )
             self.size += len(rows)
 
-    def search(self, text: str, model: str | None, limit: int, offset: int) -> HitPage:
-        """Entries matching every word of `text` (else any word), best first; QueryTextError on no word."""
-        page = self._search(match_expression(text), "all words", model, limit, offset)
+    def add_sections(self, rows: list[tuple[str, str, str, str]]) -> None:
+        """Add documentation sections (page title, heading, text, page id), numbered 0, 1, 2..."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO sections(rowid, title, ref, body, page) VALUES (?, ?, ?, ?, ?)",
+                [(n + 1, *row) for n, row in enumerate(rows)],
+            )
+
+    def search(self, text: str, model: str | None, limit: int, offset: int, table: str = ENTRIES) -> HitPage:
+        """Rows of `table` matching every word of `text` (else any word), best first; QueryTextError on
+        no word. `model` filters entries only."""
+        page = self._search(table, match_expression(text), "all words", model, limit, offset)
         if page.total == 0:
-            page = self._search(match_expression(text, any_word=True), "any word", model, limit, offset)
+            page = self._search(table, match_expression(text, any_word=True), "any word", model, limit, offset)
         return page
 
-    def _search(self, expression: str, mode: MatchMode, model: str | None, limit: int, offset: int) -> HitPage:
-        where = "entries MATCH ?" + (" AND model = ?" if model else "")
-        params: list[object] = [expression, *([model] if model else [])]
+    def _search(
+        self, table: str, expression: str, mode: MatchMode, model: str | None, limit: int, offset: int
+    ) -> HitPage:
+        where = f"{table} MATCH ?" + (" AND model = ?" if model and table == ENTRIES else "")
+        params: list[object] = [expression, *([model] if model and table == ENTRIES else [])]
         try:
-            with self._lock:
-                total = self._db.execute(f"SELECT count(*) FROM entries WHERE {where}", params).fetchone()[0]  # noqa: S608 - fixed fragments
+            with self._lock:  # bm25 cannot share a query with a window count: two passes
+                total = self._count(table, where, params)
                 rows = self._db.execute(
-                    f"SELECT rowid, snippet(entries, 2, '[', ']', '\u2026', {SNIPPET_TOKENS}) "  # noqa: S608
-                    f"FROM entries WHERE {where} ORDER BY {_RANK} LIMIT ? OFFSET ?",
+                    f"SELECT rowid, snippet({table}, 2, '[', ']', '\u2026', {SNIPPET_TOKENS}) "  # noqa: S608
+                    f"FROM {table} WHERE {where} ORDER BY {_RANK.format(table=table)} LIMIT ? OFFSET ?",
                     [*params, limit, offset],
                 ).fetchall()
         except sqlite3.Error as exc:  # not expected: the expression is built from quoted words only
             raise SearchIndexError(f"the search could not be run ({exc})") from None
         return HitPage(total=int(total), mode=mode, hits=[Hit(int(rowid) - 1, str(snip)) for rowid, snip in rows])
+
+    def _count(self, table: str, where: str, params: list[object]) -> int:
+        return int(self._db.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])  # noqa: S608

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
 
+from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -24,42 +27,90 @@ from oscal_mcp.tools.store_access import (
 
 def register(server: MCPServer[Any], access: StoreAccess) -> None:
     async def list_assessment_plan_tasks(
-        assessment_plan: AssessmentPlanParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
-    ) -> ObjectPage:
+        assessment_plan: AssessmentPlanParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the tasks of assessment plans (SAP): milestones and actions with their timing,
-        dependencies, associated activities, subjects and responsible roles, as whole OSCAL objects
+        dependencies, associated activities, subjects and responsible roles, each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id)
         (sub-tasks listed too, with parent-task-uuid in context). Use it for "what will the
         assessor do, and when". Paginated."""
-        found = collect(scope(await access.get(), assessment_plan, "assessment-plan"), "task")
-        return object_page(found, offset, limit)
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, assessment_plan, "assessment-plan"), "task")
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(
+            ("list_assessment_plan_tasks", assessment_plan, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_assessment_plan_activities(
-        assessment_plan: AssessmentPlanParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
-    ) -> ObjectPage:
+        assessment_plan: AssessmentPlanParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the activities an assessment plan defines (local-definitions activities: the steps
         of an assessment method, e.g. examine the account management policy, and the controls
-        each one covers) as whole OSCAL objects. Paginated."""
-        found = collect(scope(await access.get(), assessment_plan, "assessment-plan"), "activity")
-        return object_page(found, offset, limit)
+        each one covers) each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id). Paginated."""
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, assessment_plan, "assessment-plan"), "activity")
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(
+            ("list_assessment_plan_activities", assessment_plan, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_assessment_findings(
-        assessment_results: AssessmentResultsParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
-    ) -> ObjectPage:
+        assessment_results: AssessmentResultsParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the findings of assessment results (SAR): each finding's target (control or
-        objective) and its status (satisfied / not-satisfied), related observations and risks, as
-        whole OSCAL objects, with the result it belongs to in context. Use it for "which controls
+        objective) and its status (satisfied / not-satisfied), related observations and risks, each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id), with the result it belongs to in context. Use it for "which controls
         failed the assessment". Paginated; search_oscal also finds observations and risks."""
-        found = collect(scope(await access.get(), assessment_results, "assessment-results"), "finding")
-        return object_page(found, offset, limit)
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, assessment_results, "assessment-results"), "finding")
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(
+            ("list_assessment_findings", assessment_results, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_poam_items(
-        poam: PoamParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
-    ) -> ObjectPage:
+        poam: PoamParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the items of plans of action and milestones (POA&M): each known weakness with its
-        description, related findings, observations and risks, and remediation milestones, as whole
-        OSCAL objects. Use it for "what is still open for this system". Paginated."""
-        found = collect(scope(await access.get(), poam, "plan-of-action-and-milestones"), "poam-item")
-        return object_page(found, offset, limit)
+        description, related findings, observations and risks, and remediation milestones, each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id). Use it for "what is still open for this system". Paginated."""
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, poam, "plan-of-action-and-milestones"), "poam-item")
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(("list_poam_items", poam, limit, offset, detail, max_bytes), answer)
 
     tools = (
         (list_assessment_plan_tasks, "list_assessment_plan_tasks", "List assessment plan tasks"),

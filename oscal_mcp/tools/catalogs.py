@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, near_miss, param_text, statement_text
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.budget import PAGE_BYTES, Detail, DetailParam, MaxBytesParam, fit_bytes
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
-from oscal_mcp.tools.results import fit
+from oscal_mcp.tools.results import check_offset
 from oscal_mcp.tools.store_access import (
     CatalogParam,
     DocumentRef,
@@ -48,7 +52,7 @@ class GroupInfo(BaseModel):
     control_count: int = Field(description="Controls directly in the group (enhancements not counted).")
 
 
-class GroupList(BaseModel):
+class GroupList(Page):
     catalog: DocumentRef
     groups: list[GroupInfo]
 
@@ -66,7 +70,7 @@ class ControlSummary(BaseModel):
     title: str
     context: dict[str, str] = Field(description="group-id, and parent-control-id for an enhancement.")
     status: str = Field(description="'withdrawn' for withdrawn controls, else empty.")
-    parameters: list[ParameterInfo]
+    parameters: list[ParameterInfo] | None = Field(description="With detail=full: as the statement shows them.")
     enhancement_ids: list[str]
 
 
@@ -99,7 +103,7 @@ def parameters(control: dict[str, Any]) -> list[ParameterInfo]:
     ]
 
 
-def control_summary(found: Found) -> ControlSummary:
+def control_summary(found: Found, detail: Detail = "full") -> ControlSummary:
     status = next((string(p, "value") for p in dicts(found.obj, "props") if string(p, "name") == "status"), "")
     return ControlSummary(
         id=clip(found.ref, 100),
@@ -107,27 +111,64 @@ def control_summary(found: Found) -> ControlSummary:
         title=clip(found.title, 300),
         context=found.context,
         status=clip(status, 40),
-        parameters=parameters(found.obj),
+        parameters=parameters(found.obj) if detail == "full" else None,
         enhancement_ids=[clip(string(c, "id"), 100) for c in dicts(found.obj, "controls")],
     )
 
 
-def control_list(catalog: StoredDocument, group: str | None, limit: int, offset: int) -> ControlList:
-    found = list(controls(catalog.body))
+def control_list(
+    catalog: StoredDocument,
+    group: str | None,
+    limit: int,
+    offset: int,
+    detail: Detail = "summary",
+    max_bytes: int = PAGE_BYTES,
+) -> ControlList:
+    found = control_summaries(catalog, detail)
     if group:
         wanted = group.strip().lower()
-        known = {g.ref.lower() for g in groups(catalog.body)}
-        if wanted not in known:
+        if wanted not in {g.id.lower() for g in group_infos(catalog)}:
             raise ToolError(
                 f"catalog {clip(catalog.title, 80)!r} has no group {clip(group, 60)!r}; call list_catalog_groups"
             )
-        found = [f for f in found if f.context.get("group-id", "").lower() == wanted]
-    shown = fit(control_summary(f) for f in found[offset : offset + limit])
+        found = tuple(f for f in found if f.context.get("group-id", "").lower() == wanted)
+    chosen = found[offset : offset + limit]
+    shown, _ = fit_bytes(chosen, max_bytes)
     return ControlList(
-        **page_info(len(found), offset, len(shown)).model_dump(),
+        **page_info(len(found), offset, len(shown), asked=len(chosen), max_bytes=max_bytes).model_dump(),
         catalog=document_ref(catalog),
         group=group,
         controls=shown,
+    )
+
+
+@lru_cache(maxsize=64)  # a stored document never changes: its controls are summarized once
+def control_summaries(document: StoredDocument, detail: Detail) -> tuple[ControlSummary, ...]:
+    return tuple(control_summary(f, detail) for f in controls(document.body))
+
+
+@lru_cache(maxsize=32)  # a stored document never changes: its groups are listed once
+def group_infos(document: StoredDocument) -> tuple[GroupInfo, ...]:
+    return tuple(
+        GroupInfo(
+            id=clip(g.ref, 100),
+            title=clip(g.title, 300),
+            class_name=clip(string(g.obj, "class"), 100),
+            context=g.context,
+            control_count=len(dicts(g.obj, "controls")),
+        )
+        for g in groups(document.body)
+    )
+
+
+def group_list(document: StoredDocument, offset: int, max_bytes: int) -> GroupList:
+    infos = group_infos(document)
+    check_offset(offset, len(infos))
+    shown, _ = fit_bytes(infos[offset:], max_bytes)
+    return GroupList(
+        **page_info(len(infos), offset, len(shown), asked=len(infos) - offset, max_bytes=max_bytes).model_dump(),
+        catalog=document_ref(document),
+        groups=shown,
     )
 
 
@@ -153,7 +194,7 @@ def control_detail(store: DocumentStore, control_id: str, catalog: str | None, e
         )
     )
     return ControlDetail(
-        control=oscal_object(document, shown),
+        control=oscal_object(store, document, shown),
         statement=statement_text(found.obj),
         parameters=parameters(found.obj),
         enhancement_ids=[clip(string(c, "id"), 100) for c in dicts(found.obj, "controls")],
@@ -162,35 +203,30 @@ def control_detail(store: DocumentStore, control_id: str, catalog: str | None, e
 
 
 def register(server: MCPServer[Any], access: StoreAccess) -> None:
-    async def list_catalog_groups(catalog: ListCatalogParam = None) -> GroupList:
+    async def list_catalog_groups(
+        catalog: ListCatalogParam = None, offset: OffsetParam = 0, max_bytes: MaxBytesParam = PAGE_BYTES
+    ) -> GroupList:
         """List the groups (control families such as AC Access Control, AU Audit and Accountability)
         of a catalog, with id, title, class and how many controls each holds. Use the group id with
         list_catalog_controls."""
         document = default_catalog(await access.get(), catalog)
-        infos = [
-            GroupInfo(
-                id=clip(g.ref, 100),
-                title=clip(g.title, 300),
-                class_name=clip(string(g.obj, "class"), 100),
-                context=g.context,
-                control_count=len(dicts(g.obj, "controls")),
-            )
-            for g in groups(document.body)
-        ]
-        return GroupList(catalog=document_ref(document), groups=infos[:500])
+        return group_list(document, offset, max_bytes)
 
     async def list_catalog_controls(
         catalog: ListCatalogParam = None,
         group: Annotated[str | None, Field(description="Only this group (family) id, e.g. ac; omit for all.")] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_CONTROL_LIMIT, description="Page size, 1 to 200.")] = 50,
         offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ControlList:
         """List a catalog's controls and control enhancements in document order, optionally of one
-        group (family): id, label (AC-2(1)), title, group and parent control, withdrawn status, the
-        parameters as the statement shows them, and enhancement ids. Paginated. Call
-        get_catalog_control for a control's full statement, guidance and OSCAL object."""
+        group (family): id, label (AC-2(1)), title, group and parent control, withdrawn status and
+        enhancement ids; with detail=full also the parameters as the statement shows them.
+        Paginated. Call get_catalog_control for a control's full statement, guidance and OSCAL
+        object."""
         document = default_catalog(await access.get(), catalog)
-        return control_list(document, group, limit, offset)
+        return control_list(document, group, limit, offset, detail, max_bytes)
 
     async def get_catalog_control(
         control_id: Annotated[str, Field(description="The control id, e.g. ac-2 or the enhancement ac-2.1 (AC-2(1)).")],
@@ -198,13 +234,17 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         include_enhancements: Annotated[
             bool, Field(description="Include the control's enhancements in the object (they can be large).")
         ] = False,
-    ) -> ControlDetail:
+    ) -> Annotated[CallToolResult, ControlDetail]:
         """Return one control (or control enhancement such as ac-2.1) from a catalog: the OSCAL control
         object (parameters, properties, links, statement, guidance and assessment parts), its statement
         as readable text with parameters shown as [Assignment: ...] or [Selection: ...], and the ids of
         its enhancements. Use it to answer "what does AC-2(1) require". Looks in every catalog (the
         bundled NIST SP 800-53 rev5 first) unless catalog is given."""
-        return control_detail(await access.get(), control_id, catalog, include_enhancements)
+        store = await access.get()
+        key = ("control", control_id.strip().lower(), catalog, include_enhancements)
+        return access.answers.get(
+            key, lambda: compact_result(control_detail(store, control_id, catalog, include_enhancements))
+        )
 
     tools = (
         (list_catalog_groups, "list_catalog_groups", "List a catalog's groups"),

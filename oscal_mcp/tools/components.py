@@ -9,7 +9,7 @@ clipped (`oscal_mcp.oscal.clipping`, the cuts listed in ``clipped``) and stopped
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -27,16 +27,15 @@ from oscal_mcp.oscal.components import (
     query,
 )
 from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, MaxBytesParam, cut_note, fit_bytes
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam, enum_extra
 from oscal_mcp.tools.results import (
     MAX_PROBLEMS_SHOWN,
-    MAX_RESULT_CHARS,
     Page,
+    budget_page,
     check_offset,
-    fit,
-    page,
     problem_lines,
 )
 
@@ -45,6 +44,7 @@ MAX_NAME_CHARS = 200  # titles, names, types, ids, sources in lists
 MAX_MATCH_CHARS = 200_000  # one object, clipped tighter until it fits
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+S = TypeVar("S", bound=BaseModel)
 
 
 class DefinitionSummary(BaseModel):
@@ -111,9 +111,9 @@ class QueryResult(BaseModel):
     total: int = Field(description="How many objects matched.")
     offset: int
     next_offset: int | None = Field(description="Pass as offset for the next matches; null when none are left.")
+    cut: str | None = Field(description="When the page stopped at its size budget: where, and how to get the rest.")
     matches: list[Match] = Field(
-        description=f"Matches from offset on: at most limit, and fewer once the result reaches "
-        f"{MAX_RESULT_CHARS // 1000} KB (at least one is always returned)."
+        description="Matches from offset on: at most limit, fewer at max_bytes (at least one, clipped to fit)."
     )
 
 
@@ -197,8 +197,8 @@ def listings(index: ComponentIndex) -> Listings:
     return built
 
 
-def match(item: Entry, index: ComponentIndex) -> Match:
-    clipped = bound_to_budget(item.oscal, MAX_MATCH_CHARS)
+def match(item: Entry, index: ComponentIndex, budget: int = MAX_MATCH_CHARS) -> Match:
+    clipped = bound_to_budget(item.oscal, budget)
     titles = None
     if item.kind == "capability":
         known = index.titles_in(item.definition)
@@ -222,6 +222,7 @@ def run_query(
     definition: str | None,
     limit: int,
     offset: int,
+    max_bytes: int = PAGE_BYTES,
 ) -> QueryResult:
     try:
         scope = index.find_definition(definition) if definition else None
@@ -229,7 +230,10 @@ def run_query(
     except QueryError as exc:
         raise ToolError(str(exc)) from None
     check_offset(offset, len(found))
-    matches = fit(match(item, index) for item in found[offset : offset + limit])
+    chosen = found[offset : offset + limit]
+    room = max_bytes - ENVELOPE_BYTES  # the first match is clipped to fit the page alone
+    built = (match(item, index, room if n == 0 else MAX_MATCH_CHARS) for n, item in enumerate(chosen))
+    matches, _ = fit_bytes(built, max_bytes)
     after = offset + len(matches)
     return QueryResult(
         query_type=clip(query_type.strip().lower(), 40),
@@ -238,6 +242,7 @@ def run_query(
         total=len(found),
         offset=offset,
         next_offset=after if after < len(found) else None,
+        cut=cut_note(len(matches), len(chosen), after if after < len(found) else None, max_bytes),
         matches=matches,
     )
 
@@ -265,7 +270,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
     components = context.components
     directory = context.tools.component_definitions_dir
 
-    async def list_component_definitions(limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0) -> DefinitionList:
+    async def list_component_definitions(
+        limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0, max_bytes: MaxBytesParam = PAGE_BYTES
+    ) -> DefinitionList:
         """List the OSCAL component definitions this server has loaded: the bundled samples and
         those in the operator's OSCAL_COMPONENT_DEFINITIONS_DIR and OSCAL_DOCUMENTS_DIR (JSON,
         YAML and .zip archives), each with uuid, title, version, source file and how many
@@ -275,9 +282,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         list_components or query_component_definition."""
         index = await components.aget()
         summaries = listings(index).definitions
-        items, info = page(index.definitions, offset, limit)
+        items, info = budget_page(index.definitions, summaries, offset, limit, max_bytes)
         return DefinitionList(
-            definitions=[summaries[id(d)] for d in items],
+            definitions=items,
             **dict(info),
             directory=str(directory) if directory else None,
             problems=problem_lines(index.problems),
@@ -285,7 +292,10 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         )
 
     async def list_components(
-        definition: DefinitionParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        definition: DefinitionParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> ComponentList:
         """List components (software, services, policies, processes...) across all loaded component
         definitions, or within one, with uuid, type, title, a clipped description and how many
@@ -293,8 +303,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         component call query_component_definition with query_type "by_uuid"."""
         index = await components.aget()
         summaries = listings(index).components
-        items, info = page(index.entries("component", scoped(index, definition)), offset, limit)
-        return ComponentList(components=[summaries[id(c)] for c in items], **dict(info))
+        entries = index.entries("component", scoped(index, definition))
+        items, info = budget_page(entries, summaries, offset, limit, max_bytes)
+        return ComponentList(components=items, **dict(info))
 
     async def query_component_definition(
         query_type: Annotated[
@@ -311,6 +322,7 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         definition: DefinitionParam = None,
         limit: MatchLimitParam = 20,
         offset: OffsetParam = 0,
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> QueryResult:
         """Find components in the loaded component definitions and return each whole, as OSCAL
         JSON: type, title, description, purpose, props (with ns, class and group), links (e.g. the
@@ -318,12 +330,16 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         implementation with its implemented requirements. Query by uuid, title, type, property value
         (e.g. "AWS Key Management Service") or free text (search), or list all; restrict to one
         definition with definition. Very long texts and arrays are cut and the cuts listed in
-        clipped; a result stops adding matches at about 256 KB: pass next_offset as offset for more."""
+        clipped; a result stops adding matches at max_bytes (8 KB by default): pass next_offset as
+        offset for more."""
         index = await components.aget()
-        return run_query(index, "component", query_type, value, definition, limit, offset)
+        return run_query(index, "component", query_type, value, definition, limit, offset, max_bytes)
 
     async def list_capabilities(
-        definition: DefinitionParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        definition: DefinitionParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> CapabilityList:
         """List capabilities: named groupings of components that together provide a function (e.g.
         "audit logging" = a server that logs plus a service that stores the logs), with uuid, name,
@@ -331,8 +347,9 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         query_capabilities or get_capability for a whole capability."""
         index = await components.aget()
         summaries = listings(index).capabilities
-        items, info = page(index.entries("capability", scoped(index, definition)), offset, limit)
-        return CapabilityList(capabilities=[summaries[id(c)] for c in items], **dict(info))
+        entries = index.entries("capability", scoped(index, definition))
+        items, info = budget_page(entries, summaries, offset, limit, max_bytes)
+        return CapabilityList(capabilities=items, **dict(info))
 
     async def query_capabilities(
         query_type: Annotated[
@@ -348,13 +365,14 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         definition: DefinitionParam = None,
         limit: MatchLimitParam = 20,
         offset: OffsetParam = 0,
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> QueryResult:
         """Find capabilities by uuid, name, property value or free text and return each whole, as
         OSCAL JSON (incorporates-components, control implementations, props, links), with the
         titles of the components it incorporates. Clipped and paginated like
         query_component_definition."""
         index = await components.aget()
-        return run_query(index, "capability", query_type, value, definition, limit, offset)
+        return run_query(index, "capability", query_type, value, definition, limit, offset, max_bytes)
 
     async def get_capability(
         uuid: Annotated[str, Field(description="The capability's uuid (any case), from list_capabilities.")],

@@ -4,32 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from anyio import to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.budget import PAGE_BYTES, Detail, DetailParam, MaxBytesParam, fit_bytes
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
-from oscal_mcp.tools.results import MAX_PROBLEM_CHARS, MAX_PROBLEMS_SHOWN, fit, problem_lines
+from oscal_mcp.tools.results import MAX_PROBLEM_CHARS, MAX_PROBLEMS_SHOWN, problem_lines
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
     DocumentSummary,
     LimitParam,
     ModelParam,
-    OscalObject,
     Page,
     StoreAccess,
     document_ref,
     model_name,
-    oscal_object,
     page_info,
+    page_object,
 )
 
 MAX_SEARCH_LIMIT = 50
+SNIPPET_CHARS = 240
 
 if TYPE_CHECKING:  # the store is imported at its first use, not at start-up
     from oscal_mcp.oscal.store import DocumentStore, StoredDocument
@@ -76,8 +75,14 @@ class DocumentList(Page):
 
 
 class SearchHit(BaseModel):
+    id: str = Field(description="The object's id across the store: get_oscal_object or fetch return it whole.")
+    model: str
+    kind: str = Field(description="control, group, part, component, finding, poam-item, map, document...")
+    title: str
     snippet: str = Field(description="Where the words matched, marked with [ ].")
-    hit: OscalObject
+    document: str = Field(description="The source of the document it lives in (see list_oscal_documents).")
+    object: dict[str, Any] | None = Field(default=None, description="With detail=full: the OSCAL object, bounded.")
+    clipped: list[str] | None = Field(default=None, description="With detail=full: JSON paths of what was cut.")
 
 
 class SearchResult(Page):
@@ -120,13 +125,16 @@ def _constraint_validation(check: ConstraintCheck | None) -> ConstraintValidatio
     )
 
 
-def document_list(store: DocumentStore, model: str | None, limit: int, offset: int) -> DocumentList:
+def document_list(
+    store: DocumentStore, model: str | None, limit: int, offset: int, max_bytes: int = PAGE_BYTES
+) -> DocumentList:
     documents = store.of_model(model)
-    shown = documents[offset : offset + limit]
+    chosen = documents[offset : offset + limit]
+    shown, _ = fit_bytes((summary(d) for d in chosen), max_bytes)
     return DocumentList(
-        **page_info(len(documents), offset, len(shown)).model_dump(),
+        **page_info(len(documents), offset, len(shown), asked=len(chosen), max_bytes=max_bytes).model_dump(),
         model=model,
-        documents=[summary(d) for d in shown],
+        documents=shown,
         invalid_count=sum(1 for d in documents if d.check.status == "invalid"),
         directory=str(store.directory) if store.directory else None,
         problems=problem_lines(store.problems),
@@ -134,10 +142,19 @@ def document_list(store: DocumentStore, model: str | None, limit: int, offset: i
     )
 
 
-def search_result(store: DocumentStore, page: HitPage, text: str, model: str | None, offset: int) -> SearchResult:
-    hits = fit(_hit(store, entry, snippet) for entry, snippet in ((h.entry, h.snippet) for h in page.hits))
+def search_result(
+    store: DocumentStore,
+    page: HitPage,
+    text: str,
+    model: str | None,
+    offset: int,
+    detail: Detail = "summary",
+    max_bytes: int = PAGE_BYTES,
+) -> SearchResult:
+    hits, _ = fit_bytes((search_hit(store, h.entry, h.snippet, detail, max_bytes) for h in page.hits), max_bytes)
+    info = page_info(page.total, offset, len(hits), asked=len(page.hits), max_bytes=max_bytes)
     return SearchResult(
-        **page_info(page.total, offset, len(hits)).model_dump(),
+        **info.model_dump(),
         text=clip(text.strip(), 200),
         model=model,
         match=page.mode,
@@ -145,26 +162,28 @@ def search_result(store: DocumentStore, page: HitPage, text: str, model: str | N
     )
 
 
-def _hit(store: DocumentStore, entry: int, snippet: str) -> SearchHit:
+def search_hit(store: DocumentStore, entry: int, snippet: str, detail: Detail, max_bytes: int) -> SearchHit:
     document, found = store.entry(entry)
-    if found is None:  # the document's own entry: its metadata
-        metadata = bound(document.metadata)
-        hit = OscalObject(
-            document=document_ref(document),
-            kind="document",
-            ref=clip(document.uuid, 100),
-            context={},
-            object={"metadata": metadata.value},
-            clipped=metadata.all_notes(),
-        )
-    else:
-        hit = oscal_object(document, found)
-    return SearchHit(snippet=clip(snippet, 400), hit=hit)
+    hit = SearchHit(
+        id=clip(store.entry_id(entry), 300),
+        model=document.model,
+        kind=found.kind if found else "document",
+        title=clip(found.title if found else document.title, 200),
+        snippet=clip(snippet, SNIPPET_CHARS),
+        document=clip(document.source, 200),
+    )
+    if detail == "full":  # the document's own entry shows its metadata
+        obj, nested = (found.obj, found.nested) if found else ({"metadata": document.metadata}, frozenset[str]())
+        hit.object, hit.clipped = page_object(obj, nested, max_bytes)
+    return hit
 
 
 def register(server: MCPServer[Any], access: StoreAccess) -> None:
     async def list_oscal_documents(
-        model: ModelParam = None, limit: LimitParam = DEFAULT_LIMIT, offset: OffsetParam = 0
+        model: ModelParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> DocumentList:
         """List the OSCAL documents this server can query: the bundled NIST SP 800-53 rev5 catalog
         and its LOW, MODERATE, HIGH and PRIVACY baseline profiles, sample component definitions,
@@ -177,7 +196,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         invalid ones). Files that could not be read are listed in problems. Use it to find the
         document to pass to the other query tools, or to see which documents need fixing."""
         store = await access.get()
-        return document_list(store, model_name(model), limit, offset)
+        return document_list(store, model_name(model), limit, offset, max_bytes)
 
     async def search_oscal(
         text: Annotated[
@@ -190,12 +209,15 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         model: ModelParam = None,
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_LIMIT, description="Most hits, 1 to 50.")] = 10,
         offset: OffsetParam = 0,
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
     ) -> SearchResult:
         """Full-text search across every OSCAL document the server holds (catalog controls and groups,
         profiles, components and capabilities, SSP components and implemented requirements, assessment
         tasks, activities, findings, observations and risks, POA&M items, control mappings, document
-        metadata), optionally in one model. Best matches first, each with a snippet and the matching
-        OSCAL object (bounded). Use it when you do not know where something is defined: "which
+        metadata), optionally in one model. Best matches first, each with its id, kind, title, a
+        snippet and its document; detail=full adds each OSCAL object (bounded), get_oscal_object
+        returns one whole by its id. Use it when you do not know where something is defined: "which
         findings mention encryption", "what says multi-factor". Words are matched as words (no
         query syntax); when no object has them all, objects with any of them are returned."""
         from oscal_mcp.oscal.store_index import QueryTextError, SearchIndexError
@@ -203,12 +225,12 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         store = await access.get()
         wanted = model_name(model)
         try:
-            page = await to_thread.run_sync(store.search, text, wanted, limit, offset)
+            page = store.search(text, wanted, limit, offset)  # a millisecond or two: no thread hop
         except QueryTextError as exc:
             raise ToolError(str(exc)) from None
         except SearchIndexError as exc:
             raise ToolError(f"{exc}; try other words") from None
-        return search_result(store, page, text, wanted, offset)
+        return search_result(store, page, text, wanted, offset, detail, max_bytes)
 
     server.add_tool(
         list_oscal_documents, name="list_oscal_documents", title="List OSCAL documents", annotations=read_only()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from mcp.server import ServerRequestContext
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware
 from mcp.server.mcpserver import MCPServer
@@ -16,11 +17,14 @@ from oscal_mcp.tools import (
     assessments,
     catalogs,
     components,
+    connector,
+    documentation,
     documents,
     implementations,
     mappings,
     metaschema,
     models,
+    objects,
     profiles,
     resources,
     schemas,
@@ -31,7 +35,17 @@ from oscal_mcp.tools.store_access import StoreAccess
 
 TOOL_FAMILIES = (about, models, schemas, validation, metaschema, components, resources)
 # Families over the document store; they share one store, built at their first call.
-STORE_FAMILIES = (documents, catalogs, profiles, implementations, assessments, mappings)
+STORE_FAMILIES = (
+    documents,
+    objects,
+    connector,
+    documentation,
+    catalogs,
+    profiles,
+    implementations,
+    assessments,
+    mappings,
+)
 # The smallest valid catalog: validating it once runs every level's code before the first caller.
 TINY_CATALOG = json.dumps(
     {
@@ -54,6 +68,25 @@ EXERCISED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("list_oscal_models", {}),
     ("list_oscal_resources", {}),
 )
+
+
+# The store tools' own first run through the SDK (argument model, output adapter, serializers),
+# called from the warm-up thread on an event loop of its own once the store is built. Arguments
+# no benchmark or test asks for first, so no answer a caller will ask for is made ahead of it.
+STORE_EXERCISED: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("search_oscal", {"text": "warm up"}),
+    ("search", {"query": "warm up"}),
+    ("get_catalog_control", {"control_id": "pm-1"}),
+    ("get_oscal_object", {"id": "pm-1"}),
+    ("fetch", {"id": "pm-1"}),
+    ("list_catalog_controls", {"limit": 1}),
+    ("search_oscal_docs", {"query": "warm up"}),
+)
+
+
+async def _exercise_store_tools(server: MCPServer[Any]) -> None:
+    for name, arguments in STORE_EXERCISED:
+        await server.call_tool(name, arguments)
 
 
 async def exercise(server: MCPServer[Any]) -> None:
@@ -79,6 +112,7 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
         ("trestle models", trestle_models),
         ("NIST schemas", nist_schemas),
         ("validation levels", _validate_tiny_catalog),
+        ("store tool calls", lambda: anyio.run(_exercise_store_tools, server)),
     )
     return WarmUp(steps)
 

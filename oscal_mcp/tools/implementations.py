@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
 from pydantic import Field
 
 from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.queries import Found
+from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -42,10 +45,13 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         ] = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
-    ) -> ObjectPage:
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the components of a system security plan (system-implementation components: the
-        system itself, software, services, hardware, policies, interconnections...) as whole OSCAL
-        objects with type, title, description, status, props, links, responsible roles and
+        system itself, software, services, hardware, policies, interconnections...) each as a summary
+        (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
+        returns one by its id) with type, title, description, status, props, links, responsible roles and
         protocols. Across every SSP in the store, or one. Paginated. Use it for "what is this system
         made of" or "which SSP components are services"."""
         wanted = (component_type or "").strip().lower()
@@ -53,21 +59,38 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         def keep(found: Found) -> bool:
             return not wanted or string(found.obj, "type").lower() == wanted
 
-        found = collect(scope(await access.get(), ssp, SSP), "component", keep)
-        return object_page(found, offset, limit)
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, ssp, SSP), "component", keep)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(
+            ("list_ssp_components", ssp, component_type, limit, offset, detail, max_bytes), answer
+        )
 
     async def list_ssp_implemented_requirements(
         ssp: SspParam = None,
         control_id: Annotated[str | None, Field(description="Only this control, e.g. ac-2 or AC-2(1).")] = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
-    ) -> ObjectPage:
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List how a system security plan implements its controls: each implemented requirement
         (control-id, set-parameters, statements, by-components with the responsible component's
-        description of how it implements the control, responsible roles) as a whole OSCAL object.
+        description of how it implements the control, responsible roles) each as a summary (detail=full:
+        the whole OSCAL object).
         Filter by control_id to answer "how does this system do AC-2". Paginated."""
-        found = collect(scope(await access.get(), ssp, SSP), "implemented-requirement", control_matcher(control_id))
-        return object_page(found, offset, limit)
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, ssp, SSP), "implemented-requirement", control_matcher(control_id))
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(
+            ("list_ssp_implemented_requirements", ssp, control_id, limit, offset, detail, max_bytes), answer
+        )
 
     server.add_tool(
         list_ssp_components, name="list_ssp_components", title="List SSP components", annotations=read_only()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
 from pydantic import Field
 
 from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
+from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -39,15 +42,25 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         ] = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
-    ) -> ObjectPage:
+        detail: DetailParam = "summary",
+        max_bytes: MaxBytesParam = PAGE_BYTES,
+    ) -> Annotated[CallToolResult, ObjectPage]:
         """List the entries of control mapping collections: which source controls relate to which
         target controls (relationship: equivalent-to, subset-of, superset-of, intersects-with...),
-        with confidence and remarks, as whole OSCAL map objects; the source and target catalogs or
+        with confidence and remarks, each as a summary (id,
+        title, short description; detail=full adds the whole OSCAL map object); the source and target catalogs or
         profiles are in context. Use it for "what does CIS 5.1 map to in SP 800-53" (filter with
         control_id). Paginated."""
         keep = (lambda found: mentions(found, control_id)) if control_id else None
-        found = collect(scope(await access.get(), mapping_collection, "mapping-collection"), "map", keep)
-        return object_page(found, offset, limit)
+        store = await access.get()
+
+        def answer() -> CallToolResult:
+            found = collect(scope(store, mapping_collection, "mapping-collection"), "map", keep)
+            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
+
+        return access.answers.get(
+            ("list_control_mappings", mapping_collection, control_id, limit, offset, detail, max_bytes), answer
+        )
 
     server.add_tool(
         list_control_mappings, name="list_control_mappings", title="List control mappings", annotations=read_only()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.budget import cut_note, fit_bytes
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=BaseModel)
 MAX_RESULT_CHARS = 256_000  # a query stops adding matches beyond this
 MAX_PROBLEMS_SHOWN = 20
 MAX_PROBLEM_CHARS = 300
@@ -22,6 +24,9 @@ class Page(BaseModel):
     offset: int
     limit: int
     next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
+    cut: str | None = Field(
+        default=None, description="When the page stopped at its size budget: where, and how to get the rest."
+    )
 
 
 def check_offset(offset: int, total: int) -> None:
@@ -39,6 +44,18 @@ def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
     chunk = list(items[offset : offset + limit])
     after = offset + len(chunk)
     return chunk, Page(total=len(items), offset=offset, limit=limit, next_offset=after if after < len(items) else None)
+
+
+def budget_page(
+    items: Sequence[Any], summaries: dict[int, S], offset: int, limit: int, max_bytes: int
+) -> tuple[list[S], Page]:
+    """A page of the summaries of `items` that fits `max_bytes` (see `page`), cut note included."""
+    chunk, info = page(items, offset, limit)
+    shown, _ = fit_bytes((summaries[id(item)] for item in chunk), max_bytes)
+    after = offset + len(shown)
+    next_offset = after if after < len(items) else None
+    cut = cut_note(len(shown), len(chunk), next_offset, max_bytes)
+    return shown, info.model_copy(update={"next_offset": next_offset, "cut": cut})
 
 
 def fit(details: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:

@@ -7,20 +7,24 @@ The store is built once, at the first call of any store or component tool, in a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.clipping import bound
+from oscal_mcp.oscal.clipping import Limits, bound, bound_to_budget
 from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES
+from oscal_mcp.oscal.objects import without
 from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, Detail, cut_note, fit_bytes
 from oscal_mcp.tools.params import enum_extra, requested_model
-from oscal_mcp.tools.results import MAX_RESULT_CHARS, check_offset, fit
+from oscal_mcp.tools.results import check_offset
 
 DEFAULT_LIMIT = 20
+MAX_CACHED_ANSWERS = 512
 MAX_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,6 +41,7 @@ class StoreAccess:
     def __init__(self, store: Once[DocumentStore]) -> None:
         self._store = store
         self._resolutions: Once[ResolutionCache] = Once(_resolution_cache)
+        self.answers = AnswerCache()
 
     async def get(self) -> DocumentStore:
         return await self._store.aget()
@@ -44,6 +49,27 @@ class StoreAccess:
     @property
     def resolutions(self) -> ResolutionCache:
         return self._resolutions.get()
+
+
+class AnswerCache:
+    """Answers that depend only on the (immutable) store and their arguments - one object by id, one
+    control - kept once built; bounded, the oldest dropped first. Concurrent first calls may both
+    build an answer, harmlessly."""
+
+    def __init__(self, size: int = MAX_CACHED_ANSWERS) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], M]) -> M:
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+            return cast("M", kept)
+        answer = build()
+        self._kept[key] = answer
+        if len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+        return answer
 
 
 def _resolution_cache() -> ResolutionCache:
@@ -99,6 +125,7 @@ class DocumentSummary(DocumentRef):
 
 
 class OscalObject(BaseModel):
+    id: str = Field(description="Its id across the store: get_oscal_object or fetch take it back.")
     document: DocumentRef
     kind: str = Field(description="control, group, component, implemented-requirement, task, finding, map...")
     ref: str = Field(description="The object's id, control-id or uuid.")
@@ -111,21 +138,65 @@ class Page(BaseModel):
     total: int
     offset: int
     next_offset: int | None = Field(description="Pass as offset to get the next page; null on the last page.")
+    cut: str | None = Field(
+        default=None, description="When the page stopped at its size budget: where, and how to get the rest."
+    )
+
+
+class ListedObject(BaseModel):
+    id: str = Field(description="Its id across the store: get_oscal_object or fetch return it whole.")
+    kind: str
+    title: str
+    document: str = Field(description="The source of the document it lives in (see list_oscal_documents).")
+    context: dict[str, str] = Field(description="Where it sits, e.g. its group, parent control or result.")
+    description: str = Field(description="The start of its description, statement or remarks.")
+    object: dict[str, Any] | None = Field(default=None, description="With detail=full: the OSCAL object, bounded.")
+    clipped: list[str] | None = Field(default=None, description="With detail=full: JSON paths of what was cut.")
 
 
 class ObjectPage(Page):
-    objects: list[OscalObject] = Field(
-        description=f"From offset on: at most limit, fewer once the result reaches {MAX_RESULT_CHARS // 1000} KB."
-    )
+    objects: list[ListedObject] = Field(description="From offset on: at most limit, fewer at the page's max_bytes.")
 
 
 def document_ref(d: StoredDocument) -> DocumentRef:
     return DocumentRef(source=clip(d.source, 300), model=d.model, uuid=clip(d.uuid, 100), title=clip(d.title, 300))
 
 
-def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
+def object_id(store: DocumentStore, d: StoredDocument, found: Found) -> str:
+    """The canonical id of a found object (see `oscal_mcp.oscal.identifiers`)."""
+    located = store.ids.of_object(d.uuid, found.obj, f"{found.kind}/{found.ref}")
+    return store.ids.canonical(located) if located is not None else f"{d.uuid}/{found.kind}/{found.ref}"
+
+
+def listed_object(
+    store: DocumentStore, d: StoredDocument, found: Found, detail: Detail, max_bytes: int = PAGE_BYTES
+) -> ListedObject:
+    from oscal_mcp.oscal.readable import short_description
+
+    listed = ListedObject(
+        id=clip(object_id(store, d, found), 300),
+        kind=found.kind,
+        title=clip(found.title, 200),
+        document=clip(d.source, 200),
+        context={k: clip(v, 200) for k, v in found.context.items()},
+        description=short_description(found.obj),
+    )
+    if detail == "full":
+        listed.object, listed.clipped = page_object(found.obj, found.nested, max_bytes)
+    return listed
+
+
+def page_object(obj: dict[str, Any], nested: frozenset[str], max_bytes: int) -> tuple[dict[str, Any], list[str]]:
+    """An object for a page (detail=full): its nested objects of their own (a group's controls, a
+    control's enhancements) left out, bounded to fit the page alone."""
+    bounded = bound_to_budget(without(obj, nested), max(max_bytes - ENVELOPE_BYTES, 0), Limits())
+    return bounded.value, bounded.all_notes()
+
+
+def oscal_object(store: DocumentStore, d: StoredDocument, found: Found) -> OscalObject:
     bounded = bound(found.obj)
     return OscalObject(
+        id=clip(object_id(store, d, found), 300),
         document=document_ref(d),
         kind=found.kind,
         ref=clip(found.ref, 200),
@@ -135,19 +206,28 @@ def oscal_object(d: StoredDocument, found: Found) -> OscalObject:
     )
 
 
-def object_page(found: Sequence[tuple[StoredDocument, Found]], offset: int, limit: int) -> ObjectPage:
+def object_page(
+    store: DocumentStore,
+    found: Sequence[tuple[StoredDocument, Found]],
+    offset: int,
+    limit: int,
+    detail: Detail = "summary",
+    max_bytes: int = PAGE_BYTES,
+) -> ObjectPage:
     check_offset(offset, len(found))
-    objects = fit(oscal_object(d, f) for d, f in found[offset : offset + limit])
-    after = offset + len(objects)
-    return ObjectPage(
-        total=len(found), offset=offset, next_offset=after if after < len(found) else None, objects=objects
-    )
+    chosen = found[offset : offset + limit]
+    objects, _ = fit_bytes((listed_object(store, d, f, detail, max_bytes) for d, f in chosen), max_bytes)
+    info = page_info(len(found), offset, len(objects), asked=len(chosen), max_bytes=max_bytes)
+    return ObjectPage(**info.model_dump(), objects=objects)
 
 
-def page_info(total: int, offset: int, shown: int) -> Page:
+def page_info(total: int, offset: int, shown: int, *, asked: int = 0, max_bytes: int = PAGE_BYTES) -> Page:
+    """A page's totals and next offset; `asked` (how many items the caller's limit allowed) says
+    whether the budget cut the page."""
     check_offset(offset, total)
     after = offset + shown
-    return Page(total=total, offset=offset, next_offset=after if after < total else None)
+    next_offset = after if after < total else None
+    return Page(total=total, offset=offset, next_offset=next_offset, cut=cut_note(shown, asked, next_offset, max_bytes))
 
 
 LimitParam = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")]

@@ -28,6 +28,11 @@ EXPECTED_TOOLS = {
     # the document store
     "list_oscal_documents",
     "search_oscal",
+    "get_oscal_object",
+    "search",
+    "fetch",
+    "search_oscal_docs",
+    "read_oscal_doc",
     "list_catalog_groups",
     "list_catalog_controls",
     "get_catalog_control",

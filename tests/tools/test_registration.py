@@ -13,7 +13,7 @@ async def test_every_oscal_tool_is_annotated_read_only_and_idempotent(connect: C
     async with connect(OSCAL_ALLOW_REMOTE_URIS=remote) as client:
         tools = (await client.list_tools()).tools
     annotated = {tool.name: tool.annotations for tool in tools if tool.name != "about"}
-    assert len(annotated) == 29  # 11 + the 4 Metaschema knowledge tools + the 14 document-store tools
+    assert len(annotated) == 34  # 11 + the 4 Metaschema knowledge tools + the 19 document-store tools
     for name, hints in annotated.items():
         assert hints is not None, name
         assert hints.read_only_hint is True and hints.idempotent_hint is True, name

@@ -183,7 +183,10 @@ async def test_assessment_poam_and_mapping_objects_are_whole_oscal_objects(conne
             "requirements": ("list_ssp_implemented_requirements", {"control_id": "AC-2"}),
             "services": ("list_ssp_components", {"component_type": "service"}),
         }
-        results = {key: structured(await client.call_tool(name, args)) for key, (name, args) in calls.items()}
+        results = {
+            key: structured(await client.call_tool(name, {**args, "detail": "full"}))
+            for key, (name, args) in calls.items()
+        }
     first = {key: (r["objects"][0] if r["objects"] else None) for key, r in results.items()}
     assert first["tasks"]["object"]["type"] == "action"
     assert first["activities"]["object"]["title"] == "Examine the account policy"
@@ -202,7 +205,8 @@ async def test_long_texts_are_clipped_and_the_cut_is_named(connect: Connect, tmp
     plan["system-security-plan"]["system-implementation"]["components"][1]["description"] = "x" * 10_000
     (documents / "ssp.json").write_text(json.dumps(plan))
     async with connect(OSCAL_DOCUMENTS_DIR=str(documents)) as client:
-        result = structured(await client.call_tool("list_ssp_components", {"component_type": "service"}))
+        args = {"component_type": "service", "detail": "full"}
+        result = structured(await client.call_tool("list_ssp_components", args))
     component = result["objects"][0]
     assert len(component["object"]["description"]) == 2000 and component["object"]["description"].endswith("\u2026")
     assert component["clipped"] == ["$.description: 10000 characters, clipped to 2000"]

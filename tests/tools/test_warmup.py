@@ -194,3 +194,15 @@ def test_the_branch_reaching_deepest_wins_then_the_one_not_only_of_another_type(
     assert best_branch([typed, min_items], depth, wrong_type) == min_items
     assert best_branch([[(3, "x"), (3, "y")], [(3, "z")]], depth, wrong_type) == [(3, "z")]
     assert best_branch([[], []], depth, wrong_type) == []
+
+
+def test_the_warm_up_runs_every_step_of_a_real_server_including_the_store_tools_first_calls(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from oscal_mcp.server import _server_and_warm_up
+
+    _, warm_up = _server_and_warm_up(load_settings({}))
+    took = warm_up.run()
+    assert "failed" not in caplog.text
+    assert list(took) == [name for name, _ in warm_up.steps]
+    assert "store tool calls" in took
