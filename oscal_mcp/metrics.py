@@ -3,8 +3,8 @@
 ``OSCAL_MCP_METRICS_PORT`` turns them on; ``OSCAL_MCP_METRICS_HOST`` (default 127.0.0.1) is the
 address of that listener, apart from the MCP port so that it is never exposed with it. The
 registry holds the auth library's metrics (its built-in hook plugin, `oscal_mcp_auth.telemetry.
-metrics`), the tool calls (an SDK middleware), the sessions (read from the SDK's session manager
-when scraped), the process (CPU, memory, descriptors) and the build.
+metrics`), the tool calls (an SDK middleware), the sessions (read from the server's session ledger,
+`oscal_mcp.sessions`, when scraped), the process (CPU, memory, descriptors) and the build.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from oscal_mcp import __version__
 from oscal_mcp.audit import tool_failed
+from oscal_mcp.sessions import SessionCounts, SessionLedger
 from oscal_mcp_auth.telemetry.metrics import LATENCY_BUCKETS
 
 logger = logging.getLogger("oscal_mcp")
@@ -78,34 +79,28 @@ class ToolMetrics:
 
 
 class SessionMetrics(Collector):
-    """``oscal_mcp_sessions_open`` and ``oscal_mcp_sessions_per_principal_max``, read from the SDK's
-    session manager when scraped (no code on the request path). The largest count per principal
-    (client id, issuer, subject) is a number: no principal is named."""
+    """``oscal_mcp_sessions_open`` and ``oscal_mcp_sessions_per_principal_max``, read from the
+    session ledger when scraped (no code on the request path); a stateless server keeps no
+    session (no ledger: both 0). The largest count per principal (client id, issuer, subject) is
+    a number: no principal is named."""
 
-    def __init__(self, server: MCPServer[Any]) -> None:
-        self._server = server
+    def __init__(self, ledger: SessionLedger | None) -> None:
+        self._ledger = ledger
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        manager = self._server.session_manager
-        sessions = dict(getattr(manager, "_server_instances", {}))  # a copy: the event loop owns it
-        owners = dict(getattr(manager, "_session_owners", {}))
-        per_principal: dict[tuple[Any, ...], int] = {}
-        for session_id, owner in owners.items():
-            if session_id in sessions:
-                key = tuple(sorted(owner.items())) if isinstance(owner, dict) else (owner,)
-                per_principal[key] = per_principal.get(key, 0) + 1
-        yield GaugeMetricFamily("oscal_mcp_sessions_open", "Stateful MCP sessions open", value=len(sessions))
+        counts = self._ledger.counts() if self._ledger is not None else SessionCounts(open=0, per_principal_max=0)
+        yield GaugeMetricFamily("oscal_mcp_sessions_open", "Stateful MCP sessions open", value=counts.open)
         yield GaugeMetricFamily(
             "oscal_mcp_sessions_per_principal_max",
-            "The most sessions one principal (client, issuer, subject) holds",
-            value=max(per_principal.values(), default=0),
+            "The most sessions one authenticated principal (client, issuer, subject) holds",
+            value=counts.per_principal_max,
         )
 
 
-def instrument_server(server: MCPServer[Any], registry: CollectorRegistry) -> None:
-    """Tool calls and sessions of `server` into `registry`."""
+def instrument_server(server: MCPServer[Any], registry: CollectorRegistry, ledger: SessionLedger | None) -> None:
+    """Tool calls of `server` and the sessions `ledger` counts (None: stateless) into `registry`."""
     server.middleware.append(ToolMetrics(registry, server))
-    registry.register(SessionMetrics(server))
+    registry.register(SessionMetrics(ledger))
 
 
 def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> Callable[[], None]:

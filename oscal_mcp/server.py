@@ -33,7 +33,7 @@ from oscal_mcp.cors import Cors
 from oscal_mcp.health import BundledContentCheck, Check, Probes
 from oscal_mcp.oscal.warmup import WarmUp
 from oscal_mcp.rebinding import RebindingGuard, policy_for
-from oscal_mcp.sessions import SessionQuota
+from oscal_mcp.sessions import SessionLedger
 from oscal_mcp.tools.compact import compact_tool_text
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import exercise, register_tools, start_after_handshake
@@ -97,10 +97,6 @@ def build_http_app(
     server, warm_up = _server_and_warm_up(settings)
     if settings.log_format == "json":  # the audit format: a line per tool call
         server.middleware.append(ToolAudit())
-    if metrics is not None:
-        from oscal_mcp.metrics import instrument_server
-
-        instrument_server(server, metrics)
     endpoint: ASGIApp = server.streamable_http_app(
         streamable_http_path=settings.path,
         json_response=settings.json_response,
@@ -110,10 +106,15 @@ def build_http_app(
         session_idle_timeout=settings.session_idle_seconds,
         transport_security=_NO_SDK_HOST_CHECK,
     )
-    if verifier is not None and not settings.stateless_http:
-        endpoint = SessionQuota(
+    ledger = None
+    if not settings.stateless_http:  # the quota and the session metrics read one ledger
+        endpoint = ledger = SessionLedger(
             endpoint, per_principal=settings.max_sessions_per_principal, idle_seconds=settings.session_idle_seconds
         )
+    if metrics is not None:
+        from oscal_mcp.metrics import instrument_server
+
+        instrument_server(server, metrics, ledger)
     return Starlette(
         routes=_routes(settings, endpoint, verifier, replay),
         middleware=[_probes(settings, verifier), *_tracing(tracer_provider), *_middleware(settings)],

@@ -1,10 +1,12 @@
-"""A per-principal quota of stateful sessions, in front of the SDK's session manager.
+"""The session ledger: every stateful session, by owner, in front of the SDK's session manager.
 
 The SDK's manager bounds the sessions of everyone together (``max_sessions``) and binds each
 session to the principal that opened it (its ``authorization_context``: client id, issuer,
 subject). Without a quota of its own, one principal can open them all and keep them alive, and
-every other principal gets 503 until they expire. `SessionQuota` counts each authenticated
-principal's sessions and answers a principal at its quota with 429, leaving everyone else alone.
+every other principal gets 503 until they expire. `SessionLedger` counts each owner's sessions,
+answers an authenticated principal at its quota with 429 and leaves everyone else alone; requests
+no token authenticated (a server without auth) are counted under one anonymous owner with no quota
+of its own. `SessionLedger.counts` is what the session metrics read (`oscal_mcp.metrics`).
 
 It watches, without changing, what passes through: a session is counted from the answer that
 hands out its ``Mcp-Session-Id`` until its owner ends it (``DELETE``), the manager answers 404 for
@@ -18,9 +20,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
-import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import principal_components
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
@@ -32,6 +36,8 @@ from oscal_mcp_auth.logsafe import shown
 logger = logging.getLogger("oscal_mcp")
 
 Principal = tuple[str, str | None, str | None]
+Owner = Principal | None  # None: the anonymous owner, every request no token authenticated
+ANONYMOUS: Final = None
 _SESSION_HEADER = b"mcp-session-id"
 _SWEEP_SECONDS = 60.0
 _INVALID_REQUEST = -32600  # JSON-RPC, as the SDK's own 503 "Too many open sessions"
@@ -42,6 +48,9 @@ class _Session:
     in_flight: int = 1  # counted from the answer to the request that opened it, still in flight
     idle_since: float = math.inf
 
+    def expired(self, now: float, idle_seconds: float) -> bool:
+        return self.in_flight == 0 and now - self.idle_since >= idle_seconds
+
 
 @dataclass
 class _Owned:
@@ -49,48 +58,71 @@ class _Owned:
     opening: int = 0  # requests admitted to open a session whose answer has not started yet
 
 
-class SessionQuota:
-    """Lets each authenticated principal hold at most `per_principal` sessions of `app` (the
-    SDK's streamable-http app, stateful); unauthenticated requests pass untouched (the SDK's
-    global ``max_sessions`` still bounds them)."""
+@dataclass(frozen=True)
+class SessionCounts:
+    """Live sessions (expired ones not counted) at one moment."""
 
-    def __init__(self, app: ASGIApp, *, per_principal: int, idle_seconds: float) -> None:
+    open: int  # every owner's, the anonymous one's included
+    per_principal_max: int  # the most one authenticated principal holds; 0 when none does
+
+
+class SessionLedger:
+    """Counts the sessions of `app` (the SDK's streamable-http app, stateful) by owner, and lets
+    each authenticated principal hold at most `per_principal`; the anonymous owner has no quota
+    (the SDK's global ``max_sessions`` still bounds its sessions)."""
+
+    def __init__(
+        self, app: ASGIApp, *, per_principal: int, idle_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.app = app
+        self.clock = clock
         self.per_principal = per_principal
         self.idle_seconds = idle_seconds
-        self._owners: dict[Principal, _Owned] = {}
+        self._owners: dict[Owner, _Owned] = {}
         self._last_sweep = -math.inf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        principal = _principal(scope) if scope["type"] == "http" else None
-        if principal is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        owner = _principal(scope)
         headers = Headers(scope=scope)
         session_id = headers.get("mcp-session-id")
         if session_id is not None:
-            await self._use(principal, session_id, scope, receive, send)
+            await self._use(owner, session_id, scope, receive, send)
         elif headers.get("mcp-protocol-version", HANDSHAKE_PROTOCOL_VERSIONS[0]) in HANDSHAKE_PROTOCOL_VERSIONS:
-            await self._open(principal, scope, receive, send)
+            await self._open(owner, scope, receive, send)
         else:  # a later protocol's request opens no session (the SDK serves it statelessly)
             await self.app(scope, receive, send)
 
-    def open_sessions(self, principal: Principal) -> int:
-        """How many sessions `principal` holds now (those past their idle timeout are dropped)."""
-        owned = self._owners.get(principal)
+    def open_sessions(self, owner: Owner) -> int:
+        """How many sessions `owner` holds now (those past their idle timeout are dropped)."""
+        owned = self._owners.get(owner)
         if owned is None:
             return 0
-        self._forget_idle(owned, anyio.current_time())
+        self._forget_idle(owned, self.clock())
         return len(owned.sessions)
 
-    async def _open(self, principal: Principal, scope: Scope, receive: Receive, send: Send) -> None:
+    def counts(self) -> SessionCounts:
+        """The live sessions in total and the most one authenticated principal holds. Safe from
+        any thread (a metrics scrape): it reads copies and changes nothing."""
+        now = self.clock()
+        total, most = 0, 0
+        for owner, owned in self._owners.copy().items():  # dict.copy: atomic under the GIL
+            live = sum(not s.expired(now, self.idle_seconds) for s in owned.sessions.copy().values())
+            total += live
+            if owner is not ANONYMOUS:
+                most = max(most, live)
+        return SessionCounts(open=total, per_principal_max=most)
+
+    async def _open(self, owner: Owner, scope: Scope, receive: Receive, send: Send) -> None:
         self._sweep()
-        owned = self._owners.setdefault(principal, _Owned())
-        held = self.open_sessions(principal) + owned.opening
-        if held >= self.per_principal:
+        owned = self._owners.setdefault(owner, _Owned())
+        held = self.open_sessions(owner) + owned.opening
+        if owner is not ANONYMOUS and held >= self.per_principal:
             logger.warning(
                 "refusing a new session: client_id=%s holds %d (OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL=%d)",
-                shown(principal[0]),
+                shown(owner[0]),
                 held,
                 self.per_principal,
             )
@@ -115,10 +147,10 @@ class SessionQuota:
                 owned.opening -= 1
             elif opened[0]:
                 self._ended(owned, opened[0], status=200, method="POST")
-            self._drop_if_empty(principal, owned)
+            self._drop_if_empty(owner, owned)
 
-    async def _use(self, principal: Principal, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
-        owned = self._owners.get(principal)
+    async def _use(self, owner: Owner, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        owned = self._owners.get(owner)
         session = owned.sessions.get(session_id) if owned is not None else None
         if owned is None or session is None:  # another principal's, unknown or expired: the SDK answers
             await self.app(scope, receive, send)
@@ -136,7 +168,7 @@ class SessionQuota:
             await self.app(scope, receive, watching)
         finally:
             self._ended(owned, session_id, status=status, method=scope["method"])
-            self._drop_if_empty(principal, owned)
+            self._drop_if_empty(owner, owned)
 
     def _ended(self, owned: _Owned, session_id: str, *, status: int, method: str) -> None:
         """A request of the session ended: the session is gone after a 404 or a successful DELETE."""
@@ -145,32 +177,32 @@ class SessionQuota:
             return
         session.in_flight -= 1
         if session.in_flight == 0:
-            session.idle_since = anyio.current_time()
+            session.idle_since = self.clock()
         if status == 404 or (method == "DELETE" and 200 <= status < 300):
             owned.sessions.pop(session_id, None)
 
     def _forget_idle(self, owned: _Owned, now: float) -> None:
         for session_id, session in list(owned.sessions.items()):
-            if session.in_flight == 0 and now - session.idle_since >= self.idle_seconds:
+            if session.expired(now, self.idle_seconds):
                 del owned.sessions[session_id]
 
     def _sweep(self) -> None:
-        """Forget expired sessions of every principal now and then, so principals who never come
+        """Forget expired sessions of every owner now and then, so principals who never come
         back do not keep memory."""
-        now = anyio.current_time()
+        now = self.clock()
         if now - self._last_sweep < min(_SWEEP_SECONDS, self.idle_seconds):
             return
         self._last_sweep = now
-        for principal, owned in list(self._owners.items()):
+        for owner, owned in list(self._owners.items()):
             self._forget_idle(owned, now)
-            self._drop_if_empty(principal, owned)
+            self._drop_if_empty(owner, owned)
 
-    def _drop_if_empty(self, principal: Principal, owned: _Owned) -> None:
-        if not owned.sessions and not owned.opening and self._owners.get(principal) is owned:
-            del self._owners[principal]
+    def _drop_if_empty(self, owner: Owner, owned: _Owned) -> None:
+        if not owned.sessions and not owned.opening and self._owners.get(owner) is owned:
+            del self._owners[owner]
 
     async def _refuse(self, owned: _Owned, send: Send) -> None:
-        now = anyio.current_time()
+        now = self.clock()
         idle = [self.idle_seconds - (now - s.idle_since) for s in owned.sessions.values() if s.in_flight == 0]
         retry_after = max(1, math.ceil(min(idle, default=self.idle_seconds)))
         message = (
@@ -192,7 +224,7 @@ class SessionQuota:
         await send({"type": "http.response.body", "body": body.encode()})
 
 
-def _principal(scope: Scope) -> Principal | None:
+def _principal(scope: Scope) -> Owner:
     user = scope.get("user")
     return principal_components(user.access_token) if isinstance(user, AuthenticatedUser) else None
 

@@ -5,10 +5,11 @@ Run by ``make image`` and by the container end-to-end tests. Three steps:
 1. **Base**: a Debian bookworm root filesystem from the Debian archive (``mmdebstrap --variant=minbase
    --include=python3,python3-venv,ca-certificates``) imported with ``podman import`` as
    ``localhost/oscal-mcp-base:<hash>``, the hash being that of the mmdebstrap command line.
-2. **Wheels**: our wheel (``pip wheel``) and its dependencies with the ``auth`` and ``redis`` extras
+2. **Wheels**: our wheel (``pip wheel``) and its dependencies with the ``auth``, ``redis`` and ``metrics`` extras
    for the image's Python (``pip download`` of manylinux x86_64 / aarch64 wheels for CPython 3.11).
 3. **Image**: ``podman build --network=none`` of ``deploy/container/Containerfile`` from the base,
-   installing only those wheels, labelled with the hash of its inputs (base, Containerfile, our wheel).
+   installing only those wheels, labelled with the hash of its inputs (base, Containerfile, extras,
+   our wheel).
 
 A step whose result is already in podman's storage under the same hash is skipped, so a second run
 costs the time of building our wheel (about 2 s). ``--rebuild`` builds both images again (e.g. to take
@@ -54,7 +55,9 @@ DEBIAN_SUITE: Final = "bookworm"
 DEBIAN_MIRROR: Final = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # glibc of bookworm is 2.36: any manylinux wheel up to that runs on it.
 MANYLINUX_VERSIONS: Final = ("2014", "2_17", "2_24", "2_28", "2_31", "2_34", "2_35", "2_36")
-EXTRAS: Final = "auth,redis"
+# Prometheus metrics (``metrics``) are off until OSCAL_MCP_METRICS_PORT is set, so an operator can turn
+# them on by configuration alone.
+EXTRAS: Final = "auth,redis,metrics"
 # An imported root filesystem has no configuration: Debian's PATH, for commands run by name.
 IMPORT_CHANGE: Final = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Documentation, manual pages and translations are of no use in a server image.
@@ -242,7 +245,7 @@ def build_image(base: str, wheels: Path, reference: str, inputs: str, version: s
         # into it, so it would reuse the layer of an older wheel; our own hash decides when to build.
         "podman", "build", "--quiet", "--no-cache", "--network=none", "--pull=never",
         "--file", str(CONTAINERFILE),
-        "--build-arg", f"BASE_IMAGE={base}", "--build-arg", f"VERSION={version}",
+        "--build-arg", f"BASE_IMAGE={base}", "--build-arg", f"VERSION={version}", "--build-arg", f"EXTRAS={EXTRAS}",
         "--label", f"{INPUTS_LABEL}={inputs}",
         "--tag", reference,
         str(wheels.parent),
@@ -277,7 +280,7 @@ def ensure_image(tag: str | None = None, rebuild: bool = False) -> str:
         wheels.mkdir(parents=True)
         base = ensure_debian_image(BASE_NAME, BASE_PACKAGES, work, rebuild)
         wheel = build_wheel(wheels)
-        inputs = digest(base.encode(), CONTAINERFILE.read_bytes(), wheel.read_bytes())
+        inputs = digest(base.encode(), CONTAINERFILE.read_bytes(), EXTRAS.encode(), wheel.read_bytes())
         if not rebuild and image_label(reference, INPUTS_LABEL) == inputs:
             log(f"{reference}: cached (inputs {inputs[:16]})")
         else:

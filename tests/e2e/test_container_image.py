@@ -16,6 +16,7 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.as_fixture import AuthorizationServer, Resource
 from tests.e2e.as_fixture import Client as OAuthClient
@@ -55,11 +56,11 @@ async def call_about(client: Client) -> dict[str, object]:
     return result.structured_content
 
 
-def test_image_declares_a_non_root_user_and_the_mcp_port(image: str) -> None:
+def test_image_declares_a_non_root_user_and_the_mcp_and_metrics_ports(image: str) -> None:
     config = json.loads(podman("image", "inspect", "--format", "{{json .Config}}", image).stdout)
     assert config["User"] == USER
     assert config["Entrypoint"] == ["oscal-mcp"]
-    assert "8000/tcp" in config["ExposedPorts"]
+    assert {"8000/tcp", "9464/tcp"} <= set(config["ExposedPorts"])
     assert {"OSCAL_MCP_TRANSPORT=streamable-http", "OSCAL_MCP_HOST=0.0.0.0", "OSCAL_MCP_PORT=8000"} <= set(
         config["Env"]
     )
@@ -73,10 +74,11 @@ def test_unauthenticated_non_loopback_bind_is_refused(image: str) -> None:
 
 
 async def test_static_verifier_on_0_0_0_0_8000_behind_a_loopback_port_mapping(image: str, keys_file: Path) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     options = [
-        "--read-only", "--publish", f"127.0.0.1:{port}:8000",
+        "--read-only", "--publish", f"127.0.0.1:{port}:8000", "--publish", f"127.0.0.1:{metrics_port}:9464",
+        "--env", "OSCAL_MCP_METRICS_HOST=0.0.0.0", "--env", "OSCAL_MCP_METRICS_PORT=9464",  # as the Kubernetes example
         "--volume", f"{keys_file}:/etc/oscal-mcp/keys.json:ro",
         "--env", "OSCAL_AUTH_VERIFIER=static",
         "--env", "OSCAL_AUTH_ISSUER_URL=https://idp.example.com/realms/oscal",
@@ -106,6 +108,22 @@ async def test_static_verifier_on_0_0_0_0_8000_behind_a_loopback_port_mapping(im
         alive = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=probe_host, timeout=10)
         assert (alive.status_code, alive.json()) == (200, {"status": "alive"})
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", headers=probe_host, timeout=15).status_code == 200
+        # The image carries the metrics extra: the two initializes and the client's requests were counted.
+        metrics = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert metrics[("oscal_mcp_tool_calls_total", (("outcome", "ok"), ("tool", "about")))] == 1
+        assert metrics[("oscal_mcp_auth_requests_total", (("outcome", "reject"), ("reason", "no_credentials")))] == 1
+        assert metrics[("oscal_mcp_sessions_open", ())] == 0  # stateless
+
+
+def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """One scrape of a Prometheus endpoint: (name, sorted labels) -> value."""
+    answer = httpx.get(url, timeout=10)
+    assert answer.status_code == 200, answer.text
+    samples = {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
 
 
 @pytest.fixture(scope="module")

@@ -88,8 +88,8 @@ def with_image(deployment: Manifest, image: str) -> None:
 
 def without_host_ports(deployment: Manifest) -> None:
     """podman 4.3 publishes every containerPort on the host's port of that number, on all its
-    addresses: two replicas would clash on 8000 (and we bind only loopback). The test reaches each
-    pod at its own address instead."""
+    addresses: two replicas would clash on 8000 and on the metrics port 9464 (and we bind only
+    loopback). Every port is dropped; the test reaches each pod at its own address instead."""
     for container in pod_spec(deployment)["containers"]:
         container.pop("ports")
 
@@ -159,6 +159,19 @@ def test_the_manifests_name_the_image_make_image_builds_and_its_version() -> Non
     ]
 
 
+def test_the_scrape_annotations_name_the_metrics_port_the_settings_open() -> None:
+    objects = manifests()
+    deployment = find(objects, "Deployment", "oscal-mcp")
+    settings = find(objects, "ConfigMap", "oscal-mcp-settings")["data"]
+    ports = {port["name"]: port["containerPort"] for port in pod_spec(deployment)["containers"][0]["ports"]}
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert settings["OSCAL_MCP_METRICS_HOST"] == "0.0.0.0"
+    assert int(settings["OSCAL_MCP_METRICS_PORT"]) == ports["metrics"] == int(annotations["prometheus.io/port"])
+    assert (annotations["prometheus.io/scrape"], annotations["prometheus.io/path"]) == ("true", "/metrics")
+    service_ports = find(objects, "Service", "oscal-mcp")["spec"]["ports"]
+    assert [port["targetPort"] for port in service_ports] == ["http"]  # metrics never behind the Service
+
+
 def test_redis_takes_the_password_of_the_secret(played: dict[str, str]) -> None:
     secret = find(manifests(), "Secret", "oscal-mcp-secrets")
     url = secret["stringData"]["OSCAL_AUTH_CACHE_URL"].replace("@redis:", f"@{played['redis']}:")
@@ -194,6 +207,16 @@ async def test_each_replica_answers_the_example_token(played: dict[str, str], po
     assert about is not None
     assert about["caller"]["client_id"] == "reader"
     assert about["auth"]["resource_server_url"] == PUBLIC_URL
+
+
+@pytest.mark.parametrize("pod", ["oscal-mcp-pod-0", "oscal-mcp-pod-1"])
+def test_each_replica_serves_its_metrics_at_the_annotated_port(played: dict[str, str], pod: str) -> None:
+    url = f"http://{played[pod]}:9464/metrics"
+    wait_until_listening(url)
+    answer = httpx.get(url, timeout=10)
+    assert answer.status_code == 200
+    build = [line for line in answer.text.splitlines() if line.startswith("oscal_mcp_build_info{")]
+    assert len(build) == 1 and build[0].endswith(" 1.0"), build
 
 
 def test_replicas_run_as_the_image_user_on_a_read_only_root(played: dict[str, str]) -> None:

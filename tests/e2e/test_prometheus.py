@@ -10,8 +10,8 @@ import anyio
 import httpx
 import pytest
 
-from tests.e2e.clients import bearer, mcp_client, post_initialize
-from tests.e2e.mcp_server import free_port
+from tests.e2e.clients import MCP_HEADERS, bearer, mcp_client, post_initialize
+from tests.e2e.mcp_server import McpServerProcess, free_port
 from tests.e2e.prometheus import PrometheusServer
 from tests.e2e.stacks import JwtStack, jwt_stack
 
@@ -88,7 +88,8 @@ def test_prometheus_scrapes_auth_tool_session_and_process_metrics() -> None:
         hits = 'oscal_mcp_auth_result_cache_lookups_total{layer="local",result="hit"}'
         assert eventually(prometheus, hits, lambda v: v >= ACCEPTED) >= ACCEPTED  # one token, verified once
 
-        # the raw initializes and the stale-key one hold sessions; the client's ended with its DELETE
+        # the raw initializes and the stale-key one hold sessions (one principal's); the client's
+        # ended with its DELETE
         opened = ACCEPTED + 1
         assert eventually(prometheus, "oscal_mcp_sessions_open", lambda v: v >= opened) == opened
         assert eventually(prometheus, "oscal_mcp_sessions_per_principal_max", lambda v: v >= opened) == opened
@@ -98,3 +99,17 @@ def test_prometheus_scrapes_auth_tool_session_and_process_metrics() -> None:
         labels = {item["metric"].get("reason", "") for item in prometheus.query("oscal_mcp_auth_requests_total")}
         assert token not in str(labels) and all(len(label) <= 64 for label in labels)
         assert httpx.get(f"{stack.server.base_url}/metrics", timeout=10).status_code == 404  # not on the MCP port
+
+
+def test_prometheus_sees_the_sessions_of_a_stateful_server_without_auth() -> None:
+    metrics_port = free_port()
+    env = {"OSCAL_MCP_METRICS_PORT": str(metrics_port), "OSCAL_MCP_JSON_RESPONSE": "true"}
+    with McpServerProcess(env=env) as server, PrometheusServer([f"127.0.0.1:{metrics_port}"]) as prometheus:
+        opened = [post_initialize(server.url, {"mcp-protocol-version": "2025-06-18"}) for _ in range(3)]
+        assert [answer.status_code for answer in opened] == [200, 200, 200]
+        assert eventually(prometheus, "oscal_mcp_sessions_open", lambda v: v >= 3) == 3
+        # the same scrape: unauthenticated sessions belong to no principal
+        assert prometheus.value("oscal_mcp_sessions_per_principal_max") == 0
+        session = {**MCP_HEADERS, "mcp-session-id": opened[0].headers["mcp-session-id"]}
+        assert httpx.delete(server.url, headers=session, timeout=10).status_code == 200
+        assert eventually(prometheus, "oscal_mcp_sessions_open", lambda v: v < 3) == 2

@@ -1,5 +1,7 @@
 """OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL over real HTTP: one principal at its quota gets 429, every
 other principal still opens sessions, and a session its owner ends or lets expire frees its place.
+Without auth every session is the anonymous owner's: no quota of its own, only the SDK's global
+OSCAL_MCP_MAX_SESSIONS.
 
 Sessions that must stay alive hold an open GET event stream (a request in flight): the SDK never
 expires such a session, so what is asserted does not depend on how fast the machine is.
@@ -111,3 +113,15 @@ def test_an_expired_session_frees_its_place(server: McpServerProcess) -> None:
         time.sleep(IDLE_SECONDS / 4)
         status = open_session(server, "dave").status_code
     assert status == 200
+
+
+def test_unauthenticated_sessions_have_no_per_principal_quota_but_the_global_bound() -> None:
+    env = {
+        "OSCAL_MCP_MAX_SESSIONS_PER_PRINCIPAL": str(QUOTA),
+        "OSCAL_MCP_MAX_SESSIONS": str(QUOTA + 2),
+        "OSCAL_MCP_JSON_RESPONSE": "true",
+    }
+    with McpServerProcess(env=env) as anonymous_only:
+        headers = {"mcp-protocol-version": "2025-06-18"}
+        statuses = [post_initialize(anonymous_only.url, headers).status_code for _ in range(QUOTA + 3)]
+    assert statuses == [200] * (QUOTA + 2) + [503]  # past the quota; the SDK's max_sessions refuses the last

@@ -1,10 +1,9 @@
-"""`SessionQuota` in process, with a stand-in for the SDK's app: what the real-HTTP tests
+"""`SessionLedger` in process, with a stand-in for the SDK's app: what the real-HTTP tests
 (tests/e2e/test_session_quota.py) cannot reach deterministically."""
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import anyio
 import pytest
@@ -12,7 +11,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.types import Message, Receive, Scope, Send
 
-from oscal_mcp.sessions import SessionQuota
+from oscal_mcp.sessions import SessionCounts, SessionLedger
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +38,7 @@ def request(client_id: str) -> Scope:
     return {"type": "http", "method": "POST", "headers": [], "user": AuthenticatedUser(token)}
 
 
-async def call(quota: SessionQuota, scope: Scope) -> int:
+async def call(quota: SessionLedger, scope: Scope) -> int:
     sent: list[Message] = []
 
     async def receive() -> Message:
@@ -54,7 +53,7 @@ async def call(quota: SessionQuota, scope: Scope) -> int:
 
 async def test_concurrent_opening_requests_cannot_overshoot_the_quota() -> None:
     app = FakeSessionApp()
-    quota = SessionQuota(app, per_principal=2, idle_seconds=60)
+    quota = SessionLedger(app, per_principal=2, idle_seconds=60)
     statuses: list[int] = []
 
     async def open_one() -> None:
@@ -70,18 +69,45 @@ async def test_concurrent_opening_requests_cannot_overshoot_the_quota() -> None:
     assert quota.open_sessions(("alice", None, None)) == 2
 
 
-async def test_an_unauthenticated_request_is_not_counted() -> None:
+def anonymous() -> Scope:
+    return {"type": "http", "method": "POST", "headers": []}
+
+
+async def test_unauthenticated_sessions_are_counted_under_no_quota() -> None:
     app = FakeSessionApp()
     app.gate.set()
-    quota = SessionQuota(app, per_principal=1, idle_seconds=60)
-    anonymous: dict[str, Any] = {"type": "http", "method": "POST", "headers": []}
-    assert [await call(quota, anonymous) for _ in range(3)] == [200, 200, 200]
+    ledger = SessionLedger(app, per_principal=1, idle_seconds=60)
+    assert [await call(ledger, anonymous()) for _ in range(3)] == [200, 200, 200]
+    assert ledger.counts() == SessionCounts(open=3, per_principal_max=0)  # no authenticated principal
+
+
+async def test_counts_are_the_total_and_the_most_one_authenticated_principal_holds() -> None:
+    app = FakeSessionApp()
+    app.gate.set()
+    ledger = SessionLedger(app, per_principal=5, idle_seconds=60)
+    assert ledger.counts() == SessionCounts(open=0, per_principal_max=0)
+    for scope in (request("alice"), request("alice"), request("bob"), anonymous(), anonymous(), anonymous()):
+        assert await call(ledger, scope) == 200
+    assert ledger.counts() == SessionCounts(open=6, per_principal_max=2)  # the anonymous 3 are no principal's
+
+
+async def test_counts_leave_out_expired_sessions() -> None:
+    app = FakeSessionApp()
+    app.gate.set()
+    now = [1000.0]
+    ledger = SessionLedger(app, per_principal=5, idle_seconds=60, clock=lambda: now[0])
+    assert await call(ledger, request("alice")) == 200
+    assert await call(ledger, anonymous()) == 200
+    now[0] += 59
+    assert ledger.counts() == SessionCounts(open=2, per_principal_max=1)
+    now[0] += 1  # the idle timeout has passed for both, and no request has swept them
+    assert ledger.counts() == SessionCounts(open=0, per_principal_max=0)
 
 
 async def test_principals_who_never_come_back_are_forgotten_once_their_sessions_expire() -> None:
     app = FakeSessionApp()
     app.gate.set()
-    quota = SessionQuota(app, per_principal=5, idle_seconds=0.05)
+    quota = SessionLedger(app, per_principal=5, idle_seconds=0.05)
     for client in ("a", "b", "c"):
         assert await call(quota, request(client)) == 200
     assert len(quota._owners) == 3
