@@ -172,6 +172,17 @@ def test_the_scrape_annotations_name_the_metrics_port_the_settings_open() -> Non
     assert [port["targetPort"] for port in service_ports] == ["http"]  # metrics never behind the Service
 
 
+def test_secret_files_are_mounted_readable_by_the_server_group_only() -> None:
+    """The server refuses group- or world-writable secret files and warns on world-readable ones
+    (oscal_mcp_auth.secret_files); Kubernetes' default mode, 0644, would warn at every start."""
+    spec = pod_spec(find(manifests(), "Deployment", "oscal-mcp"))
+    secret_volumes = [volume["secret"] for volume in spec["volumes"] if "secret" in volume]
+    assert secret_volumes
+    for source in secret_volumes:
+        assert source["defaultMode"] & 0o027 == 0, oct(source["defaultMode"])  # no group write, nothing for others
+    assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsGroup"]
+
+
 def test_redis_takes_the_password_of_the_secret(played: dict[str, str]) -> None:
     secret = find(manifests(), "Secret", "oscal-mcp-secrets")
     url = secret["stringData"]["OSCAL_AUTH_CACHE_URL"].replace("@redis:", f"@{played['redis']}:")
