@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from oscal_mcp.oscal.metaschema.metapath_shortcuts import selectable_names
@@ -70,12 +71,18 @@ class _Plan:
     children: dict[str, tuple[Child, Definition]]  # only those a constraint can see (`_visible`)
 
 
+@cache
+def _plan_cache(version: str) -> dict[str, _Plan]:
+    """The plans of one module set, kept across documents (filled as definitions are met)."""
+    return {}
+
+
 class _Builder:
     def __init__(self, metaschema: Metaschema, view: DocumentView) -> None:
         self._definitions = metaschema.definitions
         self._view = view
         self._order = 1
-        self._plans: dict[str, _Plan] = {}
+        self._plans = _plan_cache(metaschema.version)
         self._named = selectable_names(metaschema)
 
     def _plan(self, definition: Definition) -> _Plan:
@@ -138,7 +145,7 @@ class _Builder:
         # Numbers stay numbers: Metapath compares typed flags (``@start > @end`` on integers).
         text = value if type(value) in (str, int, float) else scalar_text(value)
         if text is not None:
-            node.flags[name] = text
+            node.set_flag(name, text)
             constrained = plan.flags[name]
             if constrained is not None:
                 self._view.by_definition[constrained].append(FlagRef(node, name))
