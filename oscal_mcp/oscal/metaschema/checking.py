@@ -147,9 +147,10 @@ class _Run:
         self.indexes: dict[str, dict[Key, Item]] = {}
         self.partial_indexes: set[str] = set()
         self.pending_keys: list[tuple[Constraint, Item]] = []
-        # each allowed-values target: None once one of its constraints allows its value (the
-        # values of several constraints are a union), else the constraints that do not
-        self.allowed: dict[Node | FlagRef, list[Constraint] | None] = {}
+        # each allowed-values target by position (the values of several constraints are a union):
+        # None once one of its constraints allows its value, else it and the constraints that do
+        # not. Keys are tuples of an int and a str, which the cycle collector stops tracking.
+        self.allowed: dict[tuple[int, str], tuple[Node | FlagRef, list[Constraint]] | None] = {}
 
     def apply(self, step: _Step, contexts: list[Node | FlagRef]) -> None:
         if time.monotonic() > self.deadline:
@@ -186,9 +187,10 @@ class _Run:
             self._check_has_key(constraint, item)
 
     def _check_allowed_values(self) -> None:
-        for item, constraints in self.allowed.items():
-            if constraints is None:
+        for refused in self.allowed.values():
+            if refused is None:
                 continue
+            item, constraints = refused
             value = str(atom(item))
             names = sorted({allowed.value for c in constraints for allowed in c.values})
             more = len(names) - LISTED_VALUES
@@ -213,14 +215,18 @@ class _Run:
 def _allowed_values(run: _Run, step: _Step, context: Item) -> None:
     constraint, allowed = step.constraint, run.allowed
     for item in step.target(context, run.env):
-        if not isinstance(item, (Node, FlagRef)):
+        if isinstance(item, FlagRef):
+            where = (item.owner.order, item.name)
+        elif isinstance(item, Node):
+            where = (item.order, "")
+        else:
             continue
         if constraint.allow_other or str(atom(item)) in step.values:
-            allowed[item] = None
+            allowed[where] = None
             continue
-        refused = allowed.get(item, [])
-        if refused is not None and all(known is not constraint for known in refused):
-            allowed[item] = [*refused, constraint]
+        refused = allowed.get(where, (item, []))
+        if refused is not None and all(known is not constraint for known in refused[1]):
+            allowed[where] = (item, [*refused[1], constraint])
 
 
 def _matches(run: _Run, step: _Step, context: Item) -> None:

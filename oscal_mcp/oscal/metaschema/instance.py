@@ -56,7 +56,9 @@ def build_view(document: object, metaschema: Metaschema) -> DocumentView | None:
     view = DocumentView(document=top, root=root)
     view.by_definition[definition.key].append(root)
     view.by_name[root_name].append(root)
-    _Builder(metaschema, view).assembly(root, document[root_name], definition)
+    builder = _Builder(metaschema, view)
+    builder.assembly(root, document[root_name], definition)
+    top.last = root.last = builder.last_order
     return view
 
 
@@ -84,6 +86,10 @@ class _Builder:
         self._order = 1
         self._plans = _plan_cache(metaschema.version)
         self._named = selectable_names(metaschema)
+
+    @property
+    def last_order(self) -> int:
+        return self._order
 
     def _plan(self, definition: Definition) -> _Plan:
         plan = self._plans.get(definition.key)
@@ -140,6 +146,7 @@ class _Builder:
                 self._field(node, plan, item)
             elif isinstance(item, Mapping):
                 self.assembly(node, item, definition, plan)
+            node.last = self._order
 
     def _flag(self, node: Node, plan: _Plan, name: str, value: Any) -> None:
         # Numbers stay numbers: Metapath compares typed flags (``@start > @end`` on integers).

@@ -11,6 +11,7 @@ the constraint level reports instead of guessing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -164,6 +165,11 @@ def _descendants_named(name: str) -> Compiled:
             return []
         if item is env.document and env.by_name:
             return list(env.by_name.get(name, ()))
+        if item.last is not None and env.by_name:
+            # the nodes so named ordered after it, up to its last descendant (document order)
+            named: list[Item] = env.by_name.get(name) or []  # type: ignore[assignment]
+            start = bisect_right(named, item.order, key=_order)
+            return named[start : bisect_right(named, item.last, lo=start, key=_order)]
         known = env.descendants.get((id(item), name))
         if known is None:
             known = []
@@ -177,6 +183,10 @@ def _descendants_named(name: str) -> Compiled:
         return list(known)
 
     return walk
+
+
+def _order(item: Item) -> int:
+    return item.order  # type: ignore[union-attr]
 
 
 def _path(left: Compiled, right: Compiled) -> Compiled:

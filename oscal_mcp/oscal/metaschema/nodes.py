@@ -20,7 +20,19 @@ _NO_NAMES: Mapping[str, list[Node]] = MappingProxyType({})
 
 
 class Node:
-    __slots__ = ("_by_name", "children", "definition", "flags", "name", "order", "parent", "step", "text", "value_key")
+    __slots__ = (
+        "_by_name",
+        "children",
+        "definition",
+        "flags",
+        "last",
+        "name",
+        "order",
+        "parent",
+        "step",
+        "text",
+        "value_key",
+    )
 
     def __init__(self, name: str, parent: Node | None, step: PathParts, definition: str, order: int) -> None:
         self.name = name
@@ -33,6 +45,9 @@ class Node:
         self.value_key: str | None = None  # a field given as a JSON object keeps its value here
         self.children: Sequence[Node] = ()  # a list from the first `add`
         self._by_name: dict[str, list[Node]] | None = None
+        # the order of its last descendant, once its subtree is complete (the view builder sets
+        # it): its descendants are exactly the nodes ordered after it up to `last`
+        self.last: int | None = None
 
     def add(self, child: Node) -> None:
         if isinstance(self.children, list):
