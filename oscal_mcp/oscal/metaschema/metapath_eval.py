@@ -145,7 +145,7 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
         and isinstance(expr.right, syntax.ChildStep)
         and expr.right.name != "*"
     ):
-        return _path(compile_expr(expr.left.left), _descendants_named(expr.right.name))
+        return _path(compile_expr(expr.left.left), _descendants_named(expr.right.name), nodes_only=True)
     # X//(a|b) likewise, one walk per name, merged in document order
     if (
         isinstance(expr.left, syntax.PathExpr)
@@ -155,8 +155,37 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
     ):
         walks = [_descendants_named(part.name) for part in expr.right.items]  # type: ignore[union-attr]
         merged = _concat(walks, unique=True)
-        return _path(compile_expr(expr.left.left), lambda item, env: document_order(merged(item, env)))
-    return _path(compile_expr(expr.left), compile_expr(expr.right))
+        ordered: Compiled = lambda item, env: document_order(merged(item, env))  # noqa: E731
+        return _path(compile_expr(expr.left.left), ordered, nodes_only=True)
+    right = expr.right
+    # children or flags of distinct nodes are distinct: nothing to drop
+    disjoint = isinstance(right, (syntax.ChildStep, syntax.FlagStep)) and _distinct_nodes(expr.left)
+    return _path(compile_expr(expr.left), compile_expr(right), nodes_only=_only_nodes(right), disjoint=disjoint)
+
+
+def _only_nodes(expr: syntax.Expr) -> bool:
+    """Whether `expr` yields nodes only (never atomic values), whatever its context."""
+    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.ParentNode, syntax.RootNode)):
+        return True
+    if isinstance(expr, syntax.DescendantOrSelf):
+        return True
+    if isinstance(expr, syntax.PathExpr):
+        return _only_nodes(expr.right)
+    if isinstance(expr, syntax.Filter):
+        return _only_nodes(expr.base)
+    if isinstance(expr, syntax.Union):
+        return all(_only_nodes(part) for part in expr.items)
+    return False
+
+
+def _distinct_nodes(expr: syntax.Expr) -> bool:
+    """Whether `expr` yields nodes without repeats from one context node (paths and unions drop
+    repeats; a comma sequence, a function or the context item may not be nodes)."""
+    if isinstance(expr, syntax.Filter):
+        return _distinct_nodes(expr.base)
+    return isinstance(
+        expr, (syntax.ChildStep, syntax.FlagStep, syntax.ParentNode, syntax.RootNode, syntax.PathExpr, syntax.Union)
+    ) and _only_nodes(expr)
 
 
 def _descendants_named(name: str) -> Compiled:
@@ -189,7 +218,9 @@ def _order(item: Item) -> int:
     return item.order  # type: ignore[union-attr]
 
 
-def _path(left: Compiled, right: Compiled) -> Compiled:
+def _path(left: Compiled, right: Compiled, *, nodes_only: bool = False, disjoint: bool = False) -> Compiled:
+    """``left/right``; repeats dropped (nodes compare by identity, so a dict of nodes does it)."""
+
     def path(item: Item, env: Environment) -> list[Item]:
         contexts = left(item, env)
         if len(contexts) == 1:
@@ -197,7 +228,9 @@ def _path(left: Compiled, right: Compiled) -> Compiled:
         found: list[Item] = []
         for context in contexts:
             found.extend(right(context, env))
-        return distinct(found)
+        if disjoint:
+            return found
+        return list(dict.fromkeys(found)) if nodes_only else distinct(found)
 
     return path
 
