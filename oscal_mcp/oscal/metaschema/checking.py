@@ -213,15 +213,18 @@ class _Run:
 
 
 def _allowed_values(run: _Run, step: _Step, context: Item) -> None:
-    constraint, allowed = step.constraint, run.allowed
+    constraint, allowed, values = step.constraint, run.allowed, step.values
     for item in step.target(context, run.env):
         if isinstance(item, FlagRef):
-            where = (item.owner.order, item.name)
+            owner, name = item
+            where = (owner.order, name)
+            value = owner.flags.get(name, "")
         elif isinstance(item, Node):
             where = (item.order, "")
+            value = item.text or ""
         else:
             continue
-        if constraint.allow_other or str(atom(item)) in step.values:
+        if constraint.allow_other or (value if type(value) is str else str(value)) in values:
             allowed[where] = None
             continue
         refused = allowed.get(where, (item, []))

@@ -160,7 +160,30 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
     right = expr.right
     # children or flags of distinct nodes are distinct: nothing to drop
     disjoint = isinstance(right, (syntax.ChildStep, syntax.FlagStep)) and _distinct_nodes(expr.left)
+    if disjoint and right.name != "*":  # type: ignore[union-attr]
+        step = _flags_of if isinstance(right, syntax.FlagStep) else _children_of
+        return step(compile_expr(expr.left), right.name)  # type: ignore[union-attr]
     return _path(compile_expr(expr.left), compile_expr(right), nodes_only=_only_nodes(right), disjoint=disjoint)
+
+
+def _flags_of(left: Compiled, name: str) -> Compiled:
+    """``left/@name`` where `left` yields distinct nodes: one pass, no list per node."""
+    return lambda item, env: [
+        FlagRef(node, name) for node in left(item, env) if isinstance(node, Node) and name in node.flags
+    ]
+
+
+def _children_of(left: Compiled, name: str) -> Compiled:
+    """``left/name`` where `left` yields distinct nodes: one pass, no list per node."""
+
+    def children(item: Item, env: Environment) -> list[Item]:
+        found: list[Item] = []
+        for node in left(item, env):
+            if isinstance(node, Node):
+                found.extend(node.by_name.get(name, ()))
+        return found
+
+    return children
 
 
 def _only_nodes(expr: syntax.Expr) -> bool:
