@@ -13,28 +13,17 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 
 from oscal_mcp.oscal.metaschema import metapath_syntax as syntax
+from oscal_mcp.oscal.metaschema.metapath_values import Compiled as Compiled
+from oscal_mcp.oscal.metaschema.metapath_values import Environment as Environment
+from oscal_mcp.oscal.metaschema.metapath_values import distinct as distinct
+from oscal_mcp.oscal.metaschema.metapath_values import document_order as document_order
+from oscal_mcp.oscal.metaschema.metapath_values import truth as truth
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 
 OSCAL_NAMESPACE = "http://csrc.nist.gov/ns/oscal"
-
-
-@dataclass
-class Environment:
-    """The document node, every node by name in document order (``//name`` from the top is a
-    look-up), and whether ``doc()`` was asked for a document it could not have."""
-
-    document: Node
-    by_name: dict[str, list[Node]] = field(default_factory=dict)
-    external_documents_skipped: bool = False
-    # ``.//name`` from one node, asked by several constraints of its definition: walked once
-    descendants: dict[tuple[int, str], list[Node]] = field(default_factory=dict)
-
-
-Compiled = Callable[[Item, Environment], list[Item]]
 
 
 @cache
@@ -45,42 +34,6 @@ def compile_metapath(expression: str) -> Compiled:
 
 def evaluate(expression: str, item: Item, env: Environment) -> list[Item]:
     return compile_metapath(expression)(item, env)
-
-
-def truth(items: list[Item]) -> bool:
-    """XPath's effective boolean value (XPath 3.1, section 2.4.3)."""
-    if not items:
-        return False
-    first = items[0]
-    if isinstance(first, (Node, FlagRef)):
-        return True
-    if isinstance(first, bool):
-        return first
-    if isinstance(first, str):
-        return first != ""
-    return first != 0
-
-
-def _identity(item: Item) -> object:
-    if isinstance(item, Node):
-        return id(item)
-    if isinstance(item, FlagRef):
-        return (id(item.owner), item.name)
-    return (type(item), item)
-
-
-def distinct(items: list[Item]) -> list[Item]:
-    """Each node once (a node sequence is a set in XPath), first occurrence kept."""
-    if len(items) < 2:
-        return items
-    return list({_identity(item): item for item in items}.values())
-
-
-def document_order(items: list[Item]) -> list[Item]:
-    """Nodes in document order (a node before its flags); other items as they came."""
-    if all(isinstance(item, (Node, FlagRef)) for item in items):
-        return sorted(distinct(items), key=lambda item: (item.order, isinstance(item, FlagRef)))  # type: ignore[union-attr]
-    return items
 
 
 def compile_expr(expr: syntax.Expr) -> Compiled:
