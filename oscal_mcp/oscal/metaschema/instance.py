@@ -134,17 +134,19 @@ class _Builder:
 
     def _child(self, parent: Node, child: Child, definition: Definition, value: Any) -> None:
         plan = self._plan(definition)
-        by_name = self._view.by_name[child.xml_name]
+        name, key, is_field = child.xml_name, definition.key, child.kind == "field"
+        by_name = self._view.by_name[name]
+        constrained = self._view.by_definition[key] if plan.constrained else None
         for item, step in _items(child, value, definition):
             self._order += 1
-            node = Node(child.xml_name, parent, step, definition.key, self._order)
+            node = Node(name, parent, step, key, self._order)
             parent.add(node)
             by_name.append(node)
-            if plan.constrained:
-                self._view.by_definition[definition.key].append(node)
-            if child.kind == "field":
+            if constrained is not None:
+                constrained.append(node)
+            if is_field:
                 self._field(node, plan, item)
-            elif isinstance(item, Mapping):
+            elif _is_mapping(item):
                 self.assembly(node, item, definition, plan)
             node.last = self._order
 
@@ -158,7 +160,7 @@ class _Builder:
                 self._view.by_definition[constrained].append(FlagRef(node, name))
 
     def _field(self, node: Node, plan: _Plan, value: Any) -> None:
-        if isinstance(value, Mapping):
+        if _is_mapping(value):
             for key, item in value.items():
                 if key in plan.flags:
                     self._flag(node, plan, key, item)
@@ -166,6 +168,11 @@ class _Builder:
             node.value_key = plan.definition.value_key
         else:
             node.text = value if type(value) is str else scalar_text(value)
+
+
+def _is_mapping(value: object) -> bool:
+    """`isinstance(value, Mapping)`, quick for the plain dicts a parsed document is made of."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _items(child: Child, value: Any, definition: Definition) -> list[tuple[Any, PathParts]]:
