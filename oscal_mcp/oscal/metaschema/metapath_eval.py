@@ -64,7 +64,7 @@ def compile_expr(expr: syntax.Expr) -> Compiled:
     if isinstance(expr, syntax.Logical):
         return _logical(expr.operator, [compile_expr(part) for part in expr.items])
     if isinstance(expr, syntax.Comparison):
-        fast = _flag_in_literals(expr)
+        fast = _flag_in_literals(expr) or _in_literals(expr)
         if fast is not None:
             return fast
         return _comparison(expr.operator, compile_expr(expr.left), compile_expr(expr.right))
@@ -316,6 +316,30 @@ def _flag_in_literals(expr: syntax.Comparison) -> Compiled | None:
         return None
     flag = expr.left.name
     return lambda item, env: [isinstance(item, Node) and item.flags.get(flag) in values]
+
+
+def _in_literals(expr: syntax.Comparison) -> Compiled | None:
+    """``path = ('a', 'b')``: a string value is looked up in a set; any other value compares with
+    each literal as the general case does."""
+    values = _literals(expr.right)
+    if expr.operator != "=" or values is None:
+        return None
+    left, literals = compile_expr(expr.left), sorted(values)
+
+    def compare(item: Item, env: Environment) -> list[Item]:
+        for value in left(item, env):
+            first = atom(value)
+            if type(first) is str:
+                if first in values:
+                    return [True]
+                continue
+            for second in literals:
+                a, b = _comparable(first, second)
+                if a == b:
+                    return [True]
+        return [False]
+
+    return compare
 
 
 def _comparison(operator: str, left: Compiled, right: Compiled) -> Compiled:
