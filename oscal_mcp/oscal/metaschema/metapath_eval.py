@@ -241,6 +241,10 @@ def _compile_test(expr: syntax.Expr) -> Test | None:
     if isinstance(expr, syntax.Comparison):
         compiled = compile_expr(expr)
         return lambda item, env: compiled(item, env)[0] is True
+    if isinstance(expr, syntax.Call) and expr.name == "has-oscal-namespace" and len(expr.args) == 1:
+        namespaces = _literals(expr.args[0])
+        if namespaces:
+            return lambda item, env: _namespace_of(item) in namespaces
     if isinstance(expr, syntax.Call) and expr.name == "not" and len(expr.args) == 1:
         inner = _compile_test(expr.args[0]) or _as_test(compile_expr(expr.args[0]))
         return lambda item, env: not inner(item, env)
@@ -386,8 +390,11 @@ def _has_oscal_namespace_in(namespaces: frozenset[str]) -> Compiled:
 
 def _namespace_of(item: Item) -> str:
     """The ``ns`` flag of a node (of a flag's node: ``ns`` qualifies the ``name`` beside it)."""
-    node = item.owner if isinstance(item, FlagRef) else item
-    return str(node.flags.get("ns", OSCAL_NAMESPACE)) if isinstance(node, Node) else OSCAL_NAMESPACE
+    node = item if type(item) is Node else item.owner if isinstance(item, FlagRef) else item
+    if not isinstance(node, Node):
+        return OSCAL_NAMESPACE
+    namespace = node.flags.get("ns", OSCAL_NAMESPACE)
+    return namespace if type(namespace) is str else str(namespace)
 
 
 def _doc(args: list[Compiled]) -> Compiled:
