@@ -1,9 +1,11 @@
 """The constraint level's cost (issue #23), as ratios measured side by side in one run.
 
-    .venv/bin/python bench/bench_constraints.py [--blocks 7] [--repeat 3]
+    .venv/bin/python bench/bench_constraints.py [--blocks 7] [--repeat 3] [--reference]
 
-Two documents: the bundled NIST SP 800-53 rev 5 catalog (3.1 MB) and a generated SSP of about
-22 KB (`tests/metaschema/corpus.py`). For each, blocks alternate (A/B, then B/A, ...) between:
+Three documents: NIST's ssp-example.json (22 KB), a generated SSP of about 22 KB
+(`tests/metaschema/corpus.py`) and the bundled NIST SP 800-53 rev 5 catalog (3.1 MB). After the
+warm-up the process freezes what is alive (`gc.freeze`), as the server's warm-up does; the
+collector stays on. For each, blocks alternate (A/B, then B/A, ...) between:
 
 - ``schema``: NIST's JSON Schema level alone (jsonschema-rs), on the parsed document;
 - ``constraints``: the constraint level alone (NIST's Metaschema constraints);
@@ -16,14 +18,19 @@ range). Then the SSP through the whole tool path (`validate_oscal_content` in an
 client session), alternating with the same call while the constraint level is replaced by a
 skipped level (the road as it was). Goals: a small document's whole validation within 1.5x of
 before; the catalog's whole validation at least 3x faster than the reference server's (which the
-issue puts at about 10x ours before, so whole/before at most about 3.3x).
+issue puts at about 10x ours before, so whole/before at most about 3.3x). With ``--reference``,
+the catalog's whole validation alternates with the reference server's (mcp-server-for-oscal
+0.7.1, `validate_oscal_content` in its own venv, `bench/reference_validate.py`) and the ratio is
+printed: goal at least 3x.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -48,6 +55,9 @@ from oscal_mcp.oscal.validation import Request, validate
 from oscal_mcp.server import build_server
 from tests.metaschema.corpus import ssp_of_size
 
+ROOT = Path(__file__).resolve().parents[1]
+NIST_SSP = ROOT / "tests/metaschema/nist_examples/ssp-example.json"
+REFERENCE_PYTHON = ROOT / ".bench-venvs/reference/bin/python"
 CATALOG = Path(__file__).resolve().parents[1] / "oscal_mcp/content/nist/sp800-53-rev5/NIST_SP-800-53_rev5_catalog.json"
 
 
@@ -118,14 +128,47 @@ async def _tool_path(text: str, blocks: int, calls: int) -> None:
     print(f"  whole/before: {statistics.median(ratios):.2f}x (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
 
 
+def against_reference(path: Path, blocks: int, calls: int) -> None:
+    """Our whole validation of `path` against the reference server's, in alternating blocks."""
+    if not REFERENCE_PYTHON.exists():
+        raise SystemExit(f"no reference venv at {REFERENCE_PYTHON.parents[1]}: see bench/README.md")
+    ours = _cases(path.read_bytes(), "catalog")["whole"]
+    driver = [str(REFERENCE_PYTHON), str(Path(__file__).with_name("reference_validate.py")), str(path)]
+    with subprocess.Popen(driver, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as reference:
+        assert reference.stdin is not None and reference.stdout is not None
+        reference.stdout.readline()  # "ready"
+
+        def theirs() -> float:
+            reference.stdin.write(f"{calls}\n")  # type: ignore[union-attr]
+            reference.stdin.flush()  # type: ignore[union-attr]
+            return float(reference.stdout.readline())  # type: ignore[union-attr]
+
+        times: dict[str, list[float]] = {"ours": [], "reference": []}
+        for block in range(blocks):
+            for key in ("ours", "reference") if block % 2 == 0 else ("reference", "ours"):
+                times[key].append(_time(ours, calls) if key == "ours" else theirs())
+        reference.stdin.close()
+    ratios = sorted(b / a for a, b in zip(times["ours"], times["reference"], strict=True))
+    print(f"\n{path.name}, whole validation against the reference server ({blocks} blocks x {calls})")
+    for key, values in times.items():
+        print(f"  {key:12} median {statistics.median(values) * 1000:8.1f} ms")
+    print(f"  reference/ours: {statistics.median(ratios):.2f}x (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reference", action="store_true", help="also time the reference server")
     args = parser.parse_args()
     small = json.dumps(ssp_of_size(22_000)).encode()
-    measure("SSP", small, "system-security-plan", args.blocks, args.repeat * 10)
+    _cases(CATALOG.read_bytes(), "catalog")["whole"]()
+    gc.freeze()  # as the server's warm-up does (oscal_mcp/oscal/warmup.py)
+    measure("NIST ssp-example.json", NIST_SSP.read_bytes(), "system-security-plan", args.blocks, args.repeat * 10)
+    measure("generated SSP", small, "system-security-plan", args.blocks, args.repeat * 10)
     measure("SP 800-53 rev 5 catalog", CATALOG.read_bytes(), "catalog", args.blocks, args.repeat)
+    if args.reference:
+        against_reference(CATALOG, args.blocks, args.repeat)
     anyio.run(_tool_path, small.decode(), args.blocks, args.repeat * 10)
 
 

@@ -12,7 +12,8 @@ from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 
 def _node(tag: str, parent: Node, order: int, **flags: str | int) -> Node:
     node = Node(tag, parent, (tag,), "", order)
-    node.flags.update(flags)
+    for name, value in flags.items():
+        node.set_flag(name, value)
     parent.add(node)
     return node
 

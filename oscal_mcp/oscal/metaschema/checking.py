@@ -12,20 +12,20 @@ whole. Work stops at a deadline; the report then says it is incomplete.
 
 from __future__ import annotations
 
-import gc
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
 from oscal_mcp.oscal.issues import json_path
 from oscal_mcp.oscal.metaschema.datatypes import DATATYPES
 from oscal_mcp.oscal.metaschema.instance import build_view
-from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, document_order, truth
-from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard, value_getter
+from oscal_mcp.oscal.metaschema.metapath_eval import Compiled, Environment, compile_metapath, document_order, truth
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import Guard, target_guard, value_getter
 from oscal_mcp.oscal.metaschema.model import Constraint
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, PathParts, atom, item_path, value_path
-from oscal_mcp.oscal.metaschema.registry import Metaschema
+from oscal_mcp.oscal.metaschema.registry import Metaschema, load_metaschema
 from oscal_mcp.oscal.text import clip
 
 ERROR_LEVELS = frozenset({"ERROR", "CRITICAL"})
@@ -81,29 +81,17 @@ def shown(value: object) -> str:
 
 def check(document: object, metaschema: Metaschema, max_kept: int, budget_seconds: float) -> Report | None:
     """Every constraint of `metaschema` on `document`; None when the document has no OSCAL root."""
-    # The view is tens of thousands of small objects and evaluation makes many short lists, none of
-    # them cyclic garbage: with the cycle collector on, it rescans the view again and again (the
-    # view of the SP 800-53 catalog built 4x slower). It is off while checking, as before after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _check(document, metaschema, max_kept, budget_seconds)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _check(document: object, metaschema: Metaschema, max_kept: int, budget_seconds: float) -> Report | None:
     view = build_view(document, metaschema)
     if view is None:
         return None
     report = Report(max_kept=max_kept)
     env = Environment(view.document, view.by_name)
     run = _Run(metaschema, env, report, time.monotonic() + budget_seconds)
+    plans = _plans(metaschema.version)
     try:
         for key, items in view.by_definition.items():
-            for constraint in metaschema.definitions[key].constraints:
-                run.apply(constraint, items)
+            for step in plans[key]:
+                run.apply(step, items)
         run.finish()
     except DeadlineReached:
         report.complete = False
@@ -120,6 +108,36 @@ def _pattern(regex: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One constraint made ready to run: its handler, its target compiled, and the guard that
+    skips contexts without targets (none for a cardinality: too few targets breaks it too)."""
+
+    constraint: Constraint
+    handler: Callable[[_Run, _Step, Item], None]
+    target: Compiled
+    guard: Guard | None
+    values: frozenset[str] = frozenset()  # allowed-values: the values it allows
+
+
+@cache
+def _plans(version: str) -> dict[str, tuple[_Step, ...]]:
+    """Every definition's constraints made ready, once per module set."""
+    return {
+        key: tuple(
+            _Step(
+                constraint=c,
+                handler=_HANDLERS[c.kind],
+                target=compile_metapath(c.target),
+                guard=None if c.kind == "has-cardinality" else target_guard(c.target),
+                values=frozenset(allowed.value for allowed in c.values),
+            )
+            for c in definition.constraints
+        )
+        for key, definition in load_metaschema(version).definitions.items()
+    }
+
+
 class _Run:
     def __init__(self, metaschema: Metaschema, env: Environment, report: Report, deadline: float) -> None:
         self.metaschema = metaschema
@@ -129,20 +147,18 @@ class _Run:
         self.indexes: dict[str, dict[Key, Item]] = {}
         self.partial_indexes: set[str] = set()
         self.pending_keys: list[tuple[Constraint, Item]] = []
-        self.allowed: dict[object, tuple[Item, list[Constraint]]] = {}
+        # each allowed-values target by position (the values of several constraints are a union):
+        # None once one of its constraints allows its value, else it and the constraints that do
+        # not. Keys are tuples of an int and a str, which the cycle collector stops tracking.
+        self.allowed: dict[tuple[int, str], tuple[Node | FlagRef, list[Constraint]] | None] = {}
 
-    def apply(self, constraint: Constraint, contexts: list[Node | FlagRef]) -> None:
+    def apply(self, step: _Step, contexts: list[Node | FlagRef]) -> None:
         if time.monotonic() > self.deadline:
             raise DeadlineReached
-        handler = _HANDLERS[constraint.kind]
-        # a cardinality is broken by too few targets too: its contexts are never skipped
-        guard = None if constraint.kind == "has-cardinality" else target_guard(constraint.target)
+        guard, handler = step.guard, step.handler
         for context in contexts:
             if guard is None or isinstance(context, FlagRef) or guard(context):
-                handler(self, constraint, context)
-
-    def targets(self, constraint: Constraint, context: Item) -> list[Item]:
-        return compile_metapath(constraint.target)(context, self.env)
+                handler(self, step, context)
 
     def violation(self, constraint: Constraint, item: Item, message: str, path: PathParts | None = None) -> None:
         where = item_path(item) if path is None else path
@@ -171,12 +187,11 @@ class _Run:
             self._check_has_key(constraint, item)
 
     def _check_allowed_values(self) -> None:
-        for item, constraints in self.allowed.values():
-            if any(c.allow_other for c in constraints):
+        for refused in self.allowed.values():
+            if refused is None:
                 continue
+            item, constraints = refused
             value = str(atom(item))
-            if any(value == allowed.value for c in constraints for allowed in c.values):
-                continue
             names = sorted({allowed.value for c in constraints for allowed in c.values})
             more = len(names) - LISTED_VALUES
             listed = ", ".join(names[:LISTED_VALUES]) + (f" and {more} more" if more > 0 else "")
@@ -197,20 +212,29 @@ class _Run:
             self.violation(constraint, item, message, self.key_path(constraint, item))
 
 
-def _allowed_values(run: _Run, constraint: Constraint, context: Item) -> None:
-    for item in run.targets(constraint, context):
-        identity = (
-            id(item) if isinstance(item, Node) else (id(item.owner), item.name) if isinstance(item, FlagRef) else None
-        )
-        if identity is None:
+def _allowed_values(run: _Run, step: _Step, context: Item) -> None:
+    constraint, allowed, values = step.constraint, run.allowed, step.values
+    for item in step.target(context, run.env):
+        if isinstance(item, FlagRef):
+            owner, name = item
+            where = (owner.order, name)
+            value = owner.flags.get(name, "")
+        elif isinstance(item, Node):
+            where = (item.order, "")
+            value = item.text or ""
+        else:
             continue
-        entry = run.allowed.setdefault(identity, (item, []))
-        if all(known is not constraint for known in entry[1]):
-            entry[1].append(constraint)
+        if constraint.allow_other or (value if type(value) is str else str(value)) in values:
+            allowed[where] = None
+            continue
+        refused = allowed.get(where, (item, []))
+        if refused is not None and all(known is not constraint for known in refused[1]):
+            allowed[where] = (item, [*refused[1], constraint])
 
 
-def _matches(run: _Run, constraint: Constraint, context: Item) -> None:
-    for item in run.targets(constraint, context):
+def _matches(run: _Run, step: _Step, context: Item) -> None:
+    constraint = step.constraint
+    for item in step.target(context, run.env):
         value = str(atom(item))
         if constraint.regex is not None and _pattern(constraint.regex).fullmatch(value) is None:
             message = f"{shown(value)} does not match the pattern {constraint.regex}"
@@ -219,9 +243,10 @@ def _matches(run: _Run, constraint: Constraint, context: Item) -> None:
             run.violation(constraint, item, f"{shown(value)} is not a valid {constraint.datatype}", value_path(item))
 
 
-def _is_unique(run: _Run, constraint: Constraint, context: Item) -> None:
+def _is_unique(run: _Run, step: _Step, context: Item) -> None:
+    constraint = step.constraint
     seen: dict[Key, Item] = {}
-    for item in document_order(run.targets(constraint, context)):
+    for item in document_order(step.target(context, run.env)):
         key = run.key(constraint, item)
         if all(part is None for part in key):
             continue
@@ -231,9 +256,10 @@ def _is_unique(run: _Run, constraint: Constraint, context: Item) -> None:
             run.violation(constraint, item, message, run.key_path(constraint, item))
 
 
-def _index(run: _Run, constraint: Constraint, context: Item) -> None:
+def _index(run: _Run, step: _Step, context: Item) -> None:
+    constraint = step.constraint
     index = run.indexes.setdefault(constraint.name or "", {})
-    targets = run.targets(constraint, context)
+    targets = step.target(context, run.env)
     if run.env.external_documents_skipped and "doc(" in constraint.target:
         run.partial_indexes.add(constraint.name or "")
     for item in document_order(targets):
@@ -248,21 +274,24 @@ def _index(run: _Run, constraint: Constraint, context: Item) -> None:
             run.violation(constraint, item, message, run.key_path(constraint, item))
 
 
-def _index_has_key(run: _Run, constraint: Constraint, context: Item) -> None:
-    run.pending_keys.extend((constraint, item) for item in run.targets(constraint, context))
+def _index_has_key(run: _Run, step: _Step, context: Item) -> None:
+    constraint = step.constraint
+    run.pending_keys.extend((constraint, item) for item in step.target(context, run.env))
 
 
-def _has_cardinality(run: _Run, constraint: Constraint, context: Item) -> None:
-    count = len(run.targets(constraint, context))
+def _has_cardinality(run: _Run, step: _Step, context: Item) -> None:
+    constraint = step.constraint
+    count = len(step.target(context, run.env))
     low, high = constraint.min_occurs, constraint.max_occurs
     if (low is not None and count < low) or (high is not None and count > high):
         bounds = f"at least {low}" if high is None else f"at most {high}" if low is None else f"{low} to {high}"
         run.violation(constraint, context, f"{count} item(s) match {constraint.target}; expected {bounds}")
 
 
-def _expect(run: _Run, constraint: Constraint, context: Item) -> None:
+def _expect(run: _Run, step: _Step, context: Item) -> None:
+    constraint = step.constraint
     test = compile_metapath(constraint.test or "true()")
-    for item in run.targets(constraint, context):
+    for item in step.target(context, run.env):
         if not truth(test(item, run.env)):
             run.violation(constraint, item, f"expected {constraint.test} to hold here")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from oscal_mcp.oscal.metaschema.metapath_shortcuts import selectable_names
@@ -55,7 +56,9 @@ def build_view(document: object, metaschema: Metaschema) -> DocumentView | None:
     view = DocumentView(document=top, root=root)
     view.by_definition[definition.key].append(root)
     view.by_name[root_name].append(root)
-    _Builder(metaschema, view).assembly(root, document[root_name], definition)
+    builder = _Builder(metaschema, view)
+    builder.assembly(root, document[root_name], definition)
+    top.last = root.last = builder.last_order
     return view
 
 
@@ -70,13 +73,23 @@ class _Plan:
     children: dict[str, tuple[Child, Definition]]  # only those a constraint can see (`_visible`)
 
 
+@cache
+def _plan_cache(version: str) -> dict[str, _Plan]:
+    """The plans of one module set, kept across documents (filled as definitions are met)."""
+    return {}
+
+
 class _Builder:
     def __init__(self, metaschema: Metaschema, view: DocumentView) -> None:
         self._definitions = metaschema.definitions
         self._view = view
         self._order = 1
-        self._plans: dict[str, _Plan] = {}
+        self._plans = _plan_cache(metaschema.version)
         self._named = selectable_names(metaschema)
+
+    @property
+    def last_order(self) -> int:
+        return self._order
 
     def _plan(self, definition: Definition) -> _Plan:
         plan = self._plans.get(definition.key)
@@ -121,30 +134,33 @@ class _Builder:
 
     def _child(self, parent: Node, child: Child, definition: Definition, value: Any) -> None:
         plan = self._plan(definition)
-        by_name = self._view.by_name[child.xml_name]
+        name, key, is_field = child.xml_name, definition.key, child.kind == "field"
+        by_name = self._view.by_name[name]
+        constrained = self._view.by_definition[key] if plan.constrained else None
         for item, step in _items(child, value, definition):
             self._order += 1
-            node = Node(child.xml_name, parent, step, definition.key, self._order)
+            node = Node(name, parent, step, key, self._order)
             parent.add(node)
             by_name.append(node)
-            if plan.constrained:
-                self._view.by_definition[definition.key].append(node)
-            if child.kind == "field":
+            if constrained is not None:
+                constrained.append(node)
+            if is_field:
                 self._field(node, plan, item)
-            elif isinstance(item, Mapping):
+            elif _is_mapping(item):
                 self.assembly(node, item, definition, plan)
+            node.last = self._order
 
     def _flag(self, node: Node, plan: _Plan, name: str, value: Any) -> None:
         # Numbers stay numbers: Metapath compares typed flags (``@start > @end`` on integers).
         text = value if type(value) in (str, int, float) else scalar_text(value)
         if text is not None:
-            node.flags[name] = text
+            node.set_flag(name, text)
             constrained = plan.flags[name]
             if constrained is not None:
                 self._view.by_definition[constrained].append(FlagRef(node, name))
 
     def _field(self, node: Node, plan: _Plan, value: Any) -> None:
-        if isinstance(value, Mapping):
+        if _is_mapping(value):
             for key, item in value.items():
                 if key in plan.flags:
                     self._flag(node, plan, key, item)
@@ -152,6 +168,11 @@ class _Builder:
             node.value_key = plan.definition.value_key
         else:
             node.text = value if type(value) is str else scalar_text(value)
+
+
+def _is_mapping(value: object) -> bool:
+    """`isinstance(value, Mapping)`, quick for the plain dicts a parsed document is made of."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _items(child: Child, value: Any, definition: Definition) -> list[tuple[Any, PathParts]]:

@@ -11,29 +11,19 @@ the constraint level reports instead of guessing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 
 from oscal_mcp.oscal.metaschema import metapath_syntax as syntax
+from oscal_mcp.oscal.metaschema.metapath_values import Compiled as Compiled
+from oscal_mcp.oscal.metaschema.metapath_values import Environment as Environment
+from oscal_mcp.oscal.metaschema.metapath_values import distinct as distinct
+from oscal_mcp.oscal.metaschema.metapath_values import document_order as document_order
+from oscal_mcp.oscal.metaschema.metapath_values import truth as truth
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 
 OSCAL_NAMESPACE = "http://csrc.nist.gov/ns/oscal"
-
-
-@dataclass
-class Environment:
-    """The document node, every node by name in document order (``//name`` from the top is a
-    look-up), and whether ``doc()`` was asked for a document it could not have."""
-
-    document: Node
-    by_name: dict[str, list[Node]] = field(default_factory=dict)
-    external_documents_skipped: bool = False
-    # ``.//name`` from one node, asked by several constraints of its definition: walked once
-    descendants: dict[tuple[int, str], list[Node]] = field(default_factory=dict)
-
-
-Compiled = Callable[[Item, Environment], list[Item]]
 
 
 @cache
@@ -44,42 +34,6 @@ def compile_metapath(expression: str) -> Compiled:
 
 def evaluate(expression: str, item: Item, env: Environment) -> list[Item]:
     return compile_metapath(expression)(item, env)
-
-
-def truth(items: list[Item]) -> bool:
-    """XPath's effective boolean value (XPath 3.1, section 2.4.3)."""
-    if not items:
-        return False
-    first = items[0]
-    if isinstance(first, (Node, FlagRef)):
-        return True
-    if isinstance(first, bool):
-        return first
-    if isinstance(first, str):
-        return first != ""
-    return first != 0
-
-
-def _identity(item: Item) -> object:
-    if isinstance(item, Node):
-        return id(item)
-    if isinstance(item, FlagRef):
-        return (id(item.owner), item.name)
-    return (type(item), item)
-
-
-def distinct(items: list[Item]) -> list[Item]:
-    """Each node once (a node sequence is a set in XPath), first occurrence kept."""
-    if len(items) < 2:
-        return items
-    return list({_identity(item): item for item in items}.values())
-
-
-def document_order(items: list[Item]) -> list[Item]:
-    """Nodes in document order (a node before its flags); other items as they came."""
-    if all(isinstance(item, (Node, FlagRef)) for item in items):
-        return sorted(distinct(items), key=lambda item: (item.order, isinstance(item, FlagRef)))  # type: ignore[union-attr]
-    return items
 
 
 def compile_expr(expr: syntax.Expr) -> Compiled:
@@ -110,7 +64,7 @@ def compile_expr(expr: syntax.Expr) -> Compiled:
     if isinstance(expr, syntax.Logical):
         return _logical(expr.operator, [compile_expr(part) for part in expr.items])
     if isinstance(expr, syntax.Comparison):
-        fast = _flag_in_literals(expr)
+        fast = _flag_in_literals(expr) or _in_literals(expr)
         if fast is not None:
             return fast
         return _comparison(expr.operator, compile_expr(expr.left), compile_expr(expr.right))
@@ -144,7 +98,7 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
         and isinstance(expr.right, syntax.ChildStep)
         and expr.right.name != "*"
     ):
-        return _path(compile_expr(expr.left.left), _descendants_named(expr.right.name))
+        return _path(compile_expr(expr.left.left), _descendants_named(expr.right.name), nodes_only=True)
     # X//(a|b) likewise, one walk per name, merged in document order
     if (
         isinstance(expr.left, syntax.PathExpr)
@@ -154,8 +108,60 @@ def _compile_path(expr: syntax.PathExpr) -> Compiled:
     ):
         walks = [_descendants_named(part.name) for part in expr.right.items]  # type: ignore[union-attr]
         merged = _concat(walks, unique=True)
-        return _path(compile_expr(expr.left.left), lambda item, env: document_order(merged(item, env)))
-    return _path(compile_expr(expr.left), compile_expr(expr.right))
+        ordered: Compiled = lambda item, env: document_order(merged(item, env))  # noqa: E731
+        return _path(compile_expr(expr.left.left), ordered, nodes_only=True)
+    right = expr.right
+    # children or flags of distinct nodes are distinct: nothing to drop
+    disjoint = isinstance(right, (syntax.ChildStep, syntax.FlagStep)) and _distinct_nodes(expr.left)
+    if disjoint and right.name != "*":  # type: ignore[union-attr]
+        step = _flags_of if isinstance(right, syntax.FlagStep) else _children_of
+        return step(compile_expr(expr.left), right.name)  # type: ignore[union-attr]
+    return _path(compile_expr(expr.left), compile_expr(right), nodes_only=_only_nodes(right), disjoint=disjoint)
+
+
+def _flags_of(left: Compiled, name: str) -> Compiled:
+    """``left/@name`` where `left` yields distinct nodes: one pass, no list per node."""
+    return lambda item, env: [
+        FlagRef(node, name) for node in left(item, env) if isinstance(node, Node) and name in node.flags
+    ]
+
+
+def _children_of(left: Compiled, name: str) -> Compiled:
+    """``left/name`` where `left` yields distinct nodes: one pass, no list per node."""
+
+    def children(item: Item, env: Environment) -> list[Item]:
+        found: list[Item] = []
+        for node in left(item, env):
+            if isinstance(node, Node):
+                found.extend(node.by_name.get(name, ()))
+        return found
+
+    return children
+
+
+def _only_nodes(expr: syntax.Expr) -> bool:
+    """Whether `expr` yields nodes only (never atomic values), whatever its context."""
+    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.ParentNode, syntax.RootNode)):
+        return True
+    if isinstance(expr, syntax.DescendantOrSelf):
+        return True
+    if isinstance(expr, syntax.PathExpr):
+        return _only_nodes(expr.right)
+    if isinstance(expr, syntax.Filter):
+        return _only_nodes(expr.base)
+    if isinstance(expr, syntax.Union):
+        return all(_only_nodes(part) for part in expr.items)
+    return False
+
+
+def _distinct_nodes(expr: syntax.Expr) -> bool:
+    """Whether `expr` yields nodes without repeats from one context node (paths and unions drop
+    repeats; a comma sequence, a function or the context item may not be nodes)."""
+    if isinstance(expr, syntax.Filter):
+        return _distinct_nodes(expr.base)
+    return isinstance(
+        expr, (syntax.ChildStep, syntax.FlagStep, syntax.ParentNode, syntax.RootNode, syntax.PathExpr, syntax.Union)
+    ) and _only_nodes(expr)
 
 
 def _descendants_named(name: str) -> Compiled:
@@ -164,6 +170,11 @@ def _descendants_named(name: str) -> Compiled:
             return []
         if item is env.document and env.by_name:
             return list(env.by_name.get(name, ()))
+        if item.last is not None and env.by_name:
+            # the nodes so named ordered after it, up to its last descendant (document order)
+            named: list[Item] = env.by_name.get(name) or []  # type: ignore[assignment]
+            start = bisect_right(named, item.order, key=_order)
+            return named[start : bisect_right(named, item.last, lo=start, key=_order)]
         known = env.descendants.get((id(item), name))
         if known is None:
             known = []
@@ -179,7 +190,13 @@ def _descendants_named(name: str) -> Compiled:
     return walk
 
 
-def _path(left: Compiled, right: Compiled) -> Compiled:
+def _order(item: Item) -> int:
+    return item.order  # type: ignore[union-attr]
+
+
+def _path(left: Compiled, right: Compiled, *, nodes_only: bool = False, disjoint: bool = False) -> Compiled:
+    """``left/right``; repeats dropped (nodes compare by identity, so a dict of nodes does it)."""
+
     def path(item: Item, env: Environment) -> list[Item]:
         contexts = left(item, env)
         if len(contexts) == 1:
@@ -187,7 +204,9 @@ def _path(left: Compiled, right: Compiled) -> Compiled:
         found: list[Item] = []
         for context in contexts:
             found.extend(right(context, env))
-        return distinct(found)
+        if disjoint:
+            return found
+        return list(dict.fromkeys(found)) if nodes_only else distinct(found)
 
     return path
 
@@ -222,6 +241,10 @@ def _compile_test(expr: syntax.Expr) -> Test | None:
     if isinstance(expr, syntax.Comparison):
         compiled = compile_expr(expr)
         return lambda item, env: compiled(item, env)[0] is True
+    if isinstance(expr, syntax.Call) and expr.name == "has-oscal-namespace" and len(expr.args) == 1:
+        namespaces = _literals(expr.args[0])
+        if namespaces:
+            return lambda item, env: _namespace_of(item) in namespaces
     if isinstance(expr, syntax.Call) and expr.name == "not" and len(expr.args) == 1:
         inner = _compile_test(expr.args[0]) or _as_test(compile_expr(expr.args[0]))
         return lambda item, env: not inner(item, env)
@@ -299,6 +322,30 @@ def _flag_in_literals(expr: syntax.Comparison) -> Compiled | None:
     return lambda item, env: [isinstance(item, Node) and item.flags.get(flag) in values]
 
 
+def _in_literals(expr: syntax.Comparison) -> Compiled | None:
+    """``path = ('a', 'b')``: a string value is looked up in a set; any other value compares with
+    each literal as the general case does."""
+    values = _literals(expr.right)
+    if expr.operator != "=" or values is None:
+        return None
+    left, literals = compile_expr(expr.left), sorted(values)
+
+    def compare(item: Item, env: Environment) -> list[Item]:
+        for value in left(item, env):
+            first = atom(value)
+            if type(first) is str:
+                if first in values:
+                    return [True]
+                continue
+            for second in literals:
+                a, b = _comparable(first, second)
+                if a == b:
+                    return [True]
+        return [False]
+
+    return compare
+
+
 def _comparison(operator: str, left: Compiled, right: Compiled) -> Compiled:
     test = _COMPARE[operator]
 
@@ -343,8 +390,11 @@ def _has_oscal_namespace_in(namespaces: frozenset[str]) -> Compiled:
 
 def _namespace_of(item: Item) -> str:
     """The ``ns`` flag of a node (of a flag's node: ``ns`` qualifies the ``name`` beside it)."""
-    node = item.owner if isinstance(item, FlagRef) else item
-    return str(node.flags.get("ns", OSCAL_NAMESPACE)) if isinstance(node, Node) else OSCAL_NAMESPACE
+    node = item if type(item) is Node else item.owner if isinstance(item, FlagRef) else item
+    if not isinstance(node, Node):
+        return OSCAL_NAMESPACE
+    namespace = node.flags.get("ns", OSCAL_NAMESPACE)
+    return namespace if type(namespace) is str else str(namespace)
 
 
 def _doc(args: list[Compiled]) -> Compiled:

@@ -37,12 +37,17 @@ def _guard(expr: syntax.Expr) -> Guard | None:
     if isinstance(expr, syntax.Filter):
         if isinstance(expr.base, syntax.ContextItem):
             return _guard(expr.predicate)
+        if isinstance(expr.base, syntax.ChildStep) and expr.base.name != "*":
+            # ``prop[@name='x']``: some ``prop`` child must pass the predicate's own guard
+            inner = _guard(expr.predicate)
+            if inner is not None:
+                return _some_child(expr.base.name, inner)
         return _guard(expr.base)
     if isinstance(expr, syntax.Logical) and expr.operator == "and":
         parts = [guard for part in expr.items if (guard := _guard(part)) is not None]
         return (lambda node: all(part(node) for part in parts)) if parts else None
     if isinstance(expr, syntax.Comparison) and expr.operator == "=":
-        return _guard(expr.left)
+        return _flag_equals(expr) or _guard(expr.left)
     if isinstance(expr, syntax.Union):
         found = [_guard(part) for part in expr.items]
         known = [part for part in found if part is not None]
@@ -50,6 +55,29 @@ def _guard(expr: syntax.Expr) -> Guard | None:
             return None
         return lambda node: any(part(node) for part in known)
     return None
+
+
+def _some_child(name: str, inner: Guard) -> Guard:
+    return lambda node: any(inner(child) for child in node.by_name.get(name, ()))
+
+
+def _flag_equals(expr: syntax.Comparison) -> Guard | None:
+    """``@flag = 'a'`` (or ``= ('a', 'b')``) can hold only where the flag is one of the strings; a
+    number-valued flag compares as a number (``5 = '5.0'``), so it is never skipped."""
+    if not isinstance(expr.left, syntax.FlagStep) or expr.left.name == "*":
+        return None
+    right = expr.right
+    items = right.items if isinstance(right, syntax.Sequence) else (right,)
+    if not all(isinstance(item, syntax.Literal) and isinstance(item.value, str) for item in items):
+        return None
+    values = frozenset(str(item.value) for item in items)  # type: ignore[union-attr]
+    flag = expr.left.name
+
+    def equals(node: Node) -> bool:
+        value = node.flags.get(flag)
+        return value is not None and (type(value) is not str or value in values)
+
+    return equals
 
 
 Value = Callable[[Item, Environment], str | None]
