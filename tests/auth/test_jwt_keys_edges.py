@@ -1,0 +1,211 @@
+"""Edges of the jwt verifier and its key sets that a careless change would open: the client allow-list
+for a token naming no client, a missing ``typ`` under ``REQUIRE_TYP``, the result cache past ``exp``,
+a one-key JWKS and a kid, and a key set published by another replica that lacks the kid needed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from oscal_mcp_auth import AuthConfig, TokenRejected
+from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier
+from oscal_mcp_auth.issuers import IssuerKeys, Issuers
+from oscal_mcp_auth.jwks import JwksCache, KeySet
+from tests.auth.keys import ISSUER, RESOURCE, claims, mint, private_jwks, public_keys, signing_key
+from tests.e2e.as_fixture import generate_keys, public_jwks
+
+NOW = 1_800_000_000
+LEEWAY = 60
+URI = "https://as.example.com/jwks"
+pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
+
+
+def config() -> AuthConfig:
+    return AuthConfig.from_mapping(
+        {
+            "OSCAL_AUTH_ISSUER_URL": ISSUER,
+            "OSCAL_AUTH_RESOURCE_SERVER_URL": RESOURCE,
+            "OSCAL_AUTH_LEEWAY_SECONDS": str(LEEWAY),
+        }
+    )
+
+
+class CountingKeySet(KeySet):
+    lookups = 0
+
+    def find(self, kid: str | None, alg: str) -> Any:
+        self.lookups += 1
+        return super().find(kid, alg)
+
+
+def verifier(keys: KeySet | JwksCache | None = None, **settings: Any) -> JwtVerifier:
+    jwt_settings = JwtSettings(**settings)
+    keys = keys if keys is not None else KeySet.from_jwks(public_keys(), jwt_settings.algorithms)
+    return JwtVerifier(config(), jwt_settings, keys)
+
+
+async def refusal(checker: JwtVerifier, token: str) -> str:
+    with pytest.raises(TokenRejected) as rejected:
+        await checker.verify_token(token)
+    return rejected.value.reason
+
+
+def b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def signed(header: dict[str, Any], body: dict[str, Any], kid: str = "rs-1") -> str:
+    """A token with exactly this header (python-jose always adds a typ)."""
+    signing_input = f"{b64(header)}.{b64(body)}"
+    signature = signing_key(kid, "RS256").sign(signing_input.encode())
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+@pytest.mark.parametrize("client_claims", [{"client_id": None}, {"client_id": None, "aud": None}])
+async def test_the_client_allow_list_refuses_a_token_that_names_no_client(client_claims: dict[str, Any]) -> None:
+    checker = verifier(allowed_client_ids=("cognito-app",))
+    assert await refusal(checker, mint(**client_claims)) == "wrong_client"
+    assert (await checker.verify_token(mint(client_id="cognito-app"))).client_id == "cognito-app"
+
+
+async def test_a_token_without_a_typ_header_is_refused_when_typ_is_required() -> None:
+    token = signed({"alg": "RS256", "kid": "rs-1"}, claims())
+    assert (await verifier().verify_token(token)).client_id == "client-1"
+    assert await refusal(verifier(require_typ=True), token) == "bad_typ"
+    typed = signed({"alg": "RS256", "kid": "rs-1", "typ": "application/AT+JWT"}, claims())
+    assert (await verifier(require_typ=True).verify_token(typed)).client_id == "client-1"
+
+
+async def test_a_token_past_its_exp_is_never_served_from_the_result_cache() -> None:
+    """Accepted within the leeway, but not kept: without the pipeline's own check a kept result
+    would outlive the token's exp by the whole cache TTL."""
+    keys = CountingKeySet.from_jwks(public_keys(), ("RS256",))
+    assert isinstance(keys, CountingKeySet)
+    checker = verifier(keys)
+    late = mint(exp=NOW - LEEWAY // 2)
+    await checker.verify_token(late)
+    await checker.verify_token(late)
+    assert keys.lookups == 2
+    fresh = mint(exp=NOW + 30)
+    await checker.verify_token(fresh)
+    await checker.verify_token(fresh)
+    assert keys.lookups == 3
+
+
+async def test_a_zero_result_cache_keeps_nothing() -> None:
+    keys = CountingKeySet.from_jwks(public_keys(), ("RS256",))
+    assert isinstance(keys, CountingKeySet)
+    checker = verifier(keys, result_cache_seconds=0)
+    token = mint()
+    await checker.verify_token(token)
+    await checker.verify_token(token)
+    assert keys.lookups == 2
+
+
+def one_key_jwks(kid: str = "rs-1") -> dict[str, Any]:
+    return {"keys": [key for key in public_keys()["keys"] if key["kid"] == kid]}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def jwks_cache(clock: Clock, shared: Any = None) -> JwksCache:
+    async def resolve() -> str:
+        return URI
+
+    return JwksCache(httpx.AsyncClient(), resolve, allowed_algorithms=("RS256", "ES256"), clock=clock, shared=shared)
+
+
+@respx.mock
+async def test_a_one_key_jwks_serves_only_the_kid_it_names() -> None:
+    respx.get(URI).respond(200, json=one_key_jwks())
+    cache = jwks_cache(Clock())
+    assert await cache.find("other", "RS256") is None
+    assert await cache.find(None, "RS256") is None
+    found = await cache.find("rs-1", "RS256")
+    assert found is not None and found.kid == "rs-1"
+    token = signed({"alg": "RS256", "kid": "other", "typ": "at+jwt"}, claims())  # really signed by rs-1
+    assert await refusal(verifier(cache), token) == "unknown_key"
+
+
+async def test_a_fixed_one_key_set_from_jwks_serves_only_its_kid() -> None:
+    keys = KeySet.from_jwks(one_key_jwks(), ("RS256",))
+    member = IssuerKeys(ISSUER, keys)
+    assert await member.find("other", "RS256") is None
+    assert await refusal(verifier(keys), signed({"alg": "RS256", "kid": "other"}, claims())) == "unknown_key"
+    assert not Issuers([member]).select(ISSUER + "/")
+
+
+class Published:
+    """A shared store holding one key set another replica published (the interface of `SharedStore`)."""
+
+    def __init__(self, document: Any, remaining: float = 200.0) -> None:
+        self.document, self.remaining = document, remaining
+        self.written: list[tuple[str, Any, float]] = []
+
+    async def get(self, key: str) -> tuple[Any, float] | None:
+        return (self.document, self.remaining) if self.document is not None else None
+
+    async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
+        self.written.append((key, value, ttl_seconds))
+        self.document = value
+
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool | None:
+        raise AssertionError("the JWKS cache never adds")
+
+    async def aclose(self) -> None:
+        return None
+
+
+@respx.mock
+async def test_a_replica_takes_a_published_key_set_only_if_it_has_the_kid_needed() -> None:
+    rotated = public_jwks(generate_keys(("rs-2", "es-2")))
+    route = respx.get(URI).respond(200, json=rotated)
+    clock = Clock()
+    shared = Published(one_key_jwks())
+    cache = jwks_cache(clock, shared)
+    assert (await cache.find("rs-1", "RS256")) is not None  # the published set, no fetch
+    assert route.call_count == 0
+    clock.now += 31
+    found = await cache.find("rs-2", "RS256")  # not in the published set: asks the AS
+    assert found is not None and found.kid == "rs-2"
+    assert route.call_count == 1
+    assert shared.written == [("document", rotated, 300)]
+
+
+@respx.mock
+async def test_a_published_key_set_is_kept_only_for_its_remaining_lifetime() -> None:
+    route = respx.get(URI).respond(200, json=public_keys())
+    clock = Clock()
+    shared = Published(one_key_jwks(), remaining=40)
+    cache = jwks_cache(clock, shared)
+    await cache.find("rs-1", "RS256")
+    shared.document = None  # expired in the store too
+    clock.now += 39
+    await cache.find("rs-1", "RS256")
+    assert route.call_count == 0
+    clock.now += 2
+    await cache.find("rs-1", "RS256")
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_a_broken_published_key_set_is_ignored() -> None:
+    route = respx.get(URI).respond(200, json=public_keys())
+    cache = jwks_cache(Clock(), Published({"no": "keys"}))
+    assert await cache.find("rs-1", "RS256") is not None
+    assert route.call_count == 1
+
+
+def test_the_test_keys_hold_both_kids() -> None:
+    assert {key["kid"] for key in private_jwks()["keys"]} == {"rs-1", "es-1"}
