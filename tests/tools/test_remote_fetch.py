@@ -1,0 +1,195 @@
+"""The remote fetch's guarantees over real loopback HTTP(S): certificates are verified against the URL's
+name, the size limit holds before and while the body is read, and the connection is shut at the
+deadline. The public-address check is lifted for 127.0.0.1 here only (`open_to_loopback`)."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from oscal_mcp.oscal import remote
+from oscal_mcp.oscal.errors import AccessError
+
+pytestmark = pytest.mark.anyio
+BODY = b'{"catalog": {}}'
+MAX = 100_000
+
+
+class Handler(BaseHTTPRequestHandler):
+    hung_up: ClassVar[threading.Event] = threading.Event()
+
+    def do_GET(self) -> None:
+        if self.path == "/doc.json":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BODY)))
+            self.end_headers()
+            self.wfile.write(BODY)
+        elif self.path == "/declared-huge":  # declares 10 MB, sends one chunk, then waits
+            self.send_response(200)
+            self.send_header("Content-Length", str(10 * 1024 * 1024))
+            self.end_headers()
+            self._trickle(b"x" * 100, rounds=40)
+        elif self.path == "/endless":  # no length, more bytes than any limit, as fast as taken
+            self.send_response(200)
+            self.end_headers()
+            self._trickle(b"x" * 65_536, rounds=100, pause=0)
+        elif self.path == "/trickle":
+            self.send_response(200)
+            self.end_headers()
+            self._trickle(b" ", rounds=100, pause=0.1)
+
+    def _trickle(self, chunk: bytes, rounds: int, pause: float = 0.05) -> None:
+        try:
+            for _ in range(rounds):
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if pause:
+                    Handler.hung_up.wait(pause)
+        except OSError:
+            Handler.hung_up.set()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the client hangs up on purpose (size and time limits, refused certificates)
+
+
+@pytest.fixture
+def open_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = remote.address_problem
+    loopback = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(remote, "address_problem", lambda address: None if address == loopback else checked(address))
+
+
+def serve(tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    Handler.hung_up = threading.Event()
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def port(open_to_loopback: None) -> Iterator[int]:
+    yield from serve()
+
+
+def certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for `name` (its own CA) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_port(tmp_path: Path, open_to_loopback: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, Path]]:
+    """An https server on 127.0.0.1 whose certificate names oscal.test, which resolves to 127.0.0.1."""
+    cert, key = certificate(tmp_path, "oscal.test")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if (host.decode() if isinstance(host, bytes) else host) in ("oscal.test", "other.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(port)))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for port in serve(server_context):
+        yield port, cert
+
+
+def trusting(monkeypatch: pytest.MonkeyPatch, ca: Path) -> None:
+    """The server's own certificate added to what the default context trusts (like a private CA)."""
+    default = ssl.create_default_context
+
+    def with_ca(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = default(*args, **kwargs)
+        context.load_verify_locations(cafile=str(ca))
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", with_ca)
+
+
+async def test_an_https_server_with_an_untrusted_certificate_is_refused(tls_port: tuple[int, Path]) -> None:
+    port, _ = tls_port
+    with pytest.raises(AccessError, match="could not be fetched: SSLCertVerificationError"):
+        await remote.fetch_remote(f"https://oscal.test:{port}/doc.json", timeout_seconds=5, max_bytes=MAX)
+
+
+async def test_a_trusted_certificate_must_name_the_host_of_the_url(
+    tls_port: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, ca = tls_port
+    trusting(monkeypatch, ca)
+    assert await remote.fetch_remote(f"https://oscal.test:{port}/doc.json", timeout_seconds=5, max_bytes=MAX) == BODY
+    with pytest.raises(AccessError, match=r"SSLCertVerificationError.*(Hostname mismatch|doesn't match)"):
+        await remote.fetch_remote(f"https://other.test:{port}/doc.json", timeout_seconds=5, max_bytes=MAX)
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(port: int) -> None:
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote(f"http://127.0.0.1:{port}/declared-huge", timeout_seconds=5, max_bytes=MAX)
+    assert "OSCAL_MAX_DOCUMENT_BYTES" in str(refused.value)
+    assert str(10 * 1024 * 1024) in str(refused.value)
+
+
+async def test_an_endless_body_is_cut_at_the_limit(port: int) -> None:
+    with pytest.raises(AccessError, match=f"sent more than {MAX} bytes"):
+        await remote.fetch_remote(f"http://127.0.0.1:{port}/endless", timeout_seconds=5, max_bytes=MAX)
+
+
+async def test_a_body_of_exactly_the_limit_is_accepted(port: int) -> None:
+    assert (
+        await remote.fetch_remote(f"http://127.0.0.1:{port}/doc.json", timeout_seconds=5, max_bytes=len(BODY)) == BODY
+    )
+    with pytest.raises(AccessError, match="OSCAL_MAX_DOCUMENT_BYTES"):
+        await remote.fetch_remote(f"http://127.0.0.1:{port}/doc.json", timeout_seconds=5, max_bytes=len(BODY) - 1)
+
+
+async def test_the_connection_is_shut_when_the_deadline_passes(port: int) -> None:
+    """The server trickles its answer for 10 s and closes after it (HTTP/1.0, no length): when the
+    deadline passes, the server must see the client hang up, not a reader that goes on."""
+    with pytest.raises(AccessError, match=r"did not answer within 0\.3 s"):
+        await remote.fetch_remote(f"http://127.0.0.1:{port}/trickle", timeout_seconds=0.3, max_bytes=MAX)
+    assert Handler.hung_up.wait(5)
