@@ -70,3 +70,12 @@ def test_a_member_just_under_the_default_limit_is_read(tmp_path: Path) -> None:
     info = archive(tmp_path / "a.zip", data)
     assert 50 < info.file_size / info.compress_size <= 100
     assert read_zip_members(tmp_path / "a.zip", ROOMY) == [("doc.json", data)]
+
+
+def test_a_member_exactly_at_the_limit_is_read(tmp_path: Path) -> None:
+    """A stored member expands exactly 1:1, so a 1:1 limit lets it by."""
+    path = tmp_path / "stored.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as written:
+        written.writestr("doc.json", b'{"catalog": {}}')
+    limits = ArchiveLimits(ROOMY.max_member_bytes, ROOMY.max_total_bytes, max_ratio=1)
+    assert read_zip_members(path, limits) == [("doc.json", b'{"catalog": {}}')]
