@@ -81,3 +81,13 @@ def test_a_nonce_before_the_epoch_counter_starts_is_still_well_formed() -> None:
 def test_a_period_that_is_not_positive_is_refused(rotate_seconds: float) -> None:
     with pytest.raises(ValueError, match=r"^rotate_seconds must be positive$"):
         NonceIssuer(rotate_seconds=rotate_seconds)
+
+
+def test_a_period_under_a_second_is_allowed() -> None:
+    clock = Clock()
+    issuer = NonceIssuer(b"k" * 32, rotate_seconds=0.5, clock=clock)
+    nonce = issuer.current()
+    clock.now += 0.5
+    assert issuer.accepts(nonce) and issuer.current() != nonce
+    clock.now += 0.5
+    assert not issuer.accepts(nonce)
