@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from oscal_mcp_auth import AuthConfig, TokenRejected
-from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier
+from oscal_mcp_auth import AuthConfig, ConfigurationError, TokenRejected
+from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import JwksCache, KeySet
-from tests.auth.keys import ISSUER, RESOURCE, claims, mint, private_jwks, public_keys, signing_key
-from tests.e2e.as_fixture import generate_keys, public_jwks
+from tests.auth.keys import ISSUER, RESOURCE, claims, mint, private_jwks, private_key, public_keys, signing_key
+from tests.e2e.as_fixture import generate_keys, public_jwks, public_pem
 
 NOW = 1_800_000_000
 LEEWAY = 60
@@ -209,3 +210,32 @@ async def test_a_broken_published_key_set_is_ignored() -> None:
 
 def test_the_test_keys_hold_both_kids() -> None:
     assert {key["kid"] for key in private_jwks()["keys"]} == {"rs-1", "es-1"}
+
+
+def pem_config(public_key: str, issuers: str = ISSUER) -> AuthConfig:
+    return AuthConfig.from_mapping(
+        {
+            "OSCAL_AUTH_ISSUER_URL": issuers,
+            "OSCAL_AUTH_RESOURCE_SERVER_URL": RESOURCE,
+            "OSCAL_AUTH_JWT_PUBLIC_KEY": public_key,
+        }
+    )
+
+
+async def test_the_public_key_is_given_as_pem_text_or_as_a_file(tmp_path: Path) -> None:
+    pem = public_pem(private_key("rs-1"))
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(pem, encoding="utf-8")
+    for value in (pem, str(key_file)):
+        checker = create_verifier(pem_config(value))
+        assert (await checker.verify_token(mint())).client_id == "client-1"
+        await checker.aclose()
+
+
+def test_a_single_key_source_with_several_issuers_names_both_settings() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_verifier(pem_config("-----BEGIN PUBLIC KEY-----", f"{ISSUER},https://other.example.com"))
+    assert str(refused.value) == (
+        "OSCAL_AUTH_JWT_PUBLIC_KEY is one key source, and only works with one issuer; OSCAL_AUTH_ISSUER_URL lists "
+        "2: unset OSCAL_AUTH_JWT_PUBLIC_KEY (each issuer's keys are found through its metadata)"
+    )
