@@ -5,6 +5,8 @@ registries, written separately from the code's use of ``is_global``."""
 from __future__ import annotations
 
 import ipaddress
+import socket
+from typing import Any
 
 import anyio
 import pytest
@@ -70,3 +72,31 @@ def test_shared_address_space_is_not_public(address: str) -> None:
     """RFC 6598's 100.64.0.0/10 (carrier-grade NAT, and some clouds' metadata services) is neither
     private nor global: the check must be "not global", not "private"."""
     assert address_problem(ipaddress.ip_address(address)) == f"a non-public address ({address})"
+
+
+def test_a_name_is_refused_if_any_of_its_addresses_is_not_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {
+        "mixed.test": ["93.184.215.14", "2606:4700::1", "100.64.1.1"],
+        "public.test": ["93.184.215.14", "::ffff:8.8.8.8"],
+    }
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port))) for address in answers[name]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with pytest.raises(AccessError) as refused:
+        anyio.run(resolve_public_host, "mixed.test", 443)
+    assert str(refused.value) == (
+        "host 'mixed.test' resolves to a non-public address (100.64.1.1); only public hosts are fetched"
+    )
+    assert anyio.run(resolve_public_host, "public.test", 443) == ipaddress.ip_address("93.184.215.14")
+    with pytest.raises(AccessError) as unknown:
+        anyio.run(resolve_public_host, "nowhere.test", 443)
+    assert str(unknown.value) == "host 'nowhere.test' cannot be resolved: [Errno -2] Name or service not known"
+    answers["empty.test"] = []
+    with pytest.raises(AccessError) as empty:
+        anyio.run(resolve_public_host, "empty.test", 443)
+    assert str(empty.value) == "host 'empty.test' has no address"

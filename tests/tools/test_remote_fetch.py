@@ -30,9 +30,28 @@ MAX = 100_000
 
 class Handler(BaseHTTPRequestHandler):
     hung_up: ClassVar[threading.Event] = threading.Event()
+    seen: ClassVar[list[dict[str, str]]] = []
 
     def do_GET(self) -> None:
-        if self.path == "/doc.json":
+        Handler.seen.append(dict(self.headers.items()))
+        route, _, value = self.path.partition("?")
+        if route == "/status":
+            self.send_response(int(value))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif route == "/redirect":
+            self.send_response(int(value))
+            if value != "307":
+                self.send_header("Location", "https://elsewhere.example/doc.json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif route == "/encoded":
+            self.send_response(200)
+            self.send_header("Content-Encoding", value.replace("+", " "))
+            self.send_header("Content-Length", str(len(BODY)))
+            self.end_headers()
+            self.wfile.write(BODY)
+        elif self.path == "/doc.json":
             self.send_response(200)
             self.send_header("Content-Length", str(len(BODY)))
             self.end_headers()
@@ -81,6 +100,7 @@ def open_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def serve(tls: ssl.SSLContext | None = None) -> Iterator[int]:
     Handler.hung_up = threading.Event()
+    Handler.seen = []
     server = QuietServer(("127.0.0.1", 0), Handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
@@ -193,3 +213,55 @@ async def test_the_connection_is_shut_when_the_deadline_passes(port: int) -> Non
     with pytest.raises(AccessError, match=r"did not answer within 0\.3 s"):
         await remote.fetch_remote(f"http://127.0.0.1:{port}/trickle", timeout_seconds=0.3, max_bytes=MAX)
     assert Handler.hung_up.wait(5)
+
+
+async def test_the_request_asks_for_an_uncompressed_document(port: int) -> None:
+    await remote.fetch_remote(f"http://127.0.0.1:{port}/doc.json", timeout_seconds=5, max_bytes=MAX)
+    (headers,) = Handler.seen
+    assert headers["Host"] == f"127.0.0.1:{port}"
+    assert headers["Accept"] == "application/json, application/yaml;q=0.9, */*;q=0.1"
+    assert headers["Accept-Encoding"] == "identity"
+    assert headers["User-Agent"] == "oscal-mcp"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_not_followed_but_named(port: int, status: int) -> None:
+    url = f"http://127.0.0.1:{port}/redirect?{status}"
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
+    location = "?" if status == 307 else "https://elsewhere.example/doc.json"
+    assert str(refused.value) == f"{url!r} redirects ({status}) to {location!r}; pass that URL instead"
+    assert len(Handler.seen) == 1
+
+
+@pytest.mark.parametrize("status", [204, 304, 404, 500])
+async def test_any_other_status_than_200_is_named(port: int, status: int) -> None:
+    url = f"http://127.0.0.1:{port}/status?{status}"
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
+    assert str(refused.value) == f"{url!r} answered HTTP {status}"
+
+
+@pytest.mark.parametrize(("encoding", "accepted"), [("identity", True), ("+Identity+", True), ("gzip", False),
+                                                    ("identity,+br", False), ("x-custom", False)])  # fmt: skip
+async def test_only_an_identity_content_encoding_is_read(port: int, encoding: str, accepted: bool) -> None:
+    url = f"http://127.0.0.1:{port}/encoded?{encoding}"
+    if accepted:
+        assert await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX) == BODY
+        return
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
+    assert str(refused.value) == (
+        f"{url!r} answered with Content-Encoding {encoding.replace('+', ' ')!r} although only identity was "
+        "accepted; compressed responses are refused"
+    )
+
+
+async def test_a_connection_that_fails_is_named_with_its_cause(open_to_loopback: None) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    url = f"http://127.0.0.1:{closed_port}/doc.json"
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
+    assert str(refused.value).startswith(f"{url!r} could not be fetched: ConnectionRefusedError: ")
