@@ -239,3 +239,9 @@ def test_a_single_key_source_with_several_issuers_names_both_settings() -> None:
         "OSCAL_AUTH_JWT_PUBLIC_KEY is one key source, and only works with one issuer; OSCAL_AUTH_ISSUER_URL lists "
         "2: unset OSCAL_AUTH_JWT_PUBLIC_KEY (each issuer's keys are found through its metadata)"
     )
+
+
+async def test_a_refusal_of_the_claims_names_the_tokens_kid_and_jti() -> None:
+    with pytest.raises(TokenRejected) as rejected:
+        await verifier().verify_token(mint(exp=NOW - LEEWAY - 1, jti="jti-expired"))
+    assert (rejected.value.reason, str(rejected.value)) == ("expired", "expired: kid='rs-1' jti='jti-expired'")
