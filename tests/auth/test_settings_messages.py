@@ -91,3 +91,18 @@ def test_the_resource_url_defaults_only_when_unset() -> None:
         AuthConfig.from_mapping(given, default_resource_url=default).resource_server_url
         == given["OSCAL_AUTH_RESOURCE_SERVER_URL"]
     )
+
+
+def test_a_secret_file_loses_only_its_line_ending(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    path.write_bytes(b"X" + b"s" * 31 + b"X  \t\r\n")
+    assert AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_SECRET_FILE": str(path)}).cache_secret == (
+        b"X" + b"s" * 31 + b"X  \t"
+    )
+
+
+def test_the_environment_reader_passes_the_default_resource_url_on(tmp_path: Path) -> None:
+    config = AuthConfig.from_environment(
+        env_file=tmp_path / "absent.env", overrides={}, default_resource_url="http://127.0.0.1:8000/mcp"
+    )
+    assert config.resource_server_url == "http://127.0.0.1:8000/mcp"

@@ -33,7 +33,8 @@ def test_the_default_hosts_are_loopback_the_loopback_bind_and_the_resource_host(
     assert default_hosts("0.0.0.0", "http://[2001:db8::1]:8080/mcp") == (
         *LOOPBACK_HOSTS, "[2001:db8::1]", "[2001:db8::1]:8080",
     )  # fmt: skip
-    assert default_hosts("LOCALHOST", "http://oscal.test/mcp")[-2:] == ("oscal.test", "oscal.test:80")
+    assert default_hosts("LOCALHOST", "http://oscal.test/mcp") == (*LOOPBACK_HOSTS, "oscal.test", "oscal.test:80")
+    assert default_hosts("[::1]", None) == default_hosts("::1", None) == LOOPBACK_HOSTS
 
 
 def test_the_default_origins_are_loopback_pages_and_the_resource_origin() -> None:
@@ -48,7 +49,9 @@ def test_the_default_origins_are_loopback_pages_and_the_resource_origin() -> Non
     ("host", "loopback"),
     [("127.0.0.1", True), ("127.255.0.9", True), ("::1", True), ("[::1]", True), ("::ffff:127.0.0.1", True),
      ("localhost", True), ("LOCALHOST", True), ("localhost.", True), ("a.localhost", True), (" localhost ", True),
-     ("localhostx", False), ("localhost.example", False), ("::ffff:10.0.0.1", False), ("0.0.0.0", False),
+     ("localhostx", False),
+     ("XLOCALHOST", False), ("[localhost]X", False), ("localhost.example", False), ("::ffff:10.0.0.1", False),
+     ("0.0.0.0", False),
      ("::", False), ("10.0.0.1", False), ("", False)],
 )  # fmt: skip
 def test_loopback_is_localhost_and_every_spelling_of_a_loopback_address(host: str, loopback: bool) -> None:

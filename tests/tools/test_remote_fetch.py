@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import anyio
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from oscal_mcp.oscal import remote
 from oscal_mcp.oscal.errors import AccessError
+from oscal_mcp.oscal.text import clip
 
 pytestmark = pytest.mark.anyio
 BODY = b'{"catalog": {}}'
@@ -242,8 +244,11 @@ async def test_any_other_status_than_200_is_named(port: int, status: int) -> Non
     assert str(refused.value) == f"{url!r} answered HTTP {status}"
 
 
-@pytest.mark.parametrize(("encoding", "accepted"), [("identity", True), ("+Identity+", True), ("gzip", False),
-                                                    ("identity,+br", False), ("x-custom", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("encoding", "accepted"),
+    [("identity", True), ("+Identity+", True), ("gzip", False), ("identity,+br", False), ("x-custom", False),
+     ("identity,+identity", True), ("identity+gzip", False)],
+)  # fmt: skip
 async def test_only_an_identity_content_encoding_is_read(port: int, encoding: str, accepted: bool) -> None:
     url = f"http://127.0.0.1:{port}/encoded?{encoding}"
     if accepted:
@@ -265,3 +270,25 @@ async def test_a_connection_that_fails_is_named_with_its_cause(open_to_loopback:
     with pytest.raises(AccessError) as refused:
         await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
     assert str(refused.value).startswith(f"{url!r} could not be fetched: ConnectionRefusedError: ")
+
+
+def test_each_socket_operation_is_bounded_by_the_timeout_too() -> None:
+    assert remote._Connection("127.0.0.1", 80, 2.5).timeout == 2.5
+    assert remote._TLSToAddress("127.0.0.1", 443, 2.5, "oscal.test").timeout == 2.5
+
+
+def test_a_connection_aborted_before_it_connects_never_does(port: int) -> None:
+    connection = remote._Connection("127.0.0.1", port, 5)
+    connection.shut()
+    with pytest.raises(OSError, match=r"^the deadline passed$"):
+        connection.connect()
+    connection.shut()  # shutting an already shut connection is harmless
+    assert connection.sock is None
+
+
+def test_a_long_content_encoding_is_shown_cut(port: int) -> None:
+    value = "x" * 80
+    url = f"http://127.0.0.1:{port}/encoded?{value}"
+    with pytest.raises(AccessError) as refused:
+        anyio.run(lambda: remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX))
+    assert f"Content-Encoding {clip(value, 60)!r} although" in str(refused.value)
