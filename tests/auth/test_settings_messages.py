@@ -94,11 +94,13 @@ def test_the_resource_url_defaults_only_when_unset() -> None:
 
 
 def test_a_secret_file_loses_only_its_line_ending(tmp_path: Path) -> None:
-    path = tmp_path / "secret"
-    path.write_bytes(b"X" + b"s" * 31 + b"X  \t\r\n")
-    assert AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_SECRET_FILE": str(path)}).cache_secret == (
-        b"X" + b"s" * 31 + b"X  \t"
-    )
+    for content, secret in (
+        (b"X" + b"s" * 31 + b"X\r\n", b"X" + b"s" * 31 + b"X"),
+        (b"s" * 32 + b"  \t\n", b"s" * 32 + b"  \t"),
+    ):
+        path = tmp_path / "secret"
+        path.write_bytes(content)
+        assert AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_SECRET_FILE": str(path)}).cache_secret == secret
 
 
 def test_the_environment_reader_passes_the_default_resource_url_on(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from oscal_mcp.oscal.archives import MAX_ARCHIVE_MEMBERS, ArchiveLimits, check_member_name, read_zip_members
 from oscal_mcp.oscal.errors import AccessError
+from oscal_mcp.oscal.files import FilePolicy
 
 
 def write_zip(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> Path:
@@ -89,3 +90,36 @@ def test_an_encrypted_member_is_refused_by_name(tmp_path: Path) -> None:
     data[central + 8] |= 1  # ...and in the central directory
     path.write_bytes(bytes(data))
     assert refusal(path, ArchiveLimits(1024, 1 << 20)).startswith("'e.zip' has a member that cannot be read: ")
+
+
+def test_with_a_policy_the_archive_actually_opened_must_be_inside_the_roots(tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    write_zip(outside / "a.zip", {"a.json": b"{}"})
+    (root / "sub").symlink_to(outside)  # a directory link on the path: followed by open, caught after it
+    policy = FilePolicy((root.resolve(),), (".zip",))
+    with pytest.raises(AccessError) as refused:
+        read_zip_members(root / "sub" / "a.zip", ArchiveLimits(1024, 1 << 20), policy=policy)
+    assert str(refused.value).startswith("'a.zip' changed while it was being opened")
+    assert "outside the allowed file roots" in str(refused.value)
+    assert read_zip_members(root / "sub" / "a.zip", ArchiveLimits(1024, 1 << 20)) == [("a.json", b"{}")]
+
+
+def test_an_archive_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
+    with pytest.raises(AccessError) as refused:
+        read_zip_members(tmp_path / "missing.zip", ArchiveLimits(1024, 1 << 20))
+    assert str(refused.value) == "'missing.zip' does not exist"
+
+
+def test_a_leaving_member_is_named_with_its_archive(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "bad.zip", {"ok.json": b"{}", "../evil.json": b"{}"})
+    assert refusal(path, ArchiveLimits(1024, 1 << 20)) == (
+        "'bad.zip' has a member with a path that leaves the archive ('../evil.json'); refused"
+    )
+
+
+def test_a_member_larger_than_one_read_chunk_comes_back_whole(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 6000  # about 1.5 MiB: two chunks of reading
+    path = write_zip(tmp_path / "big.zip", {"big.json": data})
+    assert read_zip_members(path, ArchiveLimits(2 << 20, 4 << 20)) == [("big.json", data)]

@@ -67,6 +67,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.end_headers()
             self._trickle(b"x" * 65_536, rounds=100, pause=0)
+        elif self.path == "/then-hang":  # one byte more than the limit, then nothing until the client leaves
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"x" * (MAX + 1))
+            self.wfile.flush()
+            Handler.hung_up.wait(10)
         elif self.path == "/trickle":
             self.send_response(200)
             self.end_headers()
@@ -192,8 +198,10 @@ async def test_a_trusted_certificate_must_name_the_host_of_the_url(
 async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(port: int) -> None:
     with pytest.raises(AccessError) as refused:
         await remote.fetch_remote(f"http://127.0.0.1:{port}/declared-huge", timeout_seconds=5, max_bytes=MAX)
-    assert "OSCAL_MAX_DOCUMENT_BYTES" in str(refused.value)
-    assert str(10 * 1024 * 1024) in str(refused.value)
+    assert str(refused.value) == (
+        f"'http://127.0.0.1:{port}/declared-huge' is too large: {10 * 1024 * 1024} bytes, the limit is {MAX} bytes "
+        "(OSCAL_MAX_DOCUMENT_BYTES)"
+    )
 
 
 async def test_an_endless_body_is_cut_at_the_limit(port: int) -> None:
@@ -292,3 +300,40 @@ def test_a_long_content_encoding_is_shown_cut(port: int) -> None:
     with pytest.raises(AccessError) as refused:
         anyio.run(lambda: remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX))
     assert f"Content-Encoding {clip(value, 60)!r} although" in str(refused.value)
+
+
+async def test_reading_stops_one_byte_past_the_limit_without_waiting_for_the_end(port: int) -> None:
+    url = f"http://127.0.0.1:{port}/then-hang"
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
+    assert str(refused.value) == f"{url!r} sent more than {MAX} bytes (OSCAL_MAX_DOCUMENT_BYTES)"
+    Handler.hung_up.set()
+
+
+def test_the_exchange_bounds_each_socket_operation_by_the_timeout() -> None:
+    address = ipaddress.ip_address("127.0.0.1")
+    for url in ("http://oscal.test/x", "https://oscal.test/x"):
+        exchange = remote._Exchange(remote.parse_remote_url(url), address, 2.5, MAX)
+        assert exchange.connection.timeout == 2.5
+
+
+async def test_a_garbled_answer_is_named_cut_to_200_characters(open_to_loopback: None) -> None:
+    status_line = "HTTP/1.1 " + "x" * 300
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def answer() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(status_line.encode() + b"\r\n\r\n")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+        with pytest.raises(AccessError) as refused:
+            await remote.fetch_remote(url, timeout_seconds=5, max_bytes=MAX)
+        thread.join(5)
+    assert str(refused.value).startswith(f"{url!r} could not be fetched: BadStatusLine: ")
+    assert str(refused.value).endswith(clip(status_line + "\r\n", 200))
