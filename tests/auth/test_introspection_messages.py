@@ -95,3 +95,41 @@ def test_a_cached_result_survives_the_shared_codec() -> None:
     assert CACHE_CODEC.decode(encoded) == access.model_copy(update={"token": ""})
     refusal = introspection.Refusal("inactive", "the authorization server reports the token inactive")
     assert CACHE_CODEC.decode(CACHE_CODEC.encode(refusal)) == refusal
+
+
+WHO = "client_id='mcp-client'"
+
+
+@pytest.mark.parametrize(
+    ("members", "reason", "detail"),
+    [
+        ({"iss": "https://evil.example"}, "wrong_issuer",
+         f"iss='https://evil.example' is not https://as.example.com; {WHO}"),
+        ({"exp": NOW - 100}, "expired", f"exp={NOW - 100} nbf=None; {WHO}"),
+        ({"nbf": NOW + 100}, "not_yet_valid", f"exp={NOW + 300} nbf={NOW + 100}; {WHO}"),
+        ({"aud": None}, "no_audience",
+         f"the response has no aud; set OSCAL_AUTH_INTROSPECTION_REQUIRE_AUDIENCE=false to allow that; {WHO}"),
+        ({"aud": "https://other.example"}, "wrong_audience",
+         f"aud='https://other.example' does not include https://mcp.example.com/mcp; {WHO}"),
+        ({"token_type": "refresh_token"}, "wrong_token_type",
+         f"token_type='refresh_token' is not Bearer, nor DPoP with a cnf; {WHO}"),
+        ({"token_use": "id_token"}, "wrong_token_type", f"token_use='id_token' is not access_token; {WHO}"),
+    ],
+)  # fmt: skip
+async def test_each_refusal_of_an_active_answer_says_what_was_wrong(
+    auth_server: respx.MockRouter, members: dict[str, Any], reason: str, detail: str
+) -> None:
+    auth_server.post(ENDPOINT).respond(json=active(**{"exp": NOW + 300, "iat": NOW, **members}))
+    refused = await rejection(make_verifier())
+    assert (refused.reason, refused.detail) == (reason, detail)
+
+
+async def test_an_error_code_in_a_failed_answer_is_reported(auth_server: respx.MockRouter) -> None:
+    auth_server.post(ENDPOINT).respond(500, json={"error": "server_error"})
+    refused = await rejection(make_verifier())
+    assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500 error='server_error'"
+
+
+async def test_scopes_come_from_the_scope_member_only(auth_server: respx.MockRouter) -> None:
+    auth_server.post(ENDPOINT).respond(json=active(scope=None, scp=["oscal:read"]))
+    assert (await make_verifier().verify_token("another-token-0123456789")).scopes == []
