@@ -9,6 +9,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -337,3 +338,27 @@ async def test_a_garbled_answer_is_named_cut_to_200_characters(open_to_loopback:
         thread.join(5)
     assert str(refused.value).startswith(f"{url!r} could not be fetched: BadStatusLine: ")
     assert str(refused.value).endswith(clip(status_line + "\r\n", 200))
+
+
+async def test_a_name_that_resolves_too_slowly_is_the_deadline_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow_getaddrinfo(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 80))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_getaddrinfo)
+    with pytest.raises(AccessError) as refused:
+        await remote.fetch_remote("http://slow.test/x", timeout_seconds=0.2, max_bytes=MAX)
+    assert str(refused.value) == "'http://slow.test/x' did not answer within 0.2 s (OSCAL_REMOTE_TIMEOUT_SECONDS)"
+
+
+async def test_the_fetch_gives_its_timeout_to_each_socket_operation(port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    exchanges: list[Any] = []
+    exchange_class = remote._Exchange
+
+    def recorded(*args: Any) -> Any:
+        exchanges.append(exchange_class(*args))
+        return exchanges[-1]
+
+    monkeypatch.setattr(remote, "_Exchange", recorded)
+    await remote.fetch_remote(f"http://127.0.0.1:{port}/doc.json", timeout_seconds=4.5, max_bytes=MAX)
+    assert exchanges[0].connection.timeout == 4.5

@@ -26,6 +26,8 @@ from oscal_mcp.oscal.remote import MAX_URL_CHARS, RemoteTarget, is_remote, parse
         ("http://example.com/p?q=a?b", "http", "example.com", 80, "/p?q=a?b", "example.com"),
         ("  http://Example.com  ", "http", "example.com", 80, "/", "example.com"),
         ("http://192.0.2.1/", "http", "192.0.2.1", 80, "/", "192.0.2.1"),
+        ("http://example.com/a!b", "http", "example.com", 80, "/a!b", "example.com"),
+        ("http://m\u00fcnchen-bahn.de/", "http", "xn--mnchen-bahn-thb.de", 80, "/", "xn--mnchen-bahn-thb.de"),
     ],
 )  # fmt: skip
 def test_a_url_becomes_the_host_port_and_target_sent(
@@ -48,6 +50,9 @@ def test_a_url_becomes_the_host_port_and_target_sent(
         ("http://example.com:\uff18\uff10/", "\uff10/' is not a valid URL: the port is not a number"),
         ("http://[::1]x/", "'http://[::1]x/' is not a valid URL: the port is not a number"),
         ("http://[::1", "'http://[::1' is not a valid URL: Invalid IPv6 URL"),
+        ("http://[::1]:8]0/", "'http://[::1]:8]0/' is not a valid URL: the port is not a number"),
+        ("http://" + "\u00fc" * 64 + ".de/",
+         ".de/' is not a valid URL: encoding with 'idna' codec failed (UnicodeError: label empty or too long)"),
         ("http://u@h/", "URLs with credentials (user:password@) are not accepted"),
         ("http://exa mple.com/", "'http://exa mple.com/' contains spaces or control characters; percent-encode them"),
         ("http://exa\x7fmple.com/", "\\x7fmple.com/' contains spaces or control characters; percent-encode them"),

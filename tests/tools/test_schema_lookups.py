@@ -71,3 +71,14 @@ def test_property_names_gather_every_level_of_the_complete_schema() -> None:
     names = property_names(V)
     assert {"controls", "oscal-version", "back-matter", "href", "control-id"} <= names
     assert "definitions" not in names and "$ref" not in names
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [{}, {"properties": {}}, {"properties": {"catalog": "not an object"}}, {"properties": {"catalog": {"$ref": 5}}}],
+)
+def test_a_schema_without_a_usable_root_reference_has_no_root_pointer(
+    monkeypatch: pytest.MonkeyPatch, schema: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(schemas, "schema_json", lambda name, version: schema)
+    assert schemas.root_pointer("catalog", "v") is None
