@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -196,3 +197,14 @@ def test_a_pem_text_that_is_no_key_is_refused() -> None:
         key_set_from_pem(not_a_key, ("RS256", "ES256"))
     keys = key_set_from_pem(public_pem(private_key("rs-1")), ("RS256", "RS384"))
     assert {key.alg for key in (keys.find(None, "RS256"), keys.find(None, "RS384")) if key} == {"RS256", "RS384"}
+
+
+async def test_one_timeout_bounds_finding_the_uri_and_fetching_the_keys() -> None:
+    async def slow_resolve() -> str:
+        await anyio.sleep(5)
+        return URI
+
+    cache = JwksCache(httpx.AsyncClient(), slow_resolve, allowed_algorithms=("RS256",), timeout_seconds=0.2)
+    with pytest.raises(FetchError) as failed:
+        await cache.find("rs-1", "RS256")
+    assert (failed.value.reason, failed.value.detail) == ("timeout", "no key set within 0.2 s")

@@ -12,11 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from jose.exceptions import JOSEError
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError, TokenRejected
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
+from oscal_mcp_auth.http import FetchError
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
-from oscal_mcp_auth.jwks import JwksCache, KeySet
+from oscal_mcp_auth.jwks import JwksCache, KeySet, KeysExpired, SigningKey
+from oscal_mcp_auth.logsafe import shown
 from tests.auth.keys import ISSUER, RESOURCE, claims, mint, private_jwks, private_key, public_keys, signing_key
 from tests.e2e.as_fixture import generate_keys, public_jwks, public_pem
 
@@ -245,3 +248,60 @@ async def test_a_refusal_of_the_claims_names_the_tokens_kid_and_jti() -> None:
     with pytest.raises(TokenRejected) as rejected:
         await verifier().verify_token(mint(exp=NOW - LEEWAY - 1, jti="jti-expired"))
     assert (rejected.value.reason, str(rejected.value)) == ("expired", "expired: kid='rs-1' jti='jti-expired'")
+
+
+class RaisingKey:
+    """A key object whose verification fails with an error instead of answering."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def verify(self, signing_input: bytes, signature: bytes) -> bool:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [ValueError("bad point"), TypeError("wrong key type"), JOSEError("jose")])
+async def test_a_key_that_fails_while_verifying_never_accepts(error: Exception) -> None:
+    keys = KeySet([SigningKey("rs-1", "RS256", RaisingKey(error))])  # type: ignore[arg-type]
+    assert await refusal(verifier(keys), mint()) == "bad_signature"
+
+
+async def test_an_unknown_kid_is_named_cut_to_64_characters() -> None:
+    kid = "k" * 100
+    token = signed({"alg": "RS256", "kid": kid, "typ": "at+jwt"}, claims())
+    with pytest.raises(TokenRejected) as rejected:
+        await verifier().verify_token(token)
+    assert (rejected.value.reason, str(rejected.value)) == (
+        "unknown_key",
+        f"unknown_key: kid={shown(kid, 64)} alg=RS256",
+    )
+    assert len(shown(kid, 64)) == 64
+
+
+async def test_the_key_sources_failures_are_named() -> None:
+    class Failing(KeySet):
+        def __init__(self, error: Exception) -> None:
+            super().__init__([])
+            self.error = error
+
+        def find(self, kid: str | None, alg: str) -> Any:
+            raise self.error
+
+    expired = verifier(Failing(KeysExpired("no successful JWKS refresh for over 600 s")))
+    assert str(await rejection_of(expired)) == "keys_unavailable: no successful JWKS refresh for over 600 s"
+    down = verifier(Failing(FetchError("unreachable", "GET https://as/jwks: ConnectError")))
+    assert str(await rejection_of(down)) == "jwks_unavailable: unreachable"
+
+
+async def rejection_of(checker: JwtVerifier) -> TokenRejected:
+    with pytest.raises(TokenRejected) as rejected:
+        await checker.verify_token(mint())
+    return rejected.value
+
+
+async def test_the_identity_carries_the_claims_handed_on_and_nothing_made_up() -> None:
+    access = await verifier().verify_token(mint(client_id=None, sub=5, azp="spa", extra="x"))
+    assert (access.client_id, access.subject) == ("spa", None)
+    assert access.claims == {"iss": ISSUER, "aud": RESOURCE, "jti": "jti-1", "azp": "spa"}
+    nobody = await verifier().verify_token(mint(client_id=None, jti="j2"))
+    assert nobody.client_id == ""
