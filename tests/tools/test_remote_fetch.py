@@ -59,11 +59,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(BODY)))
             self.end_headers()
             self.wfile.write(BODY)
-        elif self.path == "/declared-huge":  # declares 10 MB, sends one chunk, then waits
+        elif self.path == "/declared-huge":  # declares 10 MB, sends 100 bytes, then nothing until released
             self.send_response(200)
             self.send_header("Content-Length", str(10 * 1024 * 1024))
             self.end_headers()
-            self._trickle(b"x" * 100, rounds=40)
+            self.wfile.write(b"x" * 100)
+            self.wfile.flush()
+            Handler.hung_up.wait(10)
         elif self.path == "/endless":  # no length, more bytes than any limit, as fast as taken
             self.send_response(200)
             self.end_headers()
@@ -198,7 +200,8 @@ async def test_a_trusted_certificate_must_name_the_host_of_the_url(
 
 async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(port: int) -> None:
     with pytest.raises(AccessError) as refused:
-        await remote.fetch_remote(f"http://127.0.0.1:{port}/declared-huge", timeout_seconds=5, max_bytes=MAX)
+        await remote.fetch_remote(f"http://127.0.0.1:{port}/declared-huge", timeout_seconds=2, max_bytes=MAX)
+    Handler.hung_up.set()  # refused at once, from the declared length: no waiting for the body
     assert str(refused.value) == (
         f"'http://127.0.0.1:{port}/declared-huge' is too large: {10 * 1024 * 1024} bytes, the limit is {MAX} bytes "
         "(OSCAL_MAX_DOCUMENT_BYTES)"
