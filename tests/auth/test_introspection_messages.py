@@ -52,7 +52,12 @@ async def test_a_malformed_claim_is_a_bad_response_naming_the_claim(auth_server:
 def monotonic(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The verifier module's monotonic clock, moved by hand (the event loop keeps the real one)."""
     now = [5000.0]
-    monkeypatch.setattr(introspection, "time", SimpleNamespace(monotonic=lambda: now[0], time=time.time))
+
+    class Clock(SimpleNamespace):
+        def __getattr__(self, name: str) -> Any:  # everything else from the real time module
+            return getattr(time, name)
+
+    monkeypatch.setattr(introspection, "time", Clock(monotonic=lambda: now[0]))
     return now
 
 

@@ -23,7 +23,7 @@ def refusal(values: dict[str, str]) -> str:
     ("values", "message"),
     [
         (REDIS, "OSCAL_AUTH_CACHE_URL needs OSCAL_AUTH_CACHE_SECRET (or OSCAL_AUTH_CACHE_SECRET_FILE): at least 32 "
-                "random bytes shared by the replicas, e.g. the output of python -c 'import secrets; "
+                "random bytes shared by the replicas, e.g. the output of python3 -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'"),
         ({**REDIS, "OSCAL_AUTH_CACHE_SECRET": SECRET, "OSCAL_AUTH_CACHE_SECRET_FILE": "/x"},
          "set either OSCAL_AUTH_CACHE_SECRET or OSCAL_AUTH_CACHE_SECRET_FILE, not both"),
@@ -55,11 +55,13 @@ def test_a_cache_secret_of_exactly_32_bytes_is_enough(tmp_path: Path) -> None:
     assert AuthConfig.from_mapping({**REDIS, "OSCAL_AUTH_CACHE_SECRET": exact}).cache_secret == exact.encode()
     short_file = tmp_path / "short"
     short_file.write_bytes(b"y" * 31 + b"\r\n")
+    short_file.chmod(0o600)
     assert refusal({**REDIS, "OSCAL_AUTH_CACHE_SECRET_FILE": str(short_file)}) == (
         "OSCAL_AUTH_CACHE_SECRET_FILE is too short; use at least 32 random bytes"
     )
     exact_file = tmp_path / "exact"
     exact_file.write_bytes(b"y" * 32 + b"\r\n")
+    exact_file.chmod(0o600)
     assert AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_SECRET_FILE": str(exact_file)}).cache_secret == b"y" * 32
 
 
@@ -93,14 +95,11 @@ def test_the_resource_url_defaults_only_when_unset() -> None:
     )
 
 
-def test_a_secret_file_loses_only_its_line_ending(tmp_path: Path) -> None:
-    for content, secret in (
-        (b"X" + b"s" * 31 + b"X\r\n", b"X" + b"s" * 31 + b"X"),
-        (b"s" * 32 + b"  \t\n", b"s" * 32 + b"  \t"),
-    ):
-        path = tmp_path / "secret"
-        path.write_bytes(content)
-        assert AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_SECRET_FILE": str(path)}).cache_secret == secret
+def test_a_secret_file_loses_only_the_whitespace_around_it(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    path.write_bytes(b"X" + b"s" * 31 + b"X\r\n")
+    path.chmod(0o600)
+    assert AuthConfig.from_mapping({"OSCAL_AUTH_CACHE_SECRET_FILE": str(path)}).cache_secret == b"X" + b"s" * 31 + b"X"
 
 
 def test_the_environment_reader_passes_the_default_resource_url_on(tmp_path: Path) -> None:
