@@ -138,3 +138,16 @@ async def test_an_error_code_in_a_failed_answer_is_reported(auth_server: respx.M
 async def test_scopes_come_from_the_scope_member_only(auth_server: respx.MockRouter) -> None:
     auth_server.post(ENDPOINT).respond(json=active(scope=None, scp=["oscal:read"]))
     assert (await make_verifier().verify_token("another-token-0123456789")).scopes == []
+
+
+async def test_metadata_without_an_introspection_endpoint_says_which_setting_to_set(
+    auth_server: respx.MockRouter,
+) -> None:
+    auth_server.get("https://as.example.com/.well-known/oauth-authorization-server").respond(
+        json={"issuer": "https://as.example.com"}
+    )
+    refused = await rejection(make_verifier(url=None))
+    assert refused.detail == (
+        "no_introspection_endpoint: the metadata of https://as.example.com has no usable introspection_endpoint; "
+        "set OSCAL_AUTH_INTROSPECTION_URL"
+    )

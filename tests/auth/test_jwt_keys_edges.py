@@ -305,3 +305,13 @@ async def test_the_identity_carries_the_claims_handed_on_and_nothing_made_up() -
     assert access.claims == {"iss": ISSUER, "aud": RESOURCE, "jti": "jti-1", "azp": "spa"}
     nobody = await verifier().verify_token(mint(client_id=None, jti="j2"))
     assert nobody.client_id == ""
+
+
+async def test_header_and_issuer_refusals_name_what_was_wrong() -> None:
+    with pytest.raises(TokenRejected) as algorithm:
+        await verifier().verify_token(mint(alg="RS384", jti="j-alg"))
+    assert str(algorithm.value) == "bad_algorithm: alg='RS384' kid='rs-1' jti=None"
+    with pytest.raises(TokenRejected) as issuer:
+        await verifier().verify_token(mint(iss=["not", "a", "string"], jti="j-iss"))
+    assert issuer.value.reason == "bad_claim"
+    assert str(issuer.value).endswith("; kid='rs-1' jti='j-iss'")
