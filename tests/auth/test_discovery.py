@@ -28,6 +28,9 @@ pytestmark = pytest.mark.anyio
 def test_the_candidates_are_rfc8414_then_oidc_then_the_compat_form() -> None:
     assert metadata_urls(ISSUER) == [RFC8414, OIDC, COMPAT]
     assert metadata_urls(ISSUER + "/") == [RFC8414, OIDC, COMPAT]
+    assert metadata_urls("https://as.example.com/realmX")[0] == (
+        "https://as.example.com/.well-known/oauth-authorization-server/realmX"
+    )  # only the trailing slash goes
     root = "https://as.example.com/.well-known/"
     assert metadata_urls("https://as.example.com") == [
         root + "oauth-authorization-server",
