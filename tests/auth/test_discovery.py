@@ -232,3 +232,15 @@ async def test_discovery_passes_its_size_limit_to_the_metadata_fetch() -> None:
             await resolver(client, max_bytes=300).resolve()
     assert refused.value.reason == "no_metadata"
     assert "too_large" in refused.value.detail
+
+
+@respx.mock
+async def test_by_default_a_resolver_refuses_plain_http_and_gives_no_hint() -> None:
+    respx.get(LOOPBACK_METADATA).respond(200, json={"issuer": LOOPBACK_ISSUER, "jwks_uri": "http://keys.example.com/"})
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(FetchError) as insecure:
+            await EndpointResolver(client, LOOPBACK_ISSUER, "jwks_uri").resolve()
+        assert insecure.value.reason == "insecure_endpoint"
+        with pytest.raises(FetchError) as unknown:
+            await EndpointResolver(client, LOOPBACK_ISSUER, "introspection_endpoint").resolve()
+    assert unknown.value.detail == f"the metadata of {LOOPBACK_ISSUER} has no usable introspection_endpoint; "
