@@ -190,19 +190,47 @@ async def fetch_remote(url: str, *, timeout_seconds: float, max_bytes: int) -> b
     raise AccessError(f"{shown_url(url)} did not answer within {timeout_seconds:g} s (OSCAL_REMOTE_TIMEOUT_SECONDS)")
 
 
-class _TLSToAddress(http.client.HTTPConnection):
+class _Connection(http.client.HTTPConnection):
+    """HTTP to a checked address, keeping the socket it opened: http.client hands the socket over to
+    the response (and forgets it) when the server closes after the body, and `abort` must still
+    reach it then. Once aborted, it never connects."""
+
+    def __init__(self, address: str, port: int, timeout: float) -> None:
+        super().__init__(address, port, timeout=timeout)
+        self.opened: socket.socket | None = None
+        self.aborted = False
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = self.opened = self._secured(self.sock)
+        if self.aborted:  # the deadline passed while connecting
+            self.shut()
+            raise OSError("the deadline passed")
+
+    def _secured(self, sock: socket.socket) -> socket.socket:
+        return sock
+
+    def shut(self) -> None:
+        """Shut the opened socket down, whoever holds it, so that a blocked read returns at once."""
+        self.aborted = True
+        if self.opened is not None:
+            with contextlib.suppress(OSError):  # already closed
+                self.opened.shutdown(socket.SHUT_RDWR)
+        self.close()
+
+
+class _TLSToAddress(_Connection):
     """HTTPS to a checked address, with the host name for SNI and certificate verification."""
 
     default_port = 443
 
     def __init__(self, address: str, port: int, timeout: float, server_name: str) -> None:
-        super().__init__(address, port, timeout=timeout)
+        super().__init__(address, port, timeout)
         self.server_name = server_name
         self.tls = ssl.create_default_context()
 
-    def connect(self) -> None:
-        super().connect()
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
+    def _secured(self, sock: socket.socket) -> socket.socket:
+        return self.tls.wrap_socket(sock, server_hostname=self.server_name)
 
 
 class _Exchange:
@@ -213,16 +241,12 @@ class _Exchange:
         self.max_bytes = max_bytes
         literal = str(address)
         if target.scheme == "https":
-            self.connection: http.client.HTTPConnection = _TLSToAddress(literal, target.port, timeout, target.host)
+            self.connection: _Connection = _TLSToAddress(literal, target.port, timeout, target.host)
         else:
-            self.connection = http.client.HTTPConnection(literal, target.port, timeout=timeout)
+            self.connection = _Connection(literal, target.port, timeout)
 
     def abort(self) -> None:
-        sock = self.connection.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed
-                sock.shutdown(socket.SHUT_RDWR)
-        self.connection.close()
+        self.connection.shut()
 
     def run(self) -> bytes:
         shown = shown_url(self.target.url)

@@ -22,7 +22,7 @@ SCHEMA_DIR = "schemas/"
 COMPLETE = "complete"
 SchemaFormat = Literal["json", "xsd"]
 SCHEMA_FORMATS: tuple[SchemaFormat, ...] = ("json", "xsd")
-_SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_SEMVER = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")  # ASCII only: \d and int() take other scripts' digits
 
 
 def _key(version: str) -> tuple[int, ...]:
