@@ -12,7 +12,6 @@ from oscal_mcp.oscal.catalogs import normalize_control_id
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
-from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -20,10 +19,9 @@ from oscal_mcp.tools.store_access import (
     LimitParam,
     MappingParam,
     ObjectPage,
+    PageRequest,
     StoreAccess,
-    collect,
-    object_page,
-    scope,
+    listed_objects,
 )
 
 
@@ -52,14 +50,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         profiles are in context. Use it for "what does CIS 5.1 map to in SP 800-53" (filter with
         control_id). Paginated."""
         keep = (lambda found: mentions(found, control_id)) if control_id else None
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, mapping_collection, "mapping-collection"), "map", keep)
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_control_mappings", mapping_collection, control_id, limit, offset, detail, max_bytes), answer
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(
+            access, "mapping-collection", mapping_collection, "map", page, keep, filters=(control_id,)
         )
 
     server.add_tool(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.clipping import Limits, bound, bound_to_budget
@@ -20,6 +21,7 @@ from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.objects import without
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, Detail, cut_note, fit_bytes
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.params import enum_extra, requested_model
 from oscal_mcp.tools.results import check_offset
 
@@ -257,3 +259,33 @@ def collect(
 ) -> list[tuple[StoredDocument, Found]]:
     """The objects of `kind` in `documents`, in order, those `keep` accepts (all when None)."""
     return [(d, f) for d in documents for f in d.objects(kind) if keep is None or keep(f)]
+
+
+class PageRequest(NamedTuple):
+    """The page arguments every listing tool takes."""
+
+    offset: int
+    limit: int
+    detail: Detail
+    max_bytes: int
+
+
+async def listed_objects(
+    access: StoreAccess,
+    model: str,
+    document: str | None,
+    kind: str,
+    page: PageRequest,
+    keep: Callable[[Found], bool] | None = None,
+    filters: tuple[Hashable, ...] = (),
+) -> CallToolResult:
+    """A listing tool's answer: one page of the objects of `kind` in the document of `model` named
+    `document` (all of them when omitted) that `keep` accepts, kept in the answer cache; `filters`
+    are the tool arguments `keep` was built from (with the rest, they make the cache key)."""
+    store = await access.get()
+
+    def answer() -> CallToolResult:
+        found = collect(scope(store, document, model), kind, keep)
+        return compact_result(object_page(store, found, page.offset, page.limit, page.detail, page.max_bytes))
+
+    return access.answers.get(("listed_objects", model, kind, document, filters, page), answer)
