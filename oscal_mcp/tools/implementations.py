@@ -8,7 +8,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from oscal_mcp.oscal.catalogs import normalize_control_id
+from oscal_mcp.oscal.catalogs import control_id_forms
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
@@ -31,7 +31,7 @@ def control_matcher(control_id: str | None) -> Any:
     """A filter on a found object's ref (a control id), any case, AC-2(1) accepted; None keeps all."""
     if not control_id:
         return None
-    wanted = {control_id.strip().lower(), normalize_control_id(control_id)}
+    wanted = control_id_forms(control_id)
     return lambda found: found.ref.lower() in wanted
 
 

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from oscal_mcp.oscal.catalogs import normalize_control_id
+from oscal_mcp.oscal.catalogs import control_id_forms
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
@@ -27,7 +27,7 @@ from oscal_mcp.tools.store_access import (
 
 def mentions(found: Found, control_id: str) -> bool:
     """Whether a map entry has `control_id` among its sources or targets (any case, AC-2(1) accepted)."""
-    wanted = {control_id.strip().lower(), normalize_control_id(control_id)}
+    wanted = control_id_forms(control_id)
     ends = dicts(found.obj, "sources") + dicts(found.obj, "targets")
     return any(string(end, "id-ref").lower() in wanted for end in ends)
 
