@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids, store_control_ids
+from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids
 from oscal_mcp.oscal.documents import FORMATS, DocumentFormat, guess_format
 from oscal_mcp.oscal.errors import AccessError
 from oscal_mcp.oscal.lazy import Once
@@ -63,6 +63,8 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
     def control_ids() -> ControlIdSource:
         """The beyond-NIST control-id check looks in the store once it is built (never builds it)."""
         if context.store.built:
+            from oscal_mcp.oscal.store_control_ids import store_control_ids  # the store is imported by now
+
             return store_control_ids(context.store.get(), resolutions.get())
         return bundled_control_ids
 
