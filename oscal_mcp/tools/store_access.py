@@ -86,13 +86,15 @@ def model_name(raw: str | None) -> str | None:
     return None if model is None else model.name
 
 
-def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
+def find_document(store: DocumentStore, raw: str, model: str | None = None) -> StoredDocument:
+    """The document of `model` (any when None) that `raw` names; a ToolError saying how to list them."""
     from oscal_mcp.oscal.store import DocumentNotFoundError
 
     try:
         return store.find(raw, model)
     except DocumentNotFoundError as exc:
-        raise ToolError(f"{exc}; call list_oscal_documents with model={model!r} to see them") from None
+        listing = f"list_oscal_documents with model={model!r}" if model else "list_oscal_documents"
+        raise ToolError(f"{exc}; call {listing} to see them") from None
 
 
 def scope(store: DocumentStore, raw: str | None, model: str) -> list[StoredDocument]:
