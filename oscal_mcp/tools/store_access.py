@@ -20,15 +20,16 @@ from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.objects import without
 from oscal_mcp.oscal.text import clip
-from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, Detail, cut_note, fit_bytes
+from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, Detail, cut_note
 from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.params import enum_extra, requested_model
-from oscal_mcp.tools.results import check_offset
+from oscal_mcp.tools.results import budget_page, check_offset
 
 DEFAULT_LIMIT = 20
 MAX_CACHED_ANSWERS = 512
 MAX_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the store and profile resolution are imported at their first use
     from oscal_mcp.oscal.profiles import ResolutionCache
@@ -218,11 +219,18 @@ def object_page(
     detail: Detail = "summary",
     max_bytes: int = PAGE_BYTES,
 ) -> ObjectPage:
-    check_offset(offset, len(found))
-    chosen = found[offset : offset + limit]
-    objects, _ = fit_bytes((listed_object(store, d, f, detail, max_bytes) for d, f in chosen), max_bytes)
-    info = page_info(len(found), offset, len(objects), asked=len(chosen), max_bytes=max_bytes)
+    objects, info = fitted_page(
+        found, offset, limit, lambda pair: listed_object(store, *pair, detail, max_bytes), max_bytes
+    )
     return ObjectPage(**info.model_dump(), objects=objects)
+
+
+def fitted_page(
+    items: Sequence[T], offset: int, limit: int, build: Callable[[T], M], max_bytes: int
+) -> tuple[list[M], Page]:
+    """`results.budget_page` as a `Page` (no limit field): the items built as far as `max_bytes` goes."""
+    shown, info = budget_page(items, offset, limit, build, max_bytes)
+    return shown, Page(**info.model_dump(exclude={"limit"}))
 
 
 def page_info(total: int, offset: int, shown: int, *, asked: int = 0, max_bytes: int = PAGE_BYTES) -> Page:
