@@ -39,11 +39,11 @@ if TYPE_CHECKING:  # the store and profile resolution are imported at their firs
 
 class StoreAccess:
     """The store, built on first use (shared with the component index, see `ToolContext.store`); and
-    the profile resolutions cache that goes with it."""
+    the profile resolutions cache that goes with it (`ToolContext.resolutions`)."""
 
-    def __init__(self, store: Once[DocumentStore]) -> None:
+    def __init__(self, store: Once[DocumentStore], resolutions: Once[ResolutionCache]) -> None:
         self._store = store
-        self._resolutions: Once[ResolutionCache] = Once(_resolution_cache)
+        self._resolutions = resolutions
         self.answers = AnswerCache()
 
     async def get(self) -> DocumentStore:
@@ -73,12 +73,6 @@ class AnswerCache:
         if len(self._kept) > self._size:
             self._kept.popitem(last=False)
         return answer
-
-
-def _resolution_cache() -> ResolutionCache:
-    from oscal_mcp.oscal.profiles import ResolutionCache  # profile resolution: imported at first use
-
-    return ResolutionCache()
 
 
 def model_name(raw: str | None) -> str | None:
