@@ -13,7 +13,6 @@ document is refused: that check is what stops a mix-up between two Authorization
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -109,16 +108,12 @@ class EndpointResolver:
         return await self._discovery.run(self._field, self._discover)
 
     async def _discover(self) -> str:
-        started, outcome = time.perf_counter(), "ok"
-        with self._telemetry.span("oscal_auth.discovery", issuer=self._issuer or "") as span:
+        with self._telemetry.fetching("discovery", self._issuer or "") as outcome:
             try:
                 return await self._discover_once()
             except FetchError as failed:
-                outcome = failed.reason
+                outcome.word = failed.reason
                 raise
-            finally:
-                span.set_attribute("oscal_auth.outcome", outcome)
-                self._telemetry.fetched("discovery", self._issuer or "", outcome, time.perf_counter() - started)
 
     async def _discover_once(self) -> str:
         if self._issuer is None:

@@ -253,14 +253,12 @@ class JwksCache:
         published = await self._published(wanted_kid)
         if published is not None:
             return published
-        started, self._last_failure = time.perf_counter(), None
-        with self._telemetry.span("oscal_auth.jwks", issuer=self._issuer) as span:
+        self._last_failure = None
+        with self._telemetry.fetching("jwks", self._issuer) as outcome:
             try:
                 return await self._fetch_from_as()
             finally:  # a failure either raised or was answered with the stale key set
-                outcome = self._last_failure or "ok"
-                span.set_attribute("oscal_auth.outcome", outcome)
-                self._telemetry.fetched("jwks", self._issuer, outcome, time.perf_counter() - started)
+                outcome.word = self._last_failure or "ok"
 
     async def _fetch_from_as(self) -> KeySet | None:
         try:

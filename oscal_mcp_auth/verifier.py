@@ -55,7 +55,7 @@ class VerificationPipeline:
     def binds_tokens(self) -> bool:
         """Whether the backend's tokens can be bound to a key (RFC 9449): false for a backend that
         says so (``binds_tokens = False``, the static one), so DPoP is not offered with it."""
-        return bool(getattr(self.backend, "binds_tokens", True))
+        return binds_tokens(self.backend)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """A token presented under ``Bearer``: one bound to a key (``cnf``) is refused."""
@@ -248,8 +248,29 @@ def load_verifier(
         )
     with installed(Telemetry(manager.hook)):  # the backend's caches and clients report to the hooks
         backend = build_verifier(config)
+    _refuse_required_dpop(backend, config)
     _configure_plugins(manager, config)
     return VerificationPipeline(backend, config, manager, name=config.verifier or "?")
+
+
+def binds_tokens(backend: TokenVerifier) -> bool:
+    """Whether a backend's tokens can be bound to a key (RFC 9449): true unless it says
+    ``binds_tokens = False`` (the static one)."""
+    return bool(getattr(backend, "binds_tokens", True))
+
+
+def _refuse_required_dpop(backend: TokenVerifier, config: AuthConfig) -> None:
+    """DPoP required or nonces on, with a backend whose tokens cannot be bound: a start-up error
+    (every request would be refused)."""
+    if binds_tokens(backend):
+        return
+    for needing, wanted in (("DPOP_REQUIRED", config.dpop is not None and config.dpop.required),
+                            ("DPOP_NONCE", config.dpop_nonce)):  # fmt: skip
+        if wanted:
+            raise ConfigurationError(
+                f"{config.name_of(needing)}=true needs DPoP-bound tokens, and the {config.verifier} verifier's "
+                f"tokens can never be bound to a key: unset {config.name_of(needing)}"
+            )
 
 
 METRICS_PLUGIN = "oscal-metrics"

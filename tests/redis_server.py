@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from tests.e2e.mcp_server import free_port
+from tests.processes import stop_process
 
 
 class RedisServer:
@@ -59,13 +60,7 @@ class RedisServer:
         raise RuntimeError("redis-server did not answer within 10 s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace_seconds=5)
 
     def command(self, *words: str) -> bytes:
         """One command (a RESP array: any bytes pass unchanged), for tests that inspect or plant

@@ -27,6 +27,11 @@ def normalize_control_id(raw: str) -> str:
     return _LEADING_ZEROS.sub(r"-\1", text.replace(" ", ""))
 
 
+def control_id_forms(raw: str) -> frozenset[str]:
+    """The ids a user's control id may stand for: as typed (any case) and normalized."""
+    return frozenset((raw.strip().lower(), normalize_control_id(raw)))
+
+
 def controls(body: dict[str, Any]) -> Iterator[Found]:
     return (found for found in catalog_objects(body) if found.kind == "control")
 
@@ -41,7 +46,7 @@ def label(control: dict[str, Any]) -> str:
 
 def find_control(body: dict[str, Any], raw: str) -> Found | None:
     """The control whose id or label matches `raw` (any case, loose enhancement syntax), or None."""
-    wanted = {raw.strip().lower(), normalize_control_id(raw)}
+    wanted = control_id_forms(raw)
     fallback: Found | None = None
     for found in controls(body):
         if found.ref.lower() in wanted:

@@ -2,9 +2,9 @@
 
 First the bundled NIST SP 800-53 rev 5 content, by file name (without extension and ``-min``
 suffix, as profile resolution does): the catalog offers all its controls, a baseline the controls
-it includes by id (cached). Then, when the caller has the document store, a stored catalog (its
-controls) or a stored profile (resolved with the profile resolver, `profiles.ResolutionCache`).
-Anything else is not resolved, and the check is not made.
+it includes by id (cached). Then, when the caller has the document store, a stored catalog or
+profile (`store_control_ids`, a module of its own: the store imports this one). Anything else is
+not resolved, and the check is not made.
 """
 
 from __future__ import annotations
@@ -13,22 +13,19 @@ import json
 import posixpath
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from oscal_mcp.content import bundled_paths, read_bundled
 from oscal_mcp.oscal.catalogs import controls
 from oscal_mcp.oscal.objects import dicts, strings
 
-if TYPE_CHECKING:  # the store and the resolver are only imported by callers that have a store
-    from oscal_mcp.oscal.profiles import ResolutionCache
-    from oscal_mcp.oscal.store import DocumentStore
-
 NIST_FOLDER = "nist/"
 ControlIdSource = Callable[[str], frozenset[str] | None]
 
 
-def _stem(href: str) -> str:
+def href_stem(href: str) -> str:
+    """The file name `href` ends in, without its extension and ``-min`` suffix."""
     name = posixpath.basename(urlsplit(href).path)
     stem = name.rsplit(".", 1)[0]
     return stem.removesuffix("-min")
@@ -36,7 +33,7 @@ def _stem(href: str) -> str:
 
 @cache
 def _bundled_by_stem() -> dict[str, str]:
-    return {_stem(path): path for path in bundled_paths(NIST_FOLDER) if path.endswith(".json")}
+    return {href_stem(path): path for path in bundled_paths(NIST_FOLDER) if path.endswith(".json")}
 
 
 @cache
@@ -53,30 +50,5 @@ def _ids_of(path: str) -> frozenset[str] | None:
 
 def bundled_control_ids(href: str) -> frozenset[str] | None:
     """The control ids of the bundled catalog or baseline `href` names; None when none matches."""
-    path = _bundled_by_stem().get(_stem(href))
+    path = _bundled_by_stem().get(href_stem(href))
     return _ids_of(path) if path else None
-
-
-def store_control_ids(store: DocumentStore, resolutions: ResolutionCache) -> ControlIdSource:
-    """A source that also looks `href` up in `store`: a catalog, or a profile it resolves."""
-    from oscal_mcp.oscal.profiles import ProfileResolutionError
-    from oscal_mcp.oscal.store import DocumentNotFoundError
-
-    def ids(href: str) -> frozenset[str] | None:
-        bundled = bundled_control_ids(href)
-        if bundled is not None:
-            return bundled
-        try:
-            document = store.find(_stem(href))
-        except DocumentNotFoundError:
-            return None
-        if document.model == "catalog":
-            return frozenset(found.ref for found in controls(document.body))
-        if document.model == "profile":
-            try:
-                return frozenset(control.id for control in resolutions.get(store, document).controls)
-            except ProfileResolutionError:
-                return None
-        return None
-
-    return ids

@@ -8,7 +8,6 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
-from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -17,11 +16,10 @@ from oscal_mcp.tools.store_access import (
     AssessmentResultsParam,
     LimitParam,
     ObjectPage,
+    PageRequest,
     PoamParam,
     StoreAccess,
-    collect,
-    object_page,
-    scope,
+    listed_objects,
 )
 
 
@@ -39,15 +37,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         returns one by its id)
         (sub-tasks listed too, with parent-task-uuid in context). Use it for "what will the
         assessor do, and when". Paginated."""
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, assessment_plan, "assessment-plan"), "task")
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_assessment_plan_tasks", assessment_plan, limit, offset, detail, max_bytes), answer
-        )
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(access, "assessment-plan", assessment_plan, "task", page)
 
     async def list_assessment_plan_activities(
         assessment_plan: AssessmentPlanParam = None,
@@ -61,15 +52,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         each one covers) each as a summary
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
         returns one by its id). Paginated."""
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, assessment_plan, "assessment-plan"), "activity")
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_assessment_plan_activities", assessment_plan, limit, offset, detail, max_bytes), answer
-        )
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(access, "assessment-plan", assessment_plan, "activity", page)
 
     async def list_assessment_findings(
         assessment_results: AssessmentResultsParam = None,
@@ -83,15 +67,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
         returns one by its id), with the result it belongs to in context. Use it for "which controls
         failed the assessment". Paginated; search_oscal also finds observations and risks."""
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, assessment_results, "assessment-results"), "finding")
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_assessment_findings", assessment_results, limit, offset, detail, max_bytes), answer
-        )
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(access, "assessment-results", assessment_results, "finding", page)
 
     async def list_poam_items(
         poam: PoamParam = None,
@@ -104,13 +81,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         description, related findings, observations and risks, and remediation milestones, each as a summary
         (id, title, short description; detail=full adds the whole OSCAL object, get_oscal_object
         returns one by its id). Use it for "what is still open for this system". Paginated."""
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, poam, "plan-of-action-and-milestones"), "poam-item")
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(("list_poam_items", poam, limit, offset, detail, max_bytes), answer)
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(access, "plan-of-action-and-milestones", poam, "poam-item", page)
 
     tools = (
         (list_assessment_plan_tasks, "list_assessment_plan_tasks", "List assessment plan tasks"),

@@ -14,11 +14,10 @@ from oscal_mcp.oscal.catalogs import controls, find_control, groups, label, near
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.oscal.text import clip
-from oscal_mcp.tools.budget import PAGE_BYTES, Detail, DetailParam, MaxBytesParam, fit_bytes
+from oscal_mcp.tools.budget import PAGE_BYTES, Detail, DetailParam, MaxBytesParam
 from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
-from oscal_mcp.tools.results import check_offset
 from oscal_mcp.tools.store_access import (
     CatalogParam,
     DocumentRef,
@@ -27,8 +26,8 @@ from oscal_mcp.tools.store_access import (
     StoreAccess,
     document_ref,
     find_document,
+    fitted_page,
     oscal_object,
-    page_info,
 )
 
 MAX_CONTROL_LIMIT = 200
@@ -132,10 +131,9 @@ def control_list(
                 f"catalog {clip(catalog.title, 80)!r} has no group {clip(group, 60)!r}; call list_catalog_groups"
             )
         found = tuple(f for f in found if f.context.get("group-id", "").lower() == wanted)
-    chosen = found[offset : offset + limit]
-    shown, _ = fit_bytes(chosen, max_bytes)
+    shown, info = fitted_page(found, offset, limit, lambda summary: summary, max_bytes)
     return ControlList(
-        **page_info(len(found), offset, len(shown), asked=len(chosen), max_bytes=max_bytes).model_dump(),
+        **info.model_dump(),
         catalog=document_ref(catalog),
         group=group,
         controls=shown,
@@ -163,10 +161,9 @@ def group_infos(document: StoredDocument) -> tuple[GroupInfo, ...]:
 
 def group_list(document: StoredDocument, offset: int, max_bytes: int) -> GroupList:
     infos = group_infos(document)
-    check_offset(offset, len(infos))
-    shown, _ = fit_bytes(infos[offset:], max_bytes)
+    shown, info = fitted_page(infos, offset, len(infos), lambda group: group, max_bytes)
     return GroupList(
-        **page_info(len(infos), offset, len(shown), asked=len(infos) - offset, max_bytes=max_bytes).model_dump(),
+        **info.model_dump(),
         catalog=document_ref(document),
         groups=shown,
     )

@@ -282,7 +282,7 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         list_components or query_component_definition."""
         index = await components.aget()
         summaries = listings(index).definitions
-        items, info = budget_page(index.definitions, summaries, offset, limit, max_bytes)
+        items, info = budget_page(index.definitions, offset, limit, lambda d: summaries[id(d)], max_bytes)
         return DefinitionList(
             definitions=items,
             **dict(info),
@@ -304,7 +304,7 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         index = await components.aget()
         summaries = listings(index).components
         entries = index.entries("component", scoped(index, definition))
-        items, info = budget_page(entries, summaries, offset, limit, max_bytes)
+        items, info = budget_page(entries, offset, limit, lambda e: summaries[id(e)], max_bytes)
         return ComponentList(components=items, **dict(info))
 
     async def query_component_definition(
@@ -348,7 +348,7 @@ def register(server: MCPServer[Any], context: ToolContext) -> None:
         index = await components.aget()
         summaries = listings(index).capabilities
         entries = index.entries("capability", scoped(index, definition))
-        items, info = budget_page(entries, summaries, offset, limit, max_bytes)
+        items, info = budget_page(entries, offset, limit, lambda e: summaries[id(e)], max_bytes)
         return CapabilityList(capabilities=items, **dict(info))
 
     async def query_capabilities(

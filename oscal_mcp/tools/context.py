@@ -6,7 +6,7 @@ sees the few auth facts it reports (verifier name, issuer, resource URL, scopes)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from oscal_mcp.oscal.lazy import Once
@@ -15,6 +15,7 @@ from oscal_mcp.tools.settings import ToolSettings
 if TYPE_CHECKING:
     from oscal_mcp.config import Settings
     from oscal_mcp.oscal.components import ComponentIndex
+    from oscal_mcp.oscal.profiles import ResolutionCache
     from oscal_mcp.oscal.store import DocumentStore
 
 
@@ -39,6 +40,8 @@ class ToolContext:
     server: ServerFacts
     store: Once[DocumentStore]  # every document the server offers, read once
     components: Once[ComponentIndex]  # built from the store's component definitions
+    # the store's profiles as resolved, for the store tools and validation's control-id check alike
+    resolutions: Once[ResolutionCache] = field(default_factory=lambda: Once(_resolution_cache))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ToolContext:
@@ -67,3 +70,9 @@ def _component_index(store: DocumentStore) -> ComponentIndex:
     from oscal_mcp.oscal.components_loading import build_index
 
     return build_index(store)
+
+
+def _resolution_cache() -> ResolutionCache:
+    from oscal_mcp.oscal.profiles import ResolutionCache
+
+    return ResolutionCache()

@@ -22,6 +22,7 @@ from oscal_mcp.tools.store_access import (
     Page,
     StoreAccess,
     document_ref,
+    fitted_page,
     model_name,
     page_info,
     page_object,
@@ -129,10 +130,9 @@ def document_list(
     store: DocumentStore, model: str | None, limit: int, offset: int, max_bytes: int = PAGE_BYTES
 ) -> DocumentList:
     documents = store.of_model(model)
-    chosen = documents[offset : offset + limit]
-    shown, _ = fit_bytes((summary(d) for d in chosen), max_bytes)
+    shown, info = fitted_page(documents, offset, limit, summary, max_bytes)
     return DocumentList(
-        **page_info(len(documents), offset, len(shown), asked=len(chosen), max_bytes=max_bytes).model_dump(),
+        **info.model_dump(),
         model=model,
         documents=shown,
         invalid_count=sum(1 for d in documents if d.check.status == "invalid"),

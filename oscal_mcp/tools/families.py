@@ -99,7 +99,7 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
     """Register every family; returns the (not yet started) warm-up of what their first calls need."""
     for family in TOOL_FAMILIES:
         family.register(server, context)
-    store = StoreAccess(context.store)
+    store = StoreAccess(context.store, context.resolutions)
     for store_family in STORE_FAMILIES:
         store_family.register(server, store)
     steps: tuple[Step, ...] = (  # the cheap ones first: a first call may come at any moment

@@ -8,22 +8,20 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from oscal_mcp.oscal.catalogs import normalize_control_id
+from oscal_mcp.oscal.catalogs import control_id_forms
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
-from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
     DEFAULT_LIMIT,
     LimitParam,
     ObjectPage,
+    PageRequest,
     SspParam,
     StoreAccess,
-    collect,
-    object_page,
-    scope,
+    listed_objects,
 )
 
 SSP = "system-security-plan"
@@ -33,7 +31,7 @@ def control_matcher(control_id: str | None) -> Any:
     """A filter on a found object's ref (a control id), any case, AC-2(1) accepted; None keeps all."""
     if not control_id:
         return None
-    wanted = {control_id.strip().lower(), normalize_control_id(control_id)}
+    wanted = control_id_forms(control_id)
     return lambda found: found.ref.lower() in wanted
 
 
@@ -59,15 +57,8 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         def keep(found: Found) -> bool:
             return not wanted or string(found.obj, "type").lower() == wanted
 
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, ssp, SSP), "component", keep)
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_ssp_components", ssp, component_type, limit, offset, detail, max_bytes), answer
-        )
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(access, SSP, ssp, "component", page, keep, filters=(wanted,))
 
     async def list_ssp_implemented_requirements(
         ssp: SspParam = None,
@@ -82,15 +73,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         description of how it implements the control, responsible roles) each as a summary (detail=full:
         the whole OSCAL object).
         Filter by control_id to answer "how does this system do AC-2". Paginated."""
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, ssp, SSP), "implemented-requirement", control_matcher(control_id))
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_ssp_implemented_requirements", ssp, control_id, limit, offset, detail, max_bytes), answer
-        )
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        keep = control_matcher(control_id)
+        return await listed_objects(access, SSP, ssp, "implemented-requirement", page, keep, filters=(control_id,))
 
     server.add_tool(
         list_ssp_components, name="list_ssp_components", title="List SSP components", annotations=read_only()

@@ -8,11 +8,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from oscal_mcp.oscal.catalogs import normalize_control_id
+from oscal_mcp.oscal.catalogs import control_id_forms
 from oscal_mcp.oscal.objects import dicts, string
 from oscal_mcp.oscal.queries import Found
 from oscal_mcp.tools.budget import PAGE_BYTES, DetailParam, MaxBytesParam
-from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam
 from oscal_mcp.tools.store_access import (
@@ -20,16 +19,15 @@ from oscal_mcp.tools.store_access import (
     LimitParam,
     MappingParam,
     ObjectPage,
+    PageRequest,
     StoreAccess,
-    collect,
-    object_page,
-    scope,
+    listed_objects,
 )
 
 
 def mentions(found: Found, control_id: str) -> bool:
     """Whether a map entry has `control_id` among its sources or targets (any case, AC-2(1) accepted)."""
-    wanted = {control_id.strip().lower(), normalize_control_id(control_id)}
+    wanted = control_id_forms(control_id)
     ends = dicts(found.obj, "sources") + dicts(found.obj, "targets")
     return any(string(end, "id-ref").lower() in wanted for end in ends)
 
@@ -52,14 +50,9 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
         profiles are in context. Use it for "what does CIS 5.1 map to in SP 800-53" (filter with
         control_id). Paginated."""
         keep = (lambda found: mentions(found, control_id)) if control_id else None
-        store = await access.get()
-
-        def answer() -> CallToolResult:
-            found = collect(scope(store, mapping_collection, "mapping-collection"), "map", keep)
-            return compact_result(object_page(store, found, offset, limit, detail, max_bytes))
-
-        return access.answers.get(
-            ("list_control_mappings", mapping_collection, control_id, limit, offset, detail, max_bytes), answer
+        page = PageRequest(offset=offset, limit=limit, detail=detail, max_bytes=max_bytes)
+        return await listed_objects(
+            access, "mapping-collection", mapping_collection, "map", page, keep, filters=(control_id,)
         )
 
     server.add_tool(

@@ -18,14 +18,14 @@ from oscal_mcp.oscal.metaschema import knowledge
 from oscal_mcp.oscal.metaschema.model import CONSTRAINT_KINDS, Constraint, Definition
 from oscal_mcp.oscal.metaschema.registry import Metaschema, load_metaschema, metaschema_versions
 from oscal_mcp.oscal.text import clip
+from oscal_mcp.tools.budget import PAGE_BYTES
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam, enum_extra
-from oscal_mcp.tools.results import Page, fit, page
+from oscal_mcp.tools.results import Page, budget_page
 
 DESCRIPTION_CHARS = 160
 TEXT_CHARS = 300
-PAGE_BUDGET = 7_000  # characters of JSON per page, under the 8 KB response budget
 
 VersionParam = Annotated[
     str | None,
@@ -157,8 +157,7 @@ def allowed_values_page(place: str, version: str | None, limit: int, offset: int
         for r in reaches
         for v in r.constraint.values
     ]
-    chunk, info = page(values, offset, limit)
-    shown = fit(chunk, PAGE_BUDGET)
+    shown, info = budget_page(values, offset, limit, lambda value: value, PAGE_BYTES)
     rules = [
         AllowedValuesRule(
             constraint_id=r.constraint.label,
@@ -171,7 +170,7 @@ def allowed_values_page(place: str, version: str | None, limit: int, offset: int
         for r in reaches
     ]
     return AllowedValuesResult(
-        **_repaged(info, len(shown)).model_dump(),
+        **info.model_dump(),
         place=clip(place, 100),
         oscal_version=metaschema.version,
         others_allowed=any(r.constraint.allow_other for r in reaches) or not reaches,
@@ -182,12 +181,6 @@ def allowed_values_page(place: str, version: str | None, limit: int, offset: int
         else "No allowed-values constraint of NIST's Metaschema reaches this place: any value the schema "
         "accepts is allowed (check the place's spelling with get_oscal_definition).",
     )
-
-
-def _repaged(info: Page, shown: int) -> Page:
-    """The page as far as the size budget let it go."""
-    after = info.offset + shown
-    return info.model_copy(update={"next_offset": after if after < info.total else None})
 
 
 def _detail(c: Constraint) -> str | None:
@@ -221,10 +214,9 @@ def constraints_page(name: str, kind: str | None, version: str | None, limit: in
     if kind is not None and kind not in CONSTRAINT_KINDS:
         raise ToolError(f"kind {clip(kind, 30)!r} is not a constraint kind; use one of: {', '.join(CONSTRAINT_KINDS)}")
     found: list[Constraint] = _known(knowledge.constraints_of, metaschema, name, kind)
-    chunk, info = page(found, offset, limit)
-    shown = fit((constraint_info(c) for c in chunk), PAGE_BUDGET)
+    shown, info = budget_page(found, offset, limit, constraint_info, PAGE_BYTES)
     return ConstraintList(
-        **_repaged(info, len(shown)).model_dump(),
+        **info.model_dump(),
         definition=clip(name, 100),
         oscal_version=metaschema.version,
         constraints=shown,
@@ -235,28 +227,25 @@ def _keys(c: Constraint) -> str:
     return ", ".join(k.target + (f" (pattern {k.pattern})" if k.pattern else "") for k in c.key_fields)
 
 
+def reference_info(r: knowledge.Reference) -> ReferenceInfo:
+    return ReferenceInfo(
+        index_id=r.index.label,
+        index_name=r.index.name,
+        indexed=clip(f"{r.index.owner}: {r.index.target} by {_keys(r.index)}", TEXT_CHARS),
+        referrer_id=r.constraint.label if r.constraint else None,
+        referrer_level=r.constraint.level if r.constraint else None,
+        referrer=clip(f"{r.constraint.owner}: {r.constraint.target} by {_keys(r.constraint)}", TEXT_CHARS)
+        if r.constraint
+        else None,
+    )
+
+
 def references_page(name: str, version: str | None, limit: int, offset: int) -> ReferenceList:
     metaschema = metaschema_of(version)
     found, beyond = _known(knowledge.references_to, metaschema, name)
-    chunk, info = page(found, offset, limit)
-    shown = fit(
-        (
-            ReferenceInfo(
-                index_id=r.index.label,
-                index_name=r.index.name,
-                indexed=clip(f"{r.index.owner}: {r.index.target} by {_keys(r.index)}", TEXT_CHARS),
-                referrer_id=r.constraint.label if r.constraint else None,
-                referrer_level=r.constraint.level if r.constraint else None,
-                referrer=clip(f"{r.constraint.owner}: {r.constraint.target} by {_keys(r.constraint)}", TEXT_CHARS)
-                if r.constraint
-                else None,
-            )
-            for r in chunk
-        ),
-        PAGE_BUDGET,
-    )
+    shown, info = budget_page(found, offset, limit, reference_info, PAGE_BYTES)
     return ReferenceList(
-        **_repaged(info, len(shown)).model_dump(),
+        **info.model_dump(),
         definition=clip(name, 100),
         oscal_version=metaschema.version,
         references=shown,
@@ -302,10 +291,9 @@ def definition_info(metaschema: Metaschema, d: Definition) -> DefinitionInfo:
 def definitions_page(name: str, version: str | None, limit: int, offset: int) -> DefinitionList:
     metaschema = metaschema_of(version)
     found: list[Definition] = _known(knowledge.definitions_named, metaschema, name)
-    chunk, info = page(found, offset, limit)
-    shown = fit((definition_info(metaschema, d) for d in chunk), PAGE_BUDGET)
+    shown, info = budget_page(found, offset, limit, lambda d: definition_info(metaschema, d), PAGE_BYTES)
     return DefinitionList(
-        **_repaged(info, len(shown)).model_dump(),
+        **info.model_dump(),
         name=clip(name, 100),
         oscal_version=metaschema.version,
         definitions=shown,

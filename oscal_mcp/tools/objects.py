@@ -21,11 +21,11 @@ from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import OBJECT_BYTES
 from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.hints import read_only
-from oscal_mcp.tools.store_access import DocumentRef, StoreAccess, document_ref
+from oscal_mcp.tools.store_access import DocumentRef, StoreAccess, document_ref, find_document
 
 if TYPE_CHECKING:
     from oscal_mcp.oscal.identifiers import Located
-    from oscal_mcp.oscal.store import DocumentStore, StoredDocument
+    from oscal_mcp.oscal.store import DocumentStore
 
 MAX_ALSO = 10
 WHOLE = Limits(max_text=OBJECT_BYTES, max_items=5000)  # one object asked for: cut only to fit its budget
@@ -62,7 +62,7 @@ def located_or_error(store: DocumentStore, raw: str, document: str | None = None
         raise ToolError("id is empty; give an id from search_oscal or a listing, e.g. ac-2 or a uuid")
     found = store.locate(raw)
     if document:
-        wanted = named_document(store, document)
+        wanted = find_document(store, document)
         found = [lo for lo in found if lo.document == wanted.number]
     if not found:
         where = f" in {clip(document, 100)!r}" if document else ""
@@ -71,15 +71,6 @@ def located_or_error(store: DocumentStore, raw: str, document: str | None = None
             "listing (list_catalog_controls, list_ssp_components...); a control id may be written ac-2.1 or AC-2(1)"
         )
     return found
-
-
-def named_document(store: DocumentStore, raw: str) -> StoredDocument:
-    from oscal_mcp.oscal.store import DocumentNotFoundError
-
-    try:
-        return store.find(raw)
-    except DocumentNotFoundError as exc:
-        raise ToolError(f"{exc}; call list_oscal_documents to see them") from None
 
 
 def whole(located: Located) -> tuple[dict[str, Any], dict[str, list[str]]]:

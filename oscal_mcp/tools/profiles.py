@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.catalogs import normalize_control_id, param_text
+from oscal_mcp.oscal.catalogs import control_id_forms, param_text
 from oscal_mcp.oscal.clipping import bound
 from oscal_mcp.oscal.objects import string
 from oscal_mcp.oscal.text import clip
@@ -112,7 +112,7 @@ def register(server: MCPServer[Any], access: StoreAccess) -> None:
             raise ToolError(str(exc)) from None
         chosen = resolved.controls
         if control_id:
-            wanted = {control_id.strip().lower(), normalize_control_id(control_id)}
+            wanted = control_id_forms(control_id)
             chosen = [c for c in chosen if c.id.lower() in wanted]
             if not chosen:
                 raise ToolError(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
@@ -13,8 +13,6 @@ from oscal_mcp.tools.budget import cut_note, fit_bytes
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-S = TypeVar("S", bound=BaseModel)
-MAX_RESULT_CHARS = 256_000  # a query stops adding matches beyond this
 MAX_PROBLEMS_SHOWN = 20
 MAX_PROBLEM_CHARS = 300
 
@@ -47,27 +45,16 @@ def page(items: Sequence[T], offset: int, limit: int) -> tuple[list[T], Page]:
 
 
 def budget_page(
-    items: Sequence[Any], summaries: dict[int, S], offset: int, limit: int, max_bytes: int
-) -> tuple[list[S], Page]:
-    """A page of the summaries of `items` that fits `max_bytes` (see `page`), cut note included."""
+    items: Sequence[T], offset: int, limit: int, build: Callable[[T], M], max_bytes: int
+) -> tuple[list[M], Page]:
+    """The page of `items` (see `page`), each built by `build` as far as `max_bytes` of JSON lets
+    the page go (`fit_bytes`), and where the budget stopped it (`cut_note`)."""
     chunk, info = page(items, offset, limit)
-    shown, _ = fit_bytes((summaries[id(item)] for item in chunk), max_bytes)
+    shown, _ = fit_bytes((build(item) for item in chunk), max_bytes)
     after = offset + len(shown)
     next_offset = after if after < len(items) else None
     cut = cut_note(len(shown), len(chunk), next_offset, max_bytes)
     return shown, info.model_copy(update={"next_offset": next_offset, "cut": cut})
-
-
-def fit(details: Iterable[M], budget: int = MAX_RESULT_CHARS) -> list[M]:
-    """The leading `details` that fit in `budget` characters of JSON (at least one); built lazily."""
-    kept: list[M] = []
-    used = 0
-    for detail in details:
-        used += len(detail.model_dump_json(by_alias=True))
-        if kept and used > budget:
-            break
-        kept.append(detail)
-    return kept
 
 
 def problem_lines(problems: Sequence[str]) -> list[str]:

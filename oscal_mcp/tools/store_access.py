@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from oscal_mcp.oscal.clipping import Limits, bound, bound_to_budget
@@ -19,14 +20,16 @@ from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.objects import without
 from oscal_mcp.oscal.text import clip
-from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, Detail, cut_note, fit_bytes
+from oscal_mcp.tools.budget import ENVELOPE_BYTES, PAGE_BYTES, Detail, cut_note
+from oscal_mcp.tools.compact import compact_result
 from oscal_mcp.tools.params import enum_extra, requested_model
-from oscal_mcp.tools.results import check_offset
+from oscal_mcp.tools.results import budget_page, check_offset
 
 DEFAULT_LIMIT = 20
 MAX_CACHED_ANSWERS = 512
 MAX_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the store and profile resolution are imported at their first use
     from oscal_mcp.oscal.profiles import ResolutionCache
@@ -36,11 +39,11 @@ if TYPE_CHECKING:  # the store and profile resolution are imported at their firs
 
 class StoreAccess:
     """The store, built on first use (shared with the component index, see `ToolContext.store`); and
-    the profile resolutions cache that goes with it."""
+    the profile resolutions cache that goes with it (`ToolContext.resolutions`)."""
 
-    def __init__(self, store: Once[DocumentStore]) -> None:
+    def __init__(self, store: Once[DocumentStore], resolutions: Once[ResolutionCache]) -> None:
         self._store = store
-        self._resolutions: Once[ResolutionCache] = Once(_resolution_cache)
+        self._resolutions = resolutions
         self.answers = AnswerCache()
 
     async def get(self) -> DocumentStore:
@@ -72,25 +75,21 @@ class AnswerCache:
         return answer
 
 
-def _resolution_cache() -> ResolutionCache:
-    from oscal_mcp.oscal.profiles import ResolutionCache  # profile resolution: imported at first use
-
-    return ResolutionCache()
-
-
 def model_name(raw: str | None) -> str | None:
     """The name of the model `raw` names (`params.requested_model`), None for None/empty."""
     model = requested_model(raw)
     return None if model is None else model.name
 
 
-def find_document(store: DocumentStore, raw: str, model: str) -> StoredDocument:
+def find_document(store: DocumentStore, raw: str, model: str | None = None) -> StoredDocument:
+    """The document of `model` (any when None) that `raw` names; a ToolError saying how to list them."""
     from oscal_mcp.oscal.store import DocumentNotFoundError
 
     try:
         return store.find(raw, model)
     except DocumentNotFoundError as exc:
-        raise ToolError(f"{exc}; call list_oscal_documents with model={model!r} to see them") from None
+        listing = f"list_oscal_documents with model={model!r}" if model else "list_oscal_documents"
+        raise ToolError(f"{exc}; call {listing} to see them") from None
 
 
 def scope(store: DocumentStore, raw: str | None, model: str) -> list[StoredDocument]:
@@ -214,11 +213,18 @@ def object_page(
     detail: Detail = "summary",
     max_bytes: int = PAGE_BYTES,
 ) -> ObjectPage:
-    check_offset(offset, len(found))
-    chosen = found[offset : offset + limit]
-    objects, _ = fit_bytes((listed_object(store, d, f, detail, max_bytes) for d, f in chosen), max_bytes)
-    info = page_info(len(found), offset, len(objects), asked=len(chosen), max_bytes=max_bytes)
+    objects, info = fitted_page(
+        found, offset, limit, lambda pair: listed_object(store, *pair, detail, max_bytes), max_bytes
+    )
     return ObjectPage(**info.model_dump(), objects=objects)
+
+
+def fitted_page(
+    items: Sequence[T], offset: int, limit: int, build: Callable[[T], M], max_bytes: int
+) -> tuple[list[M], Page]:
+    """`results.budget_page` as a `Page` (no limit field): the items built as far as `max_bytes` goes."""
+    shown, info = budget_page(items, offset, limit, build, max_bytes)
+    return shown, Page(**info.model_dump(exclude={"limit"}))
 
 
 def page_info(total: int, offset: int, shown: int, *, asked: int = 0, max_bytes: int = PAGE_BYTES) -> Page:
@@ -257,3 +263,33 @@ def collect(
 ) -> list[tuple[StoredDocument, Found]]:
     """The objects of `kind` in `documents`, in order, those `keep` accepts (all when None)."""
     return [(d, f) for d in documents for f in d.objects(kind) if keep is None or keep(f)]
+
+
+class PageRequest(NamedTuple):
+    """The page arguments every listing tool takes."""
+
+    offset: int
+    limit: int
+    detail: Detail
+    max_bytes: int
+
+
+async def listed_objects(
+    access: StoreAccess,
+    model: str,
+    document: str | None,
+    kind: str,
+    page: PageRequest,
+    keep: Callable[[Found], bool] | None = None,
+    filters: tuple[Hashable, ...] = (),
+) -> CallToolResult:
+    """A listing tool's answer: one page of the objects of `kind` in the document of `model` named
+    `document` (all of them when omitted) that `keep` accepts, kept in the answer cache; `filters`
+    are the tool arguments `keep` was built from (with the rest, they make the cache key)."""
+    store = await access.get()
+
+    def answer() -> CallToolResult:
+        found = collect(scope(store, document, model), kind, keep)
+        return compact_result(object_page(store, found, page.offset, page.limit, page.detail, page.max_bytes))
+
+    return access.answers.get(("listed_objects", model, kind, document, filters, page), answer)

@@ -7,7 +7,7 @@ roots...) is a ToolError.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import anyio
 from anyio import to_thread
@@ -15,16 +15,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids, store_control_ids
+from oscal_mcp.oscal.control_sources import ControlIdSource, bundled_control_ids
 from oscal_mcp.oscal.documents import FORMATS, DocumentFormat, guess_format
 from oscal_mcp.oscal.errors import AccessError
-from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODEL_NAMES
 from oscal_mcp.oscal.text import utf8_size
 from oscal_mcp.oscal.validation import Request, ValidationResult, validate
-
-if TYPE_CHECKING:  # profile resolution is imported at its first use
-    from oscal_mcp.oscal.profiles import ResolutionCache
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import enum_extra, requested_model
@@ -48,22 +44,16 @@ ModelParam = Annotated[
 ]
 
 
-def _resolution_cache() -> ResolutionCache:
-    from oscal_mcp.oscal.profiles import ResolutionCache
-
-    return ResolutionCache(size=4)
-
-
 def register(server: MCPServer[Any], context: ToolContext) -> None:
     tools = context.tools
     limiter = anyio.CapacityLimiter(2)  # each large validation holds ~10x its size in memory
 
-    resolutions: Once[ResolutionCache] = Once(_resolution_cache)
-
     def control_ids() -> ControlIdSource:
         """The beyond-NIST control-id check looks in the store once it is built (never builds it)."""
         if context.store.built:
-            return store_control_ids(context.store.get(), resolutions.get())
+            from oscal_mcp.oscal.store_control_ids import store_control_ids  # the store is imported by now
+
+            return store_control_ids(context.store.get(), context.resolutions.get())
         return bundled_control_ids
 
     async def run(request: Request) -> ValidationResult:

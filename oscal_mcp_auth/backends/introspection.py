@@ -243,16 +243,12 @@ class IntrospectionVerifier:
         return ttl
 
     async def _introspect(self, token: str) -> AccessToken:
-        started, outcome = time.perf_counter(), "ok"
-        with self._telemetry.span("oscal_auth.introspection", issuer=self.issuer or "") as span:
+        with self._telemetry.fetching("introspection", self.issuer or "") as outcome:
             try:
                 return await self._introspect_once(token)
             except TokenRejected as refused:
-                outcome = refused.reason
+                outcome.word = refused.reason
                 raise
-            finally:
-                span.set_attribute("oscal_auth.outcome", outcome)
-                self._telemetry.fetched("introspection", self.issuer or "", outcome, time.perf_counter() - started)
 
     async def _introspect_once(self, token: str) -> AccessToken:
         timeout = self.settings.timeout_seconds

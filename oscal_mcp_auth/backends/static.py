@@ -90,7 +90,8 @@ class StaticKeyVerifier:
     """Accepts a token whose SHA-256 equals one of the configured hashes."""
 
     binds_tokens = False
-    """A pre-shared key is bound to nothing: DPoP (RFC 9449) is not offered with this verifier."""
+    """A pre-shared key is bound to nothing: DPoP (RFC 9449) is not offered with this verifier, and
+    requiring it is a start-up error (`oscal_mcp_auth.verifier.load_verifier`)."""
 
     def __init__(self, keys: tuple[StaticKey, ...], *, resource: str | None, issuer: str | None) -> None:
         self._keys = keys
@@ -121,13 +122,6 @@ class StaticKeyVerifier:
 
 def create_verifier(config: AuthConfig) -> StaticKeyVerifier:
     settings = backend_settings(config, "static", StaticSettings)
-    for needing, wanted in (("DPOP_REQUIRED", config.dpop is not None and config.dpop.required),
-                            ("DPOP_NONCE", config.dpop_nonce)):  # fmt: skip
-        if wanted:
-            raise ConfigurationError(
-                f"{config.name_of(needing)}=true needs DPoP-bound tokens, and the static verifier's keys can "
-                f"never be bound to a key: unset {config.name_of(needing)}"
-            )
     return StaticKeyVerifier(
         load_keys(settings.keys_file), resource=config.resource_server_url, issuer=config.issuer_url
     )

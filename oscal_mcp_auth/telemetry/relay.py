@@ -10,6 +10,7 @@ implementation that raises is logged and ignored: telemetry never changes a deci
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
@@ -40,6 +41,13 @@ class _NoSpan:
 
 
 NO_SPAN = _NoSpan()
+
+
+class FetchOutcome:
+    """What a fetch from the AS came to: ``ok`` unless the fetching code says otherwise."""
+
+    def __init__(self) -> None:
+        self.word = "ok"
 
 
 class Telemetry:
@@ -79,6 +87,18 @@ class Telemetry:
 
     def fetched(self, kind: str, issuer: str, outcome: str, seconds: float) -> None:
         self._call("oscal_auth_fetched", kind=kind, issuer=issuer, outcome=outcome, seconds=seconds)
+
+    @contextmanager
+    def fetching(self, kind: str, issuer: str) -> Iterator[FetchOutcome]:
+        """A fetch from the AS, timed in a span ``oscal_auth.<kind>`` and reported to
+        `oscal_auth_fetched` with the outcome the block sets, however the block ends."""
+        started, outcome = time.perf_counter(), FetchOutcome()
+        with self.span(f"oscal_auth.{kind}", issuer=issuer) as span:
+            try:
+                yield outcome
+            finally:
+                span.set_attribute("oscal_auth.outcome", outcome.word)
+                self.fetched(kind, issuer, outcome.word, time.perf_counter() - started)
 
     def stale_keys(self, issuer: str) -> None:
         self._call("oscal_auth_stale_keys", issuer=issuer)

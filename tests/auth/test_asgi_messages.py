@@ -19,6 +19,7 @@ from oscal_mcp_auth.challenge import BearerError
 from oscal_mcp_auth.dpop import DPoPPolicy
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
 from oscal_mcp_auth.replay import ReplayCache
+from tests.asgi_calls import sent_messages
 from tests.auth.dpop_fakes import ISSUER, KEY, RESOURCE, Endpoint, FakeBindingVerifier
 from tests.auth.test_asgi_dpop import DownStore
 
@@ -47,16 +48,7 @@ async def call(app: Any, headers: dict[str, str]) -> list[Message]:
         "server": ("10.0.0.5", 80),
         "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
     }
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent
+    return await sent_messages(app, scope)
 
 
 def dpop_headers(token: str = "bound", nonce: str | None = None) -> dict[str, str]:  # noqa: S107

@@ -14,6 +14,7 @@ from oscal_mcp_auth import (
     MissingExtraError,
     PluginLoadError,
     VerifierNotFoundError,
+    load_verifier,
     registry,
 )
 from oscal_mcp_auth.registry import available_verifiers, build_verifier, load_factory
@@ -149,3 +150,29 @@ def test_ambiguous_name_is_refused(fake_entry_points: list[EntryPoint]) -> None:
     assert (
         str(error.value) == "verifier name 'twice' is registered by several packages (a:b, c:d); uninstall all but one"
     )
+
+
+class UnboundVerifier:
+    """A plugin backend whose tokens, like the static verifier's keys, cannot be bound to a key."""
+
+    binds_tokens = False
+
+    async def verify_token(self, token: str) -> None:
+        return None
+
+
+def unbound_verifier(config: AuthConfig) -> UnboundVerifier:
+    return UnboundVerifier()
+
+
+@pytest.mark.parametrize("setting", ["OSCAL_AUTH_DPOP_REQUIRED", "OSCAL_AUTH_DPOP_NONCE"])
+def test_requiring_dpop_of_any_verifier_that_cannot_bind_tokens_stops_start_up(
+    fake_entry_points: list[EntryPoint], setting: str
+) -> None:
+    fake_entry_points.append(EntryPoint("unbound", f"{__name__}:unbound_verifier", GROUP))
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_VERIFIER": "unbound", setting: "true"})
+    with pytest.raises(ConfigurationError) as refused:
+        load_verifier(config)
+    assert f"{setting}=true needs DPoP-bound tokens" in str(refused.value)
+    assert "the unbound verifier's tokens can never be bound" in str(refused.value)
+    assert load_verifier(AuthConfig.from_mapping({"OSCAL_AUTH_VERIFIER": "unbound"})).binds_tokens is False

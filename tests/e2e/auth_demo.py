@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tests.e2e.as_fixture import AuthorizationServer, Client, Features, Resource
-from tests.e2e.mcp_server import McpServerProcess, PortTakenError
+from tests.e2e.mcp_server import McpServerProcess
+from tests.e2e.stacks import running, start_server
 
 MACHINE_CLIENT = "oscal-demo-service"
 MACHINE_SECRET = "demo-secret-not-for-production"
@@ -33,19 +34,8 @@ class DemoStack:
 
 @contextmanager
 def demo_stack() -> Iterator[DemoStack]:
-    for attempt in range(3):
-        try:
-            stack = _start()
-        except PortTakenError:  # the server's port, already named in the AS's resources, was taken
-            if attempt == 2:
-                raise
-            continue
-        try:
-            yield stack
-        finally:
-            stack.server.stop()
-            stack.auth.stop()
-        return
+    with running(_start) as stack:
+        yield stack
 
 
 def _start() -> DemoStack:
@@ -62,9 +52,5 @@ def _start() -> DemoStack:
             "OSCAL_AUTH_REQUIRED_SCOPES": SCOPE,
         }
     )
-    try:
-        server.start(new_port_on_clash=False)
-    except BaseException:
-        auth.stop()
-        raise
+    start_server(server, auth)
     return DemoStack(auth, server)

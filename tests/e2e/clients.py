@@ -32,6 +32,16 @@ async def mcp_client(url: str, token: str | None = None, auth: httpx2.Auth | Non
         yield client
 
 
+async def list_tools_and_call_about(client: Client) -> dict[str, object]:
+    """The `about` tool's answer, after checking the tool list offers it and the call succeeds."""
+    tools = await client.list_tools()
+    assert "about" in {tool.name for tool in tools.tools}
+    result = await client.call_tool("about", {})
+    assert result.is_error is False
+    assert result.structured_content is not None
+    return result.structured_content
+
+
 def post_initialize(url: str, headers: dict[str, str] | list[tuple[str, str]] | None = None) -> httpx.Response:
     """One raw MCP initialize POST, to look at status codes and challenge headers."""
     merged: list[tuple[str, str]] = list(MCP_HEADERS.items())

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.mcp_server import free_port
+from tests.processes import stop_process
 
 SCRAPE_INTERVAL = "1s"
 
@@ -74,13 +75,7 @@ class PrometheusServer:
         return self.value(f'min(up{{job="{self._job}"}})') == 1.0
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace_seconds=10)
 
     def __enter__(self) -> PrometheusServer:
         return self.start()

@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from tests.e2e.as_fixture import AuthorizationServer, Client, Resource
 from tests.e2e.mcp_server import McpServerProcess, PortTakenError
 
 CLIENT_ID = "mcp-client"
 CLIENT_SECRET = "client-secret-1"
+START_ATTEMPTS = 3
+
+
+class Deployment(Protocol):
+    auth: AuthorizationServer
+    server: McpServerProcess
+
+
+D = TypeVar("D", bound=Deployment)
+
+
+@contextmanager
+def running(start: Callable[[], D]) -> Iterator[D]:
+    """The deployment `start` builds, stopped when the block ends; built again when the server's
+    port (already named in the AS's resources, so the server cannot move) was taken meanwhile."""
+    for attempt in range(START_ATTEMPTS):
+        try:
+            deployment = start()
+        except PortTakenError:
+            if attempt == START_ATTEMPTS - 1:
+                raise
+            continue
+        try:
+            yield deployment
+        finally:
+            deployment.server.stop()
+            deployment.auth.stop()
+        return
+
+
+def start_server(server: McpServerProcess, auth: AuthorizationServer) -> None:
+    """Start the server on its port, which the AS's resources name; the AS stopped when it fails."""
+    try:
+        server.start(new_port_on_clash=False)
+    except BaseException:
+        auth.stop()
+        raise
 
 
 @dataclass
@@ -31,19 +69,8 @@ class JwtStack:
 def jwt_stack(extra_env: Mapping[str, str] | None = None) -> Iterator[JwtStack]:
     """oidc-provider issuing JWTs (RS256 for the server, ES256 and 3 s tokens for side resources)
     and the server verifying them with the jwt backend, requiring scope oscal:read."""
-    for attempt in range(3):
-        try:
-            stack = _start_jwt_stack(extra_env)
-        except PortTakenError:  # the server's port, already in the AS's resources, was taken
-            if attempt == 2:
-                raise
-            continue
-        try:
-            yield stack
-        finally:
-            stack.server.stop()
-            stack.auth.stop()
-        return
+    with running(lambda: _start_jwt_stack(extra_env)) as stack:
+        yield stack
 
 
 def _start_jwt_stack(extra_env: Mapping[str, str] | None) -> JwtStack:
@@ -71,9 +98,5 @@ def _start_jwt_stack(extra_env: Mapping[str, str] | None) -> JwtStack:
             **(extra_env or {}),
         }
     )
-    try:
-        server.start(new_port_on_clash=False)
-    except BaseException:
-        auth.stop()
-        raise
+    start_server(server, auth)
     return JwtStack(auth, server, es_resource, short_resource, other_resource)

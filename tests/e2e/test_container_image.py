@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.as_fixture import AuthorizationServer, Resource
 from tests.e2e.as_fixture import Client as OAuthClient
-from tests.e2e.clients import bearer, challenge_params, mcp_client, post_initialize
+from tests.e2e.clients import bearer, challenge_params, list_tools_and_call_about, mcp_client, post_initialize
 from tests.e2e.mcp_server import free_port
 from tests.e2e.podman import Container, build, podman, podman_environment, remove, unique_name
 
@@ -45,15 +45,6 @@ def keys_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.write_text(json.dumps({"keys": [{"client_id": "reader", "scopes": ["oscal:read"], "key_sha256": digest}]}))
     path.chmod(0o644)  # read by the image's user 10001
     return path
-
-
-async def call_about(client: Client) -> dict[str, object]:
-    tools = await client.list_tools()
-    assert "about" in {tool.name for tool in tools.tools}
-    result = await client.call_tool("about", {})
-    assert result.is_error is False
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 def test_image_declares_a_non_root_user_and_the_mcp_and_metrics_ports(image: str) -> None:
@@ -99,7 +90,7 @@ async def test_static_verifier_on_0_0_0_0_8000_behind_a_loopback_port_mapping(im
         foreign_session = {**bearer(READER_KEY), "Mcp-Session-Id": "a-session-the-platform-made"}
         assert post_initialize(url, foreign_session).status_code == 200
         async with mcp_client(url, READER_KEY) as client:
-            about = await call_about(client)
+            about = await list_tools_and_call_about(client)
         assert about["caller"] == {"client_id": "reader", "subject": "reader", "scopes": ["oscal:read"]}
         assert container.process_uid() == 10001
         assert "serving MCP over streamable-http at http://0.0.0.0:8000/mcp" in container.logs()
@@ -161,7 +152,7 @@ async def test_jwt_verifier_against_the_test_authorization_server(
         )
         assert post_initialize(url, bearer(token)).status_code == 200
         async with mcp_client(url, token) as client:
-            about = await call_about(client)
+            about = await list_tools_and_call_about(client)
         assert about["transport"] == "streamable-http"
         assert about["caller"]["client_id"] == "mcp-client"  # type: ignore[index]
         assert container.process_uid() == 10001
@@ -173,7 +164,7 @@ async def test_stdio_with_podman_run_interactive(image: str) -> None:
     params = StdioServerParameters(command="podman", args=[*run, "--transport", "stdio"], env=podman_environment())
     try:
         async with Client(params) as client:
-            about = await call_about(client)
+            about = await list_tools_and_call_about(client)
         assert about["transport"] == "stdio"
     finally:
         remove(name)

@@ -22,6 +22,7 @@ from mcp.types import TextContent
 from tests.e2e.as_fixture import AuthorizationServer, Client, Resource
 from tests.e2e.clients import bearer, challenge_params, mcp_client, post_initialize
 from tests.e2e.mcp_server import clean_environment, free_port
+from tests.processes import stop_process
 
 pytestmark = [pytest.mark.e2e]
 
@@ -77,12 +78,7 @@ def echo() -> Iterator[EchoDeployment]:
         _wait_for_metadata(process, f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", log)
         yield EchoDeployment(auth, url, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         auth.stop()
         log.close()
 

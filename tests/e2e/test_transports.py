@@ -10,25 +10,16 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from tests.e2e.clients import post_initialize
+from tests.e2e.clients import list_tools_and_call_about, post_initialize
 from tests.e2e.mcp_server import McpServerProcess, clean_environment
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 
-async def _list_tools_and_call_about(client: Client) -> dict[str, object]:
-    tools = await client.list_tools()
-    assert "about" in {tool.name for tool in tools.tools}
-    result = await client.call_tool("about", {})
-    assert result.is_error is False
-    assert result.structured_content is not None
-    return result.structured_content
-
-
 async def test_stdio_client_lists_tools_and_calls_about() -> None:
     params = StdioServerParameters(command=sys.executable, args=["-m", "oscal_mcp"], env=clean_environment())
     async with Client(params) as client:
-        about = await _list_tools_and_call_about(client)
+        about = await list_tools_and_call_about(client)
     assert about["transport"] == "stdio"
     assert about["auth"] == {
         "enabled": False, "verifier": None, "issuer_url": None, "resource_server_url": None, "required_scopes": [],
@@ -40,7 +31,7 @@ async def test_stdio_ignores_auth_settings_with_a_warning() -> None:
     params = StdioServerParameters(command=sys.executable, args=["-m", "oscal_mcp"], env=env)
     with tempfile.TemporaryFile("w+") as stderr:
         async with Client(stdio_client(params, errlog=stderr)) as client:
-            about = await _list_tools_and_call_about(client)
+            about = await list_tools_and_call_about(client)
         stderr.seek(0)
         logged = stderr.read()
     assert about["auth"]["enabled"] is False  # type: ignore[index]
@@ -50,7 +41,7 @@ async def test_stdio_ignores_auth_settings_with_a_warning() -> None:
 async def test_streamable_http_client_lists_tools_and_calls_about() -> None:
     with McpServerProcess() as server:
         async with Client(server.url) as client:
-            about = await _list_tools_and_call_about(client)
+            about = await list_tools_and_call_about(client)
     assert about["transport"] == "streamable-http"
     assert about["caller"] is None
     assert "Uvicorn running" in server.logs()
@@ -59,7 +50,7 @@ async def test_streamable_http_client_lists_tools_and_calls_about() -> None:
 async def test_stateless_http_mode_serves_clients() -> None:
     with McpServerProcess("--stateless-http") as server:
         async with Client(server.url) as client:
-            await _list_tools_and_call_about(client)
+            await list_tools_and_call_about(client)
 
 
 def test_non_loopback_bind_without_auth_never_starts() -> None:

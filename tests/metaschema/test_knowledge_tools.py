@@ -62,6 +62,18 @@ async def test_what_refers_to_a_party_and_a_role(connect: Connect) -> None:
 
 
 @pytest.mark.anyio
+async def test_a_page_stopped_by_its_size_says_where_and_the_next_page_goes_on(connect: Connect) -> None:
+    first = await _call(connect, "list_oscal_constraints", definition="component", limit=50)
+    shown = len(first["constraints"])
+    assert shown < min(50, first["total"]) and first["next_offset"] == shown
+    assert f"pass offset={shown}" in first["cut"]
+    assert len(json.dumps(first)) <= MAX_DEFAULT_ANSWER
+    rest = await _call(connect, "list_oscal_constraints", definition="component", limit=50, offset=shown)
+    both = [(c["constraint_id"], c["defined_on"]) for c in first["constraints"] + rest["constraints"]]
+    assert len(set(both)) == len(both)  # NIST reuses an id on another definition: the pair is the identity
+
+
+@pytest.mark.anyio
 async def test_the_1_2_1_modules_can_be_asked(connect: Connect) -> None:
     answer = await _call(connect, "get_oscal_definition", name="control", oscal_version="1.2.1")
     assert answer["oscal_version"] == "1.2.1" and answer["definitions"][0]["formal_name"] == "Control"

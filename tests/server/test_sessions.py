@@ -9,9 +9,10 @@ import anyio
 import pytest
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from oscal_mcp.sessions import SessionCounts, SessionLedger
+from tests.asgi_calls import sent_messages
 
 pytestmark = pytest.mark.anyio
 
@@ -39,15 +40,7 @@ def request(client_id: str) -> Scope:
 
 
 async def call(quota: SessionLedger, scope: Scope) -> int:
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await quota(scope, receive, send)
+    sent = await sent_messages(quota, scope)
     return int(sent[0]["status"])
 
 

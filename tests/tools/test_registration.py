@@ -41,6 +41,6 @@ def test_the_tool_context_carries_tool_settings_and_public_facts_only() -> None:
 
     settings = load_settings({"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_AUTH_VERIFIER": "static"})
     context = ToolContext.from_settings(settings)
-    assert {f.name for f in fields(ToolContext)} == {"tools", "server", "store", "components"}
+    assert {f.name for f in fields(ToolContext)} == {"tools", "server", "store", "components", "resolutions"}
     assert context.tools is settings.tools
     assert {f.name for f in fields(AuthFacts)} == {"verifier", "issuer_url", "resource_server_url", "required_scopes"}
