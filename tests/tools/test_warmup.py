@@ -15,11 +15,11 @@ from mcp.server.mcpserver import MCPServer
 from starlette.testclient import TestClient
 
 from oscal_mcp.config import load_settings
+from oscal_mcp.http_app import build_http_app
 from oscal_mcp.oscal import schemas, store, warmup
 from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODELS, trestle_adapter
 from oscal_mcp.oscal.unions import best_branch
-from oscal_mcp.server import build_http_app
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import EXERCISED, register_tools, start_after_handshake
 
@@ -199,9 +199,9 @@ def test_the_branch_reaching_deepest_wins_then_the_one_not_only_of_another_type(
 def test_the_warm_up_runs_every_step_of_a_real_server_including_the_store_tools_first_calls(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from oscal_mcp.server import _server_and_warm_up
+    from oscal_mcp.server import server_and_warm_up
 
-    _, warm_up = _server_and_warm_up(load_settings({}))
+    _, warm_up = server_and_warm_up(load_settings({}))
     took = warm_up.run()
     assert "failed" not in caplog.text
     assert list(took) == [name for name, _ in warm_up.steps]
