@@ -5,7 +5,8 @@ the only place auth is wired in), which only the streamable-http transport impor
 never loads the auth library's runtime (verifiers, JOSE, crypto, pluggy), metrics, tracing or uvicorn.
 
 The background warm-up (`oscal_mcp.oscal.warmup`) starts after start-up, never during it: over stdio
-once the handshake has been answered, over HTTP once the server is listening.
+once the client's first request after the handshake (`tools/list`) has been answered, over
+HTTP once the server is listening.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def build_server(settings: Settings) -> MCPServer[Any]:
 
 def server_and_warm_up(settings: Settings) -> tuple[MCPServer[Any], WarmUp]:
     """The server of `build_server` and its (not yet started) warm-up; over stdio it starts itself
-    after the handshake, over HTTP the app's lifespan starts it."""
+    after the client's first request, over HTTP the app's lifespan starts it."""
     server: MCPServer[Any] = MCPServer(
         name=settings.server_name,
         version=__version__,
