@@ -1,6 +1,6 @@
 """Cold paths (issue #24): the first call of a tool after start-up against warm calls, compared fairly.
 
-    .venv/bin/python bench/bench_cold_calls.py [--rounds 5] [--settle 4]
+    .venv/bin/python bench/bench_cold_calls.py [--rounds 5] [--settle 4] [--before REF]
 
 Each block is a fresh ``python -m oscal_mcp`` over stdio, spoken to in raw JSON-RPC (no client
 library in the timed path): ``initialize``, ``tools/list``, ``--settle`` seconds (an assistant
@@ -19,6 +19,8 @@ choosing its first tool; the background warm-up runs), then
 Ratios: first / after a pause (the fair "warm call": same idle time, new answer) and first /
 back-to-back new answers. Blocks alternate tool by tool, round after round, so every kind sees
 the same machine load; medians and the interquartile range of the per-block ratios are printed.
+With ``--before REF`` the server as of a git ref (``git archive``, on ``PYTHONPATH``, byte-compiled
+like this tree) runs every tool block too, right after this tree's.
 Not collected by pytest.
 """
 
@@ -30,6 +32,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +41,12 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_startup import compile_bytecode, export_tree  # noqa: E402
 from tests.tools.documents import catalog  # noqa: E402
 
 BACK_TO_BACK = 10
+# Not the checkout: ``python -m`` puts the working directory first on sys.path, ahead of PYTHONPATH.
+WORKDIR = tempfile.gettempdir()
 HELLO = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
 OTHER_CATALOG = catalog()
 OTHER_CATALOG["catalog"]["metadata"]["title"] = "another small catalog"
@@ -81,11 +87,13 @@ class Block:
 
 
 class Rpc:
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], source: str | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OSCAL_")}
         env["OSCAL_MCP_LOG_LEVEL"] = "WARNING"
+        if source:
+            env["PYTHONPATH"] = source
         self.process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            argv, cwd=WORKDIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin: IO[bytes] = self.process.stdin
@@ -120,8 +128,10 @@ class Rpc:
         self.process.wait(timeout=30)
 
 
-def tool_block(tool: str, first: dict[str, Any], later: list[dict[str, Any]], settle: float) -> Block:
-    rpc = Rpc([sys.executable, "-m", "oscal_mcp"])
+def tool_block(
+    tool: str, first: dict[str, Any], later: list[dict[str, Any]], settle: float, source: str | None = None
+) -> Block:
+    rpc = Rpc([sys.executable, "-m", "oscal_mcp"], source)
     try:
         time.sleep(settle)
         took = rpc.call(tool, first)
@@ -169,14 +179,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=4.0, help="seconds of quiet before the first and paused calls")
+    parser.add_argument("--before", metavar="REF", help="also this server as of git REF, block after block")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        source = None
+        if args.before:
+            source = export_tree(args.before, Path(folder) / "before")
+            compile_bytecode(Path(source))
+        compile_bytecode(ROOT)
+        measure(args.rounds, args.settle, args.before, source)
+
+
+def measure(rounds: int, settle: float, before: str | None, source: str | None) -> None:
     load = os.getloadavg()[0]
-    print(f"load average {load:.1f} on {os.cpu_count()} CPUs; {args.rounds} rounds, settle {args.settle:g} s")
+    print(f"load average {load:.1f} on {os.cpu_count()} CPUs; {rounds} rounds, settle {settle:g} s")
     blocks: dict[str, list[Block]] = {}
-    for _ in range(args.rounds):
-        blocks.setdefault("bare SDK server: ping", []).append(bare_block(args.settle))
+    for _ in range(rounds):
+        blocks.setdefault("bare SDK server: ping", []).append(bare_block(settle))
         for tool, first, later in CASES:
-            blocks.setdefault(tool, []).append(tool_block(tool, first, later, args.settle))
+            blocks.setdefault(tool, []).append(tool_block(tool, first, later, settle))
+            if before:
+                blocks.setdefault(f"{tool} ({before})", []).append(tool_block(tool, first, later, settle, source))
     print(
         f"  {'median ms':26s} {'first':>6s} {'same':>6s} {'new':>6s} {'paused':>6s}   "
         f"{'first/paused (IQR)':22s} first/new (IQR)   goal: first/paused <= 1.5x"
