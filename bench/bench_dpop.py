@@ -49,7 +49,7 @@ from bench.bench_jwt import (  # noqa: E402
     print_section,
 )
 from oscal_mcp.config import load_settings  # noqa: E402
-from oscal_mcp.server import build_http_app  # noqa: E402
+from oscal_mcp.http_app import build_http_app  # noqa: E402
 from oscal_mcp_auth import DPoPPolicy, ProtectedResource, protect  # noqa: E402
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier  # noqa: E402
 from oscal_mcp_auth.hooks import create_plugin_manager  # noqa: E402

@@ -50,7 +50,7 @@ from jose import jwt as jose_jwt  # noqa: E402
 from starlette.types import ASGIApp  # noqa: E402
 
 from oscal_mcp.config import load_settings  # noqa: E402
-from oscal_mcp.server import build_http_app  # noqa: E402
+from oscal_mcp.http_app import build_http_app  # noqa: E402
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier  # noqa: E402
 from oscal_mcp_auth.config import AuthConfig  # noqa: E402
 from oscal_mcp_auth.hooks import create_plugin_manager  # noqa: E402

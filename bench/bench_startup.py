@@ -10,6 +10,10 @@
    each answer and the child's CPU (user + system, from ``RUSAGE_CHILDREN`` once it is reaped).
    Goal: ours <= 1.2x bare to the ``tools/list`` answer. With ``--before REF`` this server as of a git
    ref (``git archive``, on ``PYTHONPATH``) runs in the same rotation, and ours/before is printed.
+   Both trees are byte-compiled first, as pip does when it installs a wheel (the SDK's modules in the
+   venv are): with ``PYTHONDONTWRITEBYTECODE=1`` (set on the benchmark machine) every start would
+   otherwise compile this project's ~90 modules from source again, about 0.1 s that no installed
+   copy pays. ``--source-only`` skips that, to see the difference.
 3. An import-time breakdown of the stdio start path (``python -X importtime``, up to the ``tools/list``
    answer): self time summed per top-level package, and the modules with the largest cumulative time.
 
@@ -129,12 +133,22 @@ def export_tree(ref: str, into: Path) -> str:
     return str(into)
 
 
-def compare_stdio(repeat: int, workdir: str, before: str | None) -> list[str]:
+def compile_bytecode(tree: Path) -> None:
+    """The tree's packages byte-compiled into ``__pycache__``, as an installed wheel's are."""
+    packages = [str(tree / name) for name in ("oscal_mcp", "oscal_mcp_auth") if (tree / name).is_dir()]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True, capture_output=True)
+
+
+def compare_stdio(repeat: int, workdir: str, before: str | None, compiled: bool = True) -> list[str]:
+    if compiled:
+        compile_bytecode(ROOT)
     names = list(start_up(ours_argv(), workdir).tools)  # also warms the page cache
     argvs = {"ours": ours_argv(), "bare": bare_argv(names)}
     sources: dict[str, str | None] = {"ours": None, "bare": None}
     if before:
         argvs["before"], sources["before"] = ours_argv(), export_tree(before, Path(workdir) / "before")
+        if compiled:
+            compile_bytecode(Path(workdir) / "before")
     runs: dict[str, list[StartUp]] = {kind: [] for kind in argvs}
     kinds = list(argvs)
     for kind in kinds[1:]:
@@ -222,12 +236,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9, help="runs of --help; alternating stdio pairs")
     parser.add_argument("--top", type=int, default=15, help="rows of the import-time breakdown")
     parser.add_argument("--before", metavar="REF", help="also start this server as of git REF, in the rotation")
+    parser.add_argument("--source-only", action="store_true", help="do not byte-compile the trees first")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: a shared machine; compare the ratios")
     helps = [help_seconds() for _ in range(args.repeat)]
     print(f"1. oscal-mcp --help: median {statistics.median(helps):.3f} s, best {min(helps):.3f} s (target < 0.5 s)")
     with tempfile.TemporaryDirectory() as workdir:  # no .env file of the checkout leaks in
-        names = compare_stdio(args.repeat, workdir, args.before)
+        names = compare_stdio(args.repeat, workdir, args.before, compiled=not args.source_only)
         report_imports(workdir, names, args.top)
 
 

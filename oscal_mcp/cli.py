@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from oscal_mcp.logs import configure_logging
 
         configure_logging(settings.log_level, settings.log_format)
-        from oscal_mcp.server import run
+        from oscal_mcp.launch import run
 
         run(settings)
     except (ConfigError, ConfigurationError) as exc:  # the server's own settings, or the auth library's

@@ -21,28 +21,79 @@ SDK v2 server: the RFC 9728 metadata and the endpoint behind `BearerAuth`, our A
     )
 """
 
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from oscal_mcp_auth.asgi import BearerAuth, BindingVerifier, ScopeDenied, protect
-from oscal_mcp_auth.dpop import DPoPPolicy
-from oscal_mcp_auth.errors import (
-    AuthError,
-    ConfigurationError,
-    MissingExtraError,
-    PluginLoadError,
-    TokenRejected,
-    VerifierNotFoundError,
-)
-from oscal_mcp_auth.hooks import AuthEvent, hookimpl, hookspec
-from oscal_mcp_auth.registry import available_verifiers
-from oscal_mcp_auth.replay import ReplayCache
-from oscal_mcp_auth.resource import ProtectedResource
-from oscal_mcp_auth.sections import Section, read_environment
-from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, backend_settings
-from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# Shipped in the oscal-mcp distribution: one version for both packages.
-__version__ = _version("oscal-mcp")
+if TYPE_CHECKING:
+    from oscal_mcp_auth.asgi import BearerAuth, BindingVerifier, ScopeDenied, protect
+    from oscal_mcp_auth.dpop import DPoPPolicy
+    from oscal_mcp_auth.errors import (
+        AuthError,
+        ConfigurationError,
+        MissingExtraError,
+        PluginLoadError,
+        TokenRejected,
+        VerifierNotFoundError,
+    )
+    from oscal_mcp_auth.hooks import AuthEvent, hookimpl, hookspec
+    from oscal_mcp_auth.registry import available_verifiers
+    from oscal_mcp_auth.replay import ReplayCache
+    from oscal_mcp_auth.resource import ProtectedResource
+    from oscal_mcp_auth.sections import Section, read_environment
+    from oscal_mcp_auth.settings import DEFAULT_PREFIX, AuthConfig, backend_settings
+    from oscal_mcp_auth.verifier import VerificationPipeline, load_verifier
+
+    __version__: str
+
+# Each public name and the module that defines it, imported at the name's first use (PEP 562): a
+# program that only reads settings (`sections`, `settings`) or hides credentials (`redaction`),
+# such as oscal-mcp over stdio, never loads the verifiers, the ASGI wrapper, pluggy or the crypto.
+_HOMES = {
+    "BearerAuth": "asgi",
+    "BindingVerifier": "asgi",
+    "ScopeDenied": "asgi",
+    "protect": "asgi",
+    "DPoPPolicy": "dpop",
+    "AuthError": "errors",
+    "ConfigurationError": "errors",
+    "MissingExtraError": "errors",
+    "PluginLoadError": "errors",
+    "TokenRejected": "errors",
+    "VerifierNotFoundError": "errors",
+    "AuthEvent": "hooks",
+    "hookimpl": "hooks",
+    "hookspec": "hooks",
+    "available_verifiers": "registry",
+    "ReplayCache": "replay",
+    "ProtectedResource": "resource",
+    "Section": "sections",
+    "read_environment": "sections",
+    "DEFAULT_PREFIX": "settings",
+    "AuthConfig": "settings",
+    "backend_settings": "settings",
+    "VerificationPipeline": "verifier",
+    "load_verifier": "verifier",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # shipped in the oscal-mcp distribution: one version for both packages
+        from importlib.metadata import version
+
+        value: Any = version("oscal-mcp")
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later look-ups find it without coming here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES, "__version__"})
+
 
 __all__ = [
     "DEFAULT_PREFIX",

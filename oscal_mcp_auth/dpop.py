@@ -49,7 +49,6 @@ from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from oscal_mcp_auth.dpop_keys import (
-    SUPPORTED_ALGORITHMS,
     ProofKey,
     UnfitKey,
     b64url_decode,
@@ -57,13 +56,15 @@ from oscal_mcp_auth.dpop_keys import (
     proof_key,
 )
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
-from oscal_mcp_auth.errors import ConfigurationError, TokenRejected
+from oscal_mcp_auth.dpop_policy import DEFAULT_ALGORITHMS as DEFAULT_ALGORITHMS
+from oscal_mcp_auth.dpop_policy import DEFAULT_MAX_AGE_SECONDS as DEFAULT_MAX_AGE_SECONDS
+from oscal_mcp_auth.dpop_policy import DPoPPolicy as DPoPPolicy
+from oscal_mcp_auth.dpop_policy import accepted_algorithms as accepted_algorithms
+from oscal_mcp_auth.errors import TokenRejected
 from oscal_mcp_auth.jws import is_base64url
 
 logger = logging.getLogger("oscal_mcp_auth")
 
-DEFAULT_ALGORITHMS = ("ES256", "RS256")
-DEFAULT_MAX_AGE_SECONDS = 300
 MAX_PROOF_LENGTH = 8 * 1024  # an RSA-4096 proof is about 2 KiB
 MAX_JTI_LENGTH = 256
 MAX_JSON_DEPTH = 8  # a proof's deepest member is a jwk inside the header: depth 2
@@ -75,40 +76,6 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 class InvalidProof(TokenRejected):
     """A DPoP proof failed a check of RFC 9449 section 4.3; answered with ``invalid_dpop_proof``."""
-
-
-@dataclass(frozen=True)
-class DPoPPolicy:
-    """DPoP as a resource accepts it: the proofs' algorithms and age, and whether every token must
-    be DPoP-bound (`required`: then ``Bearer`` is refused)."""
-
-    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
-    max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
-    leeway_seconds: float = 60
-    required: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.algorithms:
-            raise ConfigurationError("DPoP needs at least one proof algorithm")
-        try:
-            accepted_algorithms(self.algorithms)
-        except ValueError as exc:
-            raise ConfigurationError(f"DPoP algorithms: {exc}") from None
-        if self.max_age_seconds <= 0 or self.leeway_seconds < 0:
-            raise ConfigurationError("DPoP max age must be positive and the leeway not negative")
-
-    def replay_window(self, iat: float, now: float) -> float:
-        """Seconds from `now` until a proof issued at `iat` is no longer accepted."""
-        return iat + self.max_age_seconds + self.leeway_seconds - now
-
-
-def accepted_algorithms(algorithms: tuple[str, ...]) -> tuple[str, ...]:
-    """`algorithms` when each may sign a proof; `ValueError` naming the others. RFC 9449 section
-    4.3: never ``none``, never a symmetric (MAC) algorithm."""
-    refused = [alg for alg in algorithms if alg not in SUPPORTED_ALGORITHMS]
-    if refused:
-        raise ValueError(f"{', '.join(refused)} is not accepted; use some of: {', '.join(SUPPORTED_ALGORITHMS)}")
-    return algorithms
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from oscal_mcp_auth.dpop_policy import RSA_ALGORITHMS as RSA_ALGORITHMS
+from oscal_mcp_auth.dpop_policy import SUPPORTED_ALGORITHMS as SUPPORTED_ALGORITHMS
 from oscal_mcp_auth.jws import is_base64url
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 # RFC 7518 section 3.4: ES256 is P-256 with SHA-256, ES384 P-384, ES512 P-521 (66-byte coordinates).
-_EC_CURVES: dict[str, tuple[str, ec.EllipticCurve, int]] = {
+_EC_CURVES: dict[str, tuple[str, ec.EllipticCurve, int]] = {  # keyed by dpop_policy.EC_ALGORITHMS
     "ES256": ("P-256", ec.SECP256R1(), 32),
     "ES384": ("P-384", ec.SECP384R1(), 48),
     "ES512": ("P-521", ec.SECP521R1(), 66),
 }
-RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
-SUPPORTED_ALGORITHMS = (*_EC_CURVES, *RSA_ALGORITHMS, "EdDSA")
 # RFC 7517 section 9.3 / RFC 7518 section 6: the members that make a JWK a private (or secret) key.
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MIN_RSA_BITS = 2048  # RFC 7518 section 3.3: 2048 bits or larger

@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from oscal_mcp_auth.dpop import DEFAULT_ALGORITHMS as DEFAULT_DPOP_ALGORITHMS
-from oscal_mcp_auth.dpop import DEFAULT_MAX_AGE_SECONDS as DEFAULT_DPOP_MAX_AGE_SECONDS
-from oscal_mcp_auth.dpop import DPoPPolicy, accepted_algorithms
+from oscal_mcp_auth.dpop_policy import DEFAULT_ALGORITHMS as DEFAULT_DPOP_ALGORITHMS
+from oscal_mcp_auth.dpop_policy import DEFAULT_MAX_AGE_SECONDS as DEFAULT_DPOP_MAX_AGE_SECONDS
+from oscal_mcp_auth.dpop_policy import DPoPPolicy, accepted_algorithms
 from oscal_mcp_auth.errors import ConfigurationError
 from oscal_mcp_auth.scopes import parse_implications
 from oscal_mcp_auth.secret_files import read_secret_file, secret_bytes

@@ -8,7 +8,8 @@ needs itself, and a step that fails is logged and left to its first caller.
 
 When it starts is the caller's business, and it matters: the thread holds the GIL for most of its
 run, so it must not overlap start-up (the server's `initialize` and `tools/list` answers). The server
-starts it after the handshake over stdio and once the HTTP server is listening.
+starts it over stdio after the first request that follows the handshake (the client's `tools/list`)
+and over HTTP once the server is listening.
 
 Bounded: the steps are known at start (every bundled release's schemas: compiling the second
 costs about 35 ms and spares a 1.2.1 document's first validation that much); nothing here calls

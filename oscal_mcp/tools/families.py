@@ -61,8 +61,8 @@ TINY_CATALOG = json.dumps(
     }
 )
 HANDSHAKE_REQUEST = "initialize"
-# Cheap tools whose answers are built once; calling each once through the SDK's public call_tool,
-# on the server's own event loop, runs the SDK's per-tool code before the first client call does.
+# Cheap tools whose answers are built once; calling each once through the SDK's public call_tool
+# runs the SDK's per-tool code before the first client call does.
 EXERCISED: tuple[tuple[str, dict[str, Any]], ...] = (
     ("about", {}),
     ("list_oscal_models", {}),
@@ -90,7 +90,8 @@ async def _exercise_store_tools(server: MCPServer[Any]) -> None:
 
 
 async def exercise(server: MCPServer[Any]) -> None:
-    """Call the `EXERCISED` tools once each, on the calling (the server's own) event loop."""
+    """Call the `EXERCISED` tools once each, on the calling event loop (over HTTP the server's own,
+    before the first request; over stdio the warm-up thread's, as its first steps)."""
     for name, arguments in EXERCISED:
         await server.call_tool(name, arguments)
 
@@ -106,6 +107,7 @@ def register_tools(server: MCPServer[Any], context: ToolContext) -> WarmUp:
         ("package versions", about.FACTS.get),
         ("model list", models.MODEL_LIST.get),
         ("resource list", resources.CATALOG.get),
+        ("cheap tool calls", lambda: anyio.run(exercise, server)),
         ("document store", context.store.get),  # the component index is built from it
         ("component index", context.components.get),
         ("component summaries", lambda: components.listings(context.components.get())),
@@ -125,20 +127,19 @@ def _validate_tiny_catalog() -> None:
 
 
 def start_after_handshake(warm_up: WarmUp, server: MCPServer[Any]) -> ServerMiddleware[Any]:
-    """A server middleware that starts `warm_up` once the handshake has been answered: at the first
-    message after ``initialize`` (``notifications/initialized``), or once ``server/discover`` (protocol
-    2026-07-28) has been handled, so it does not delay the answer the client's start-up waits for.
-    When that message is a notification (nobody waits for its answer), it also runs `exercise`."""
+    """A server middleware that starts `warm_up` once the client's start-up has been answered: after
+    the first request that follows ``initialize`` (``tools/list``, which clients send at once), or
+    after ``server/discover`` (protocol 2026-07-28). Not at ``notifications/initialized``: the
+    thread holds the GIL for most of its run, and started there it made the ``tools/list`` answer
+    wait for it (bench/README.md, cold paths and start-up)."""
     started = False
 
     async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         nonlocal started
         result = await call_next(ctx)
-        if not started and ctx.method != HANDSHAKE_REQUEST:
+        if not started and ctx.request_id is not None and ctx.method != HANDSHAKE_REQUEST:
             started = True
             warm_up.start()
-            if ctx.request_id is None:
-                await exercise(server)
         return result
 
     return middleware

@@ -7,22 +7,26 @@ default page stays within about 8 KB of JSON).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from anyio import to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from oscal_mcp.oscal.metaschema import knowledge
 from oscal_mcp.oscal.metaschema.model import CONSTRAINT_KINDS, Constraint, Definition
-from oscal_mcp.oscal.metaschema.registry import Metaschema, load_metaschema, metaschema_versions
 from oscal_mcp.oscal.text import clip
 from oscal_mcp.tools.budget import PAGE_BYTES
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.hints import read_only
 from oscal_mcp.tools.params import OffsetParam, enum_extra
 from oscal_mcp.tools.results import Page, budget_page
+
+# The modules' reader and the knowledge over them (with the Metapath parser) load at the first
+# call of these tools or in the warm-up, not at start-up (bench/README.md, cold paths).
+if TYPE_CHECKING:
+    from oscal_mcp.oscal.metaschema import knowledge
+    from oscal_mcp.oscal.metaschema.registry import Metaschema
 
 DESCRIPTION_CHARS = 160
 TEXT_CHARS = 300
@@ -130,6 +134,8 @@ class DefinitionList(Page):
 
 
 def metaschema_of(version: str | None) -> Metaschema:
+    from oscal_mcp.oscal.metaschema.registry import load_metaschema, metaschema_versions
+
     versions = metaschema_versions()
     chosen = version.strip() if version else versions[-1]
     if chosen not in versions:
@@ -138,6 +144,8 @@ def metaschema_of(version: str | None) -> Metaschema:
 
 
 def _known(call: Any, *args: Any) -> Any:
+    from oscal_mcp.oscal.metaschema import knowledge
+
     try:
         return call(*args)
     except knowledge.UnknownPlaceError as exc:
@@ -145,6 +153,8 @@ def _known(call: Any, *args: Any) -> Any:
 
 
 def allowed_values_page(place: str, version: str | None, limit: int, offset: int) -> AllowedValuesResult:
+    from oscal_mcp.oscal.metaschema import knowledge
+
     metaschema = metaschema_of(version)
     reaches: list[knowledge.Reach] = _known(knowledge.allowed_values, metaschema, place)
     values = [
@@ -210,6 +220,8 @@ def constraint_info(c: Constraint) -> ConstraintInfo:
 
 
 def constraints_page(name: str, kind: str | None, version: str | None, limit: int, offset: int) -> ConstraintList:
+    from oscal_mcp.oscal.metaschema import knowledge
+
     metaschema = metaschema_of(version)
     if kind is not None and kind not in CONSTRAINT_KINDS:
         raise ToolError(f"kind {clip(kind, 30)!r} is not a constraint kind; use one of: {', '.join(CONSTRAINT_KINDS)}")
@@ -241,6 +253,8 @@ def reference_info(r: knowledge.Reference) -> ReferenceInfo:
 
 
 def references_page(name: str, version: str | None, limit: int, offset: int) -> ReferenceList:
+    from oscal_mcp.oscal.metaschema import knowledge
+
     metaschema = metaschema_of(version)
     found, beyond = _known(knowledge.references_to, metaschema, name)
     shown, info = budget_page(found, offset, limit, reference_info, PAGE_BYTES)
@@ -254,6 +268,8 @@ def references_page(name: str, version: str | None, limit: int, offset: int) -> 
 
 
 def definition_info(metaschema: Metaschema, d: Definition) -> DefinitionInfo:
+    from oscal_mcp.oscal.metaschema import knowledge
+
     def flag_info(flag: Any) -> FlagInfo:
         defined = metaschema.definitions.get(flag.definition)
         return FlagInfo(
@@ -289,6 +305,8 @@ def definition_info(metaschema: Metaschema, d: Definition) -> DefinitionInfo:
 
 
 def definitions_page(name: str, version: str | None, limit: int, offset: int) -> DefinitionList:
+    from oscal_mcp.oscal.metaschema import knowledge
+
     metaschema = metaschema_of(version)
     found: list[Definition] = _known(knowledge.definitions_named, metaschema, name)
     shown, info = budget_page(found, offset, limit, lambda d: definition_info(metaschema, d), PAGE_BYTES)

@@ -11,7 +11,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from oscal_mcp.config import load_settings
-from oscal_mcp.server import build_http_app
+from oscal_mcp.http_app import build_http_app
 
 INITIALIZE = {
     "jsonrpc": "2.0",

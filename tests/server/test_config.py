@@ -10,7 +10,7 @@ import pytest
 from oscal_mcp.cli import main
 from oscal_mcp.config import ConfigError, load_settings, merged_values
 from oscal_mcp.errors import OscalMcpError
-from oscal_mcp.server import _warn_about_settings
+from oscal_mcp.launch import _warn_about_settings
 from oscal_mcp_auth.errors import ConfigurationError
 
 

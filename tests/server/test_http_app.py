@@ -82,7 +82,7 @@ def test_verifier_is_closed_at_shutdown(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_start_up_line_names_the_exact_url_clients_must_use() -> None:
     from oscal_mcp.config import load_settings
-    from oscal_mcp.server import serving_message
+    from oscal_mcp.http_app import serving_message
 
     base = {"OSCAL_MCP_TRANSPORT": "streamable-http", "OSCAL_MCP_PORT": "8123"}
     with_auth = load_settings({**base, "OSCAL_AUTH_ISSUER_URL": "https://idp.example.com"})

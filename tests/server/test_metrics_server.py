@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry
 from starlette.testclient import TestClient
 
 from oscal_mcp.config import load_settings
+from oscal_mcp.http_app import build_http_app
 from oscal_mcp.metrics import new_registry
-from oscal_mcp.server import build_http_app
 from tests.server.http_helpers import INITIALIZE, MCP_HEADERS, auth_values, bearer
 
 HEADERS = {**MCP_HEADERS, "mcp-protocol-version": "2025-06-18"}

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from oscal_mcp.config import ConfigError, load_settings
-from oscal_mcp.server import metrics_registry
+from oscal_mcp.http_app import metrics_registry
 from oscal_mcp.tracing import start_tracing
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from oscal_mcp import server
+from oscal_mcp import launch
 from oscal_mcp.cli import main
 from oscal_mcp.config import Settings
 from oscal_mcp_auth import load_verifier
@@ -86,7 +86,7 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[Se
             anyio.run(load_verifier(settings.auth).aclose)
         runs.append(settings)
 
-    monkeypatch.setattr(server, "run", start)
+    monkeypatch.setattr(launch, "run", start)
     monkeypatch.chdir(tmp_path)  # no stray .env
     for name in [n for n in os.environ if n.startswith("OSCAL_")]:
         monkeypatch.delenv(name)

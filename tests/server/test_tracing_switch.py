@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oscal_mcp.config import load_settings
-from oscal_mcp.server import build_http_app
+from oscal_mcp.http_app import build_http_app
 from oscal_mcp.tracing import TraceRequests, tracing_wanted
 from oscal_mcp_auth.telemetry.relay import NO_SPAN
 from oscal_mcp_auth.verifier import load_verifier

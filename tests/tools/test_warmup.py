@@ -15,11 +15,11 @@ from mcp.server.mcpserver import MCPServer
 from starlette.testclient import TestClient
 
 from oscal_mcp.config import load_settings
+from oscal_mcp.http_app import build_http_app
 from oscal_mcp.oscal import schemas, store, warmup
 from oscal_mcp.oscal.lazy import Once
 from oscal_mcp.oscal.models import MODELS, trestle_adapter
 from oscal_mcp.oscal.unions import best_branch
-from oscal_mcp.server import build_http_app
 from oscal_mcp.tools.context import ToolContext
 from oscal_mcp.tools.families import EXERCISED, register_tools, start_after_handshake
 
@@ -84,27 +84,33 @@ async def test_over_a_session_the_warm_up_starts_once_the_handshake_is_answered_
 
 
 @pytest.mark.anyio
-async def test_the_initialized_notification_starts_the_warm_up_and_runs_the_cheap_tools_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_the_first_request_after_the_handshake_starts_the_warm_up_not_the_initialized_notification() -> None:
     server: MCPServer[Any] = MCPServer("warm")
     recording = RecordingWarmUp()
-    called: list[str] = []
-
-    async def call_tool(name: str, arguments: dict[str, Any]) -> None:
-        called.append(name)
-
-    monkeypatch.setattr(server, "call_tool", call_tool)
     middleware = start_after_handshake(recording, server)
 
     async def handled(ctx: Any) -> None:
         return None
 
     await middleware(SimpleNamespace(method="initialize", request_id=1), handled)  # type: ignore[arg-type]
-    assert recording.starts == 0 and called == []
     await middleware(SimpleNamespace(method="notifications/initialized", request_id=None), handled)  # type: ignore[arg-type]
+    assert recording.starts == 0  # the client's tools/list is still to be answered
     await middleware(SimpleNamespace(method="tools/list", request_id=2), handled)  # type: ignore[arg-type]
+    await middleware(SimpleNamespace(method="tools/call", request_id=3), handled)  # type: ignore[arg-type]
     assert recording.starts == 1
+
+
+def test_the_warm_up_runs_the_cheap_tools_once_each_through_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    server: MCPServer[Any] = MCPServer("warm")
+    called: list[str] = []
+
+    async def call_tool(name: str, arguments: dict[str, Any]) -> None:
+        called.append(name)
+
+    monkeypatch.setattr(server, "call_tool", call_tool)
+    warm_up = register_tools(server, ToolContext.from_settings(load_settings({})))
+    steps = dict(warm_up.steps)
+    steps["cheap tool calls"]()
     assert called == [name for name, _ in EXERCISED]
 
 
@@ -199,9 +205,9 @@ def test_the_branch_reaching_deepest_wins_then_the_one_not_only_of_another_type(
 def test_the_warm_up_runs_every_step_of_a_real_server_including_the_store_tools_first_calls(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from oscal_mcp.server import _server_and_warm_up
+    from oscal_mcp.server import server_and_warm_up
 
-    _, warm_up = _server_and_warm_up(load_settings({}))
+    _, warm_up = server_and_warm_up(load_settings({}))
     took = warm_up.run()
     assert "failed" not in caplog.text
     assert list(took) == [name for name, _ in warm_up.steps]
