@@ -121,8 +121,11 @@ def _ascii_host(text: str, host: str) -> str:
             raise AccessError(f"{shown_url(text)} is not a valid URL: its host is not a valid IDNA name")
         try:
             host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise AccessError(f"{shown_url(text)} is not a valid URL: {clip(str(exc), 200)}") from None
+        except UnicodeError:  # the codec's own words differ between Python releases
+            raise AccessError(
+                f"{shown_url(text)} is not a valid URL: its host is not a valid IDNA name "
+                "(each label 1 to 63 characters once encoded)"
+            ) from None
     if not _HOST_NAME.fullmatch(host):
         raise AccessError(f"{shown_url(text)} has an invalid host name")
     return host.lower()

@@ -52,7 +52,7 @@ def test_a_url_becomes_the_host_port_and_target_sent(
         ("http://[::1", "'http://[::1' is not a valid URL: Invalid IPv6 URL"),
         ("http://[::1]:8]0/", "'http://[::1]:8]0/' is not a valid URL: the port is not a number"),
         ("http://" + "\u00fc" * 64 + ".de/",
-         ".de/' is not a valid URL: encoding with 'idna' codec failed (UnicodeError: label empty or too long)"),
+         ".de/' is not a valid URL: its host is not a valid IDNA name (each label 1 to 63 characters once encoded)"),
         ("http://u@h/", "URLs with credentials (user:password@) are not accepted"),
         ("http://exa mple.com/", "'http://exa mple.com/' contains spaces or control characters; percent-encode them"),
         ("http://exa\x7fmple.com/", "\\x7fmple.com/' contains spaces or control characters; percent-encode them"),
