@@ -10,9 +10,19 @@ import anyio
 import httpx
 import pytest
 import respx
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from oscal_mcp_auth.http import FetchError
-from oscal_mcp_auth.jwks import MAX_DELTA_SECONDS, JwksCache, KeysExpired, key_set_from_pem, max_age
+from oscal_mcp_auth.jwks import (
+    ASYMMETRIC_ALGORITHMS,
+    MAX_DELTA_SECONDS,
+    JwksCache,
+    KeySet,
+    KeysExpired,
+    key_set_from_pem,
+    max_age,
+)
 from tests.auth.keys import private_key, public_keys
 from tests.e2e.as_fixture import generate_keys, public_jwks, public_pem
 
@@ -197,6 +207,23 @@ def test_a_pem_text_that_is_no_key_is_refused() -> None:
         key_set_from_pem(not_a_key, ("RS256", "ES256"))
     keys = key_set_from_pem(public_pem(private_key("rs-1")), ("RS256", "RS384"))
     assert {key.alg for key in (keys.find(None, "RS256"), keys.find(None, "RS384")) if key} == {"RS256", "RS384"}
+
+
+def algorithms_of(keys: KeySet) -> set[str]:
+    return {alg for alg in ASYMMETRIC_ALGORITHMS if keys.find(None, alg) is not None}
+
+
+def test_a_pem_key_yields_only_the_algorithms_its_type_and_curve_fit() -> None:
+    every = ASYMMETRIC_ALGORITHMS
+    assert algorithms_of(key_set_from_pem(public_pem(private_key("rs-1")), every)) == {"RS256", "RS384", "RS512"}
+    assert algorithms_of(key_set_from_pem(public_pem(private_key("es-1")), every)) == {"ES256"}
+    p384 = ec.generate_private_key(ec.SECP384R1()).public_key()
+    p384_pem = p384.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    assert algorithms_of(key_set_from_pem(p384_pem, every)) == {"ES384"}
+    with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
+        key_set_from_pem(public_pem(private_key("rs-1")), ("ES256", "ES384", "ES512"))
+    with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
+        key_set_from_pem(p384_pem, ("RS256", "ES256"))
 
 
 async def test_one_timeout_bounds_finding_the_uri_and_fetching_the_keys() -> None:
