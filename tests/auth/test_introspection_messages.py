@@ -135,6 +135,17 @@ async def test_an_error_code_in_a_failed_answer_is_reported(auth_server: respx.M
     assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500 error='server_error'"
 
 
+async def test_a_long_error_code_is_cut_and_a_non_object_error_body_gives_none(auth_server: respx.MockRouter) -> None:
+    route = auth_server.post(ENDPOINT)
+    route.respond(500, json={"error": "e" * 100})
+    refused = await rejection(make_verifier())
+    cut = "'" + "e" * 56 + "..."  # 60 characters, the quote and the ellipsis included
+    assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500 error={cut}"
+    route.respond(500, json=["error", "server_error"])
+    refused = await rejection(make_verifier())
+    assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500"
+
+
 async def test_scopes_come_from_the_scope_member_only(auth_server: respx.MockRouter) -> None:
     auth_server.post(ENDPOINT).respond(json=active(scope=None, scp=["oscal:read"]))
     assert (await make_verifier().verify_token("another-token-0123456789")).scopes == []
