@@ -13,7 +13,8 @@ import respx
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from oscal_mcp_auth.http import FetchError
+from oscal_mcp_auth import jwks
+from oscal_mcp_auth.http import FetchError, request_json
 from oscal_mcp_auth.jwks import (
     ASYMMETRIC_ALGORITHMS,
     MAX_DELTA_SECONDS,
@@ -235,3 +236,21 @@ async def test_one_timeout_bounds_finding_the_uri_and_fetching_the_keys() -> Non
     with pytest.raises(FetchError) as failed:
         await cache.find("rs-1", "RS256")
     assert (failed.value.reason, failed.value.detail) == ("timeout", "no key set within 0.2 s")
+
+
+@respx.mock
+async def test_a_configured_timeout_longer_than_the_http_default_reaches_the_key_set_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key set request gets the configured timeout, not request_json's 5 s default (which
+    would cut a longer configured wait short); checked at the call rather than by waiting 5 s."""
+    given: list[float] = []
+
+    async def recording_request(*args: Any, total_timeout: float, **kwargs: Any) -> Any:
+        given.append(total_timeout)
+        return await request_json(*args, total_timeout=total_timeout, **kwargs)
+
+    monkeypatch.setattr(jwks, "request_json", recording_request)
+    respx.get(URI).mock(return_value=GOOD)
+    assert await make_cache(Clock(), timeout_seconds=30).find("rs-1", "RS256") is not None
+    assert given == [30]
