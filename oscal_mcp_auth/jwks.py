@@ -49,7 +49,11 @@ logger = logging.getLogger("oscal_mcp_auth")
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512")  # python-jose 3.5 cannot verify PS256/384/512
 EC_ALGORITHMS_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 ASYMMETRIC_ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS_BY_CURVE.values())
-_JWK_CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}  # cryptography's -> RFC 7518's
+_ES_ALGORITHMS_BY_CURVE_NAME = {
+    "secp256r1": ("ES256",),
+    "secp384r1": ("ES384",),
+    "secp521r1": ("ES512",),
+}  # RFC 7518 3.4
 _ANY_KID = object()
 _SHARED_KEY = "document"
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
@@ -152,8 +156,7 @@ def _pem_algorithms(pem: str) -> tuple[str, ...]:
     if isinstance(public_key, rsa.RSAPublicKey):
         return RSA_ALGORITHMS
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        curve_alg = EC_ALGORITHMS_BY_CURVE.get(_JWK_CURVE_NAMES.get(public_key.curve.name, ""))
-        return (curve_alg,) if curve_alg else ()
+        return _ES_ALGORITHMS_BY_CURVE_NAME.get(public_key.curve.name, ())
     return ()
 
 

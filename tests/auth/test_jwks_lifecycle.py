@@ -225,6 +225,9 @@ def test_a_pem_key_yields_only_the_algorithms_its_type_and_curve_fit() -> None:
         key_set_from_pem(public_pem(private_key("rs-1")), ("ES256", "ES384", "ES512"))
     with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
         key_set_from_pem(p384_pem, ("RS256", "ES256"))
+    k256 = ec.generate_private_key(ec.SECP256K1()).public_key()  # a curve no JWS algorithm here uses
+    with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
+        key_set_from_pem(k256.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(), every)
 
 
 async def test_one_timeout_bounds_finding_the_uri_and_fetching_the_keys() -> None:
