@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from oscal_mcp_auth import hookimpl
 from oscal_mcp_auth.discovery import EndpointResolver
@@ -19,10 +20,12 @@ from oscal_mcp_auth.http import FetchError
 from oscal_mcp_auth.jwks import JwksCache
 from oscal_mcp_auth.telemetry import Telemetry, installed
 from tests.auth.keys import public_keys
+from tests.auth.test_introspection import ENDPOINT, TOKEN, active, auth_server, make_verifier, rejection
 
 pytestmark = pytest.mark.anyio
 ISSUER = "https://as.example.com"
 JWKS_URI = f"{ISSUER}/jwks"
+__all__ = ["auth_server"]  # the fixture, imported for the introspection test
 
 
 class Span:
@@ -121,4 +124,26 @@ async def test_a_key_set_fetch_reports_one_span_and_one_fetch_with_its_outcome()
         ("oscal_auth.jwks", {"issuer": ISSUER}, {"oscal_auth.outcome": "bad_status"}),
     ]
     assert [fetch[:3] for fetch in recorder.fetches] == [("jwks", ISSUER, "ok"), ("jwks", ISSUER, "bad_status")]
+    assert durations_are_plausible(recorder)
+
+
+async def test_an_introspection_reports_one_span_and_one_fetch_with_its_outcome(auth_server: respx.MockRouter) -> None:
+    recorder, telemetry = recorded_telemetry()
+    with installed(telemetry):
+        verifier = make_verifier(cache_seconds="0", inactive_cache_seconds="0")
+    issuer = verifier.issuer
+    assert issuer  # the test configuration names one, so the span and the fetch carry it
+    route = auth_server.post(ENDPOINT)
+    route.respond(json=active())
+    await verifier.verify_token(TOKEN)
+    route.respond(json={"active": False})
+    await rejection(verifier)
+    assert recorder.spans == [
+        ("oscal_auth.introspection", {"issuer": issuer}, {"oscal_auth.outcome": "ok"}),
+        ("oscal_auth.introspection", {"issuer": issuer}, {"oscal_auth.outcome": "inactive"}),
+    ]
+    assert [fetch[:3] for fetch in recorder.fetches] == [
+        ("introspection", issuer, "ok"),
+        ("introspection", issuer, "inactive"),
+    ]
     assert durations_are_plausible(recorder)
