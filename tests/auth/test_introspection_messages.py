@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import respx
 
+from oscal_mcp_auth import ConfigurationError
 from oscal_mcp_auth.backends import introspection
 from oscal_mcp_auth.backends.introspection import CACHE_CODEC
-from tests.auth.test_introspection import ENDPOINT, active, auth_server, make_verifier, rejection
+from tests.auth.test_introspection import ENDPOINT, active, auth_server, config_for, make_verifier, rejection
 
 NOW = 1_800_000_000
 pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
@@ -162,3 +163,15 @@ async def test_metadata_without_an_introspection_endpoint_says_which_setting_to_
         "no_introspection_endpoint: the metadata of https://as.example.com has no usable introspection_endpoint; "
         "set OSCAL_AUTH_INTROSPECTION_URL"
     )
+
+
+def test_building_without_a_resource_url_or_a_client_secret_names_the_missing_setting() -> None:
+    config = config_for()
+    settings = introspection.load_settings(config)
+    without_resource = config_for(OSCAL_AUTH_RESOURCE_SERVER_URL=None)
+    with pytest.raises(ConfigurationError) as no_resource:
+        introspection.IntrospectionVerifier(without_resource, settings)
+    assert str(no_resource.value) == "the introspection verifier needs OSCAL_AUTH_RESOURCE_SERVER_URL"
+    with pytest.raises(ConfigurationError) as no_secret:
+        introspection.IntrospectionVerifier(config, settings.model_copy(update={"client_secret": None}))
+    assert str(no_secret.value) == "the introspection verifier needs OSCAL_AUTH_INTROSPECTION_CLIENT_SECRET"
