@@ -14,6 +14,7 @@ import respx
 from oscal_mcp_auth import ConfigurationError
 from oscal_mcp_auth.backends import introspection
 from oscal_mcp_auth.backends.introspection import CACHE_CODEC
+from oscal_mcp_auth.backends.introspection_settings import load_settings
 from tests.auth.test_introspection import ENDPOINT, active, auth_server, config_for, make_verifier, rejection
 
 NOW = 1_800_000_000
@@ -167,7 +168,7 @@ async def test_metadata_without_an_introspection_endpoint_says_which_setting_to_
 
 def test_building_without_a_resource_url_or_a_client_secret_names_the_missing_setting() -> None:
     config = config_for()
-    settings = introspection.load_settings(config)
+    settings = load_settings(config)
     without_resource = config_for(OSCAL_AUTH_RESOURCE_SERVER_URL=None)
     with pytest.raises(ConfigurationError) as no_resource:
         introspection.IntrospectionVerifier(without_resource, settings)
