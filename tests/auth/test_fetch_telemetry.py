@@ -147,3 +147,14 @@ async def test_an_introspection_reports_one_span_and_one_fetch_with_its_outcome(
         ("introspection", issuer, "inactive"),
     ]
     assert durations_are_plausible(recorder)
+
+
+async def test_a_discovery_without_an_issuer_reports_an_empty_issuer() -> None:
+    recorder, telemetry = recorded_telemetry()
+    async with authorization_server(metadata=True, keys=True) as client:
+        with installed(telemetry):
+            nowhere = EndpointResolver(client, None, "jwks_uri")
+        with pytest.raises(FetchError, match=r"^no_endpoint: "):
+            await nowhere.resolve()
+    assert recorder.spans == [("oscal_auth.discovery", {"issuer": ""}, {"oscal_auth.outcome": "no_endpoint"})]
+    assert [fetch[:3] for fetch in recorder.fetches] == [("discovery", "", "no_endpoint")]
