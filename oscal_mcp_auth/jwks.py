@@ -34,6 +34,9 @@ from typing import Any
 
 import anyio
 import httpx
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jose.backends.base import Key
 from jose.backends.cryptography_backend import CryptographyECKey, CryptographyRSAKey
 
@@ -46,6 +49,11 @@ logger = logging.getLogger("oscal_mcp_auth")
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512")  # python-jose 3.5 cannot verify PS256/384/512
 EC_ALGORITHMS_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 ASYMMETRIC_ALGORITHMS = (*RSA_ALGORITHMS, *EC_ALGORITHMS_BY_CURVE.values())
+_ES_ALGORITHMS_BY_CURVE_NAME = {
+    "secp256r1": ("ES256",),
+    "secp384r1": ("ES384",),
+    "secp521r1": ("ES512",),
+}  # RFC 7518 3.4
 _ANY_KID = object()
 _SHARED_KEY = "document"
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
@@ -126,16 +134,30 @@ def _algorithms_for(entry: Mapping[str, Any], allowed: tuple[str, ...]) -> list[
 
 
 def key_set_from_pem(pem: str, allowed_algorithms: tuple[str, ...]) -> KeySet:
-    """A one-key set from a PEM public key, matching any ``kid``-less or ``kid``-bearing token."""
-    keys: list[SigningKey] = []
-    for alg in allowed_algorithms:
-        try:
-            keys.append(SigningKey(None, alg, cryptography_key(pem, alg)))
-        except Exception:  # noqa: S112 - the key simply does not fit this algorithm family
-            continue
+    """A one-key set from a PEM public key, matching any ``kid``-less or ``kid``-bearing token.
+
+    Keys are built only for the allowed algorithms the key's type fits (RS* for RSA, the curve's
+    ES* for EC): python-jose itself builds a key of either class from any PEM.
+    """
+    keys = [
+        SigningKey(None, alg, cryptography_key(pem, alg)) for alg in _pem_algorithms(pem) if alg in allowed_algorithms
+    ]
     if not keys:
         raise ValueError("the public key fits none of the allowed algorithms")
     return KeySet(keys)
+
+
+def _pem_algorithms(pem: str) -> tuple[str, ...]:
+    """The algorithms a PEM public key's type can verify, none for text that is no such key."""
+    try:
+        public_key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return ()
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return RSA_ALGORITHMS
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return _ES_ALGORITHMS_BY_CURVE_NAME.get(public_key.curve.name, ())
+    return ()
 
 
 def max_age(headers: httpx.Headers) -> int | None:

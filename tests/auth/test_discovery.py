@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -127,7 +128,6 @@ def test_metadata_is_accepted_exactly_when_its_issuer_is_the_configured_string(
     configured: str, data: st.DataObject
 ) -> None:
     """RFC 8414 section 3.3: the metadata's issuer is compared as an exact string, no normalisation."""
-    import anyio
 
     found = data.draw(st.one_of(st.just(configured), st.sampled_from(near_misses(configured))))
     expected_accept = found == configured  # the policy, written separately: plain string equality
@@ -244,3 +244,27 @@ async def test_by_default_a_resolver_refuses_plain_http_and_gives_no_hint() -> N
         with pytest.raises(FetchError) as unknown:
             await EndpointResolver(client, LOOPBACK_ISSUER, "introspection_endpoint").resolve()
     assert unknown.value.detail == f"the metadata of {LOOPBACK_ISSUER} has no usable introspection_endpoint; "
+
+
+def slow_authorization_server() -> httpx.AsyncClient:
+    """An AS whose metadata answer comes 3 s late (bounded: the handler ends by itself)."""
+
+    async def late_answer(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(3)
+        return httpx.Response(200, json={"issuer": ISSUER, "jwks_uri": f"{ISSUER}/jwks"})
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(late_answer))
+
+
+async def test_the_configured_timeout_bounds_the_metadata_fetch() -> None:
+    async with slow_authorization_server() as client:
+        with pytest.raises(FetchError) as late:
+            await fetch_metadata(client, ISSUER, total_timeout=0.2)
+    assert (late.value.reason, late.value.detail) == ("timeout", f"GET {RFC8414} took longer than 0.2 s")
+
+
+async def test_the_resolver_passes_its_timeout_to_the_metadata_fetch() -> None:
+    async with slow_authorization_server() as client:
+        with pytest.raises(FetchError) as late:
+            await resolver(client, ISSUER, total_timeout=0.2).resolve()
+    assert (late.value.reason, late.value.detail) == ("timeout", f"GET {RFC8414} took longer than 0.2 s")

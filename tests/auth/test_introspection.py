@@ -649,6 +649,17 @@ async def test_aclose_closes_the_pooled_client() -> None:
     assert client.is_closed
 
 
+async def test_aclose_closes_a_result_cache_that_can_be_closed() -> None:
+    closed: list[bool] = []
+
+    class ClosableCache(MemoryCache[CachedResult]):  # a shared store's cache holds a connection
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    await make_verifier(cache=ClosableCache()).aclose()
+    assert closed == [True]
+
+
 def test_entry_point_builds_the_verifier() -> None:
     from oscal_mcp_auth.registry import build_verifier
 

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 import respx
 
+from oscal_mcp_auth import ConfigurationError
 from oscal_mcp_auth.backends import introspection
 from oscal_mcp_auth.backends.introspection import CACHE_CODEC
-from tests.auth.test_introspection import ENDPOINT, active, auth_server, make_verifier, rejection
+from oscal_mcp_auth.backends.introspection_settings import load_settings
+from tests.auth.test_introspection import ENDPOINT, active, auth_server, config_for, make_verifier, rejection
 
 NOW = 1_800_000_000
 pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
@@ -135,6 +137,17 @@ async def test_an_error_code_in_a_failed_answer_is_reported(auth_server: respx.M
     assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500 error='server_error'"
 
 
+async def test_a_long_error_code_is_cut_and_a_non_object_error_body_gives_none(auth_server: respx.MockRouter) -> None:
+    route = auth_server.post(ENDPOINT)
+    route.respond(500, json={"error": "e" * 100})
+    refused = await rejection(make_verifier())
+    cut = "'" + "e" * 56 + "..."  # 60 characters, the quote and the ellipsis included
+    assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500 error={cut}"
+    route.respond(500, json=["error", "server_error"])
+    refused = await rejection(make_verifier())
+    assert refused.detail == f"http_status: {ENDPOINT} answered HTTP 500"
+
+
 async def test_scopes_come_from_the_scope_member_only(auth_server: respx.MockRouter) -> None:
     auth_server.post(ENDPOINT).respond(json=active(scope=None, scp=["oscal:read"]))
     assert (await make_verifier().verify_token("another-token-0123456789")).scopes == []
@@ -151,3 +164,15 @@ async def test_metadata_without_an_introspection_endpoint_says_which_setting_to_
         "no_introspection_endpoint: the metadata of https://as.example.com has no usable introspection_endpoint; "
         "set OSCAL_AUTH_INTROSPECTION_URL"
     )
+
+
+def test_building_without_a_resource_url_or_a_client_secret_names_the_missing_setting() -> None:
+    config = config_for()
+    settings = load_settings(config)
+    without_resource = config_for(OSCAL_AUTH_RESOURCE_SERVER_URL=None)
+    with pytest.raises(ConfigurationError) as no_resource:
+        introspection.IntrospectionVerifier(without_resource, settings)
+    assert str(no_resource.value) == "the introspection verifier needs OSCAL_AUTH_RESOURCE_SERVER_URL"
+    with pytest.raises(ConfigurationError) as no_secret:
+        introspection.IntrospectionVerifier(config, settings.model_copy(update={"client_secret": None}))
+    assert str(no_secret.value) == "the introspection verifier needs OSCAL_AUTH_INTROSPECTION_CLIENT_SECRET"

@@ -17,7 +17,7 @@ from jose.utils import base64url_decode
 from oscal_mcp_auth.discovery import fetch_metadata
 from oscal_mcp_auth.http import FetchError
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
-from oscal_mcp_auth.jwks import JwksCache, SigningKey
+from oscal_mcp_auth.jwks import JwksCache, KeySet, SigningKey
 from tests.auth.fake_issuers import ISSUER_A, ISSUER_B, FakeAuthorizationServer
 from tests.e2e.as_fixture import generate_keys, public_jwks
 
@@ -202,3 +202,15 @@ async def test_closing_closes_every_issuer_even_when_one_fails() -> None:
     with pytest.raises(RuntimeError, match="a failed"):
         await issuers.aclose()
     assert closed == ["a", "b"]
+
+
+async def test_readiness_is_the_reason_of_the_first_issuer_whose_keys_cannot_be_had() -> None:
+    async def unresolvable() -> str:
+        raise FetchError("discovery_failed", "the AS is down")
+
+    failing = JwksCache(httpx.AsyncClient(), unresolvable, allowed_algorithms=("RS256",))
+    fixed = IssuerKeys(ISSUER_A, KeySet([]))  # a PEM key set: always ready
+    assert await fixed.ready() is None
+    assert await Issuers([fixed]).ready() is None
+    assert await Issuers([fixed, IssuerKeys(ISSUER_B, failing)]).ready() == "discovery_failed"
+    await failing.aclose()

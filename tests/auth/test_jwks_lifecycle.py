@@ -10,9 +10,20 @@ import anyio
 import httpx
 import pytest
 import respx
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from oscal_mcp_auth.http import FetchError
-from oscal_mcp_auth.jwks import MAX_DELTA_SECONDS, JwksCache, KeysExpired, key_set_from_pem, max_age
+from oscal_mcp_auth import jwks
+from oscal_mcp_auth.http import FetchError, request_json
+from oscal_mcp_auth.jwks import (
+    ASYMMETRIC_ALGORITHMS,
+    MAX_DELTA_SECONDS,
+    JwksCache,
+    KeySet,
+    KeysExpired,
+    key_set_from_pem,
+    max_age,
+)
 from tests.auth.keys import private_key, public_keys
 from tests.e2e.as_fixture import generate_keys, public_jwks, public_pem
 
@@ -199,6 +210,26 @@ def test_a_pem_text_that_is_no_key_is_refused() -> None:
     assert {key.alg for key in (keys.find(None, "RS256"), keys.find(None, "RS384")) if key} == {"RS256", "RS384"}
 
 
+def algorithms_of(keys: KeySet) -> set[str]:
+    return {alg for alg in ASYMMETRIC_ALGORITHMS if keys.find(None, alg) is not None}
+
+
+def test_a_pem_key_yields_only_the_algorithms_its_type_and_curve_fit() -> None:
+    every = ASYMMETRIC_ALGORITHMS
+    assert algorithms_of(key_set_from_pem(public_pem(private_key("rs-1")), every)) == {"RS256", "RS384", "RS512"}
+    assert algorithms_of(key_set_from_pem(public_pem(private_key("es-1")), every)) == {"ES256"}
+    p384 = ec.generate_private_key(ec.SECP384R1()).public_key()
+    p384_pem = p384.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    assert algorithms_of(key_set_from_pem(p384_pem, every)) == {"ES384"}
+    with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
+        key_set_from_pem(public_pem(private_key("rs-1")), ("ES256", "ES384", "ES512"))
+    with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
+        key_set_from_pem(p384_pem, ("RS256", "ES256"))
+    k256 = ec.generate_private_key(ec.SECP256K1()).public_key()  # a curve no JWS algorithm here uses
+    with pytest.raises(ValueError, match=r"^the public key fits none of the allowed algorithms$"):
+        key_set_from_pem(k256.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(), every)
+
+
 async def test_one_timeout_bounds_finding_the_uri_and_fetching_the_keys() -> None:
     async def slow_resolve() -> str:
         await anyio.sleep(5)
@@ -208,3 +239,21 @@ async def test_one_timeout_bounds_finding_the_uri_and_fetching_the_keys() -> Non
     with pytest.raises(FetchError) as failed:
         await cache.find("rs-1", "RS256")
     assert (failed.value.reason, failed.value.detail) == ("timeout", "no key set within 0.2 s")
+
+
+@respx.mock
+async def test_a_configured_timeout_longer_than_the_http_default_reaches_the_key_set_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key set request gets the configured timeout, not request_json's 5 s default (which
+    would cut a longer configured wait short); checked at the call rather than by waiting 5 s."""
+    given: list[float] = []
+
+    async def recording_request(*args: Any, total_timeout: float, **kwargs: Any) -> Any:
+        given.append(total_timeout)
+        return await request_json(*args, total_timeout=total_timeout, **kwargs)
+
+    monkeypatch.setattr(jwks, "request_json", recording_request)
+    respx.get(URI).mock(return_value=GOOD)
+    assert await make_cache(Clock(), timeout_seconds=30).find("rs-1", "RS256") is not None
+    assert given == [30]

@@ -315,3 +315,23 @@ async def test_header_and_issuer_refusals_name_what_was_wrong() -> None:
         await verifier().verify_token(mint(iss=["not", "a", "string"], jti="j-iss"))
     assert issuer.value.reason == "bad_claim"
     assert str(issuer.value).endswith("; kid='rs-1' jti='j-iss'")
+
+
+async def test_header_refusals_name_the_kid_and_cut_the_alg_and_kid_they_quote() -> None:
+    long_kid = "k" * 100
+    with pytest.raises(TokenRejected) as algorithm:
+        await verifier().verify_token(mint(headers={"alg": "A" * 40, "kid": long_kid}))
+    cut_alg, cut_kid = "'" + "A" * 20 + "...", "'" + "k" * 60 + "..."  # 24 and 64 characters
+    assert str(algorithm.value) == f"bad_algorithm: alg={cut_alg} kid={cut_kid} jti=None"
+    with pytest.raises(TokenRejected) as crit:
+        await verifier().verify_token(mint(headers={"crit": ["exp"]}))
+    assert str(crit.value) == "unsupported_crit: kid='rs-1' jti=None"
+    with pytest.raises(TokenRejected) as typ:
+        await verifier(require_typ=True).verify_token(mint(headers={"typ": "JWT"}))
+    assert str(typ.value) == "bad_typ: kid='rs-1' jti=None"
+
+
+async def test_a_claim_refusal_cuts_the_jti_it_quotes() -> None:
+    with pytest.raises(TokenRejected) as issuer:
+        await verifier().verify_token(mint(iss=["not", "a", "string"], jti="j" * 100))
+    assert str(issuer.value).endswith("; kid='rs-1' jti='" + "j" * 60 + "...")
