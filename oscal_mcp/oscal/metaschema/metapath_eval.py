@@ -23,7 +23,7 @@ from oscal_mcp.oscal.metaschema.metapath_values import document_order as documen
 from oscal_mcp.oscal.metaschema.metapath_values import truth as truth
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 
-OSCAL_NAMESPACE = "http://csrc.nist.gov/ns/oscal"
+NIST_OSCAL_NAMESPACE = "http://csrc.nist.gov/ns/oscal"
 
 
 @cache
@@ -392,8 +392,8 @@ def _namespace_of(item: Item) -> str:
     """The ``ns`` flag of a node (of a flag's node: ``ns`` qualifies the ``name`` beside it)."""
     node = item if type(item) is Node else item.owner if isinstance(item, FlagRef) else item
     if not isinstance(node, Node):
-        return OSCAL_NAMESPACE
-    namespace = node.flags.get("ns", OSCAL_NAMESPACE)
+        return NIST_OSCAL_NAMESPACE
+    namespace = node.flags.get("ns", NIST_OSCAL_NAMESPACE)
     return namespace if type(namespace) is str else str(namespace)
 
 
