@@ -15,18 +15,11 @@ from oscal_mcp_auth import AuthConfig, TokenRejected
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier
 from oscal_mcp_auth.http import FetchError
 from oscal_mcp_auth.jwks import MAX_DELTA_SECONDS, JwksCache, KeySet, KeysExpired, max_age
+from tests.auth.jwks_fakes import Clock
 from tests.auth.keys import ISSUER, RESOURCE, mint, public_keys
 
 pytestmark = pytest.mark.anyio
 URI = "https://as.example.com/jwks"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_cache(clock: Clock, **options: Any) -> JwksCache:

@@ -24,6 +24,7 @@ from oscal_mcp_auth.jwks import (
     key_set_from_pem,
     max_age,
 )
+from tests.auth.jwks_fakes import Clock, Published
 from tests.auth.keys import private_key, public_keys
 from tests.e2e.as_fixture import generate_keys, public_jwks, public_pem
 
@@ -32,14 +33,6 @@ URI = "https://as.example.com/jwks"
 ISSUER = "https://as.example.com"
 GOOD = httpx.Response(200, json=public_keys())
 DOWN = httpx.Response(503, json={})
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_cache(clock: Clock, **options: Any) -> JwksCache:
@@ -151,23 +144,6 @@ async def test_a_key_set_older_than_max_stale_is_dropped_at_the_end_of_its_ttl()
     await cache.find("rs-1", "RS256")
     clock.now = 1300.0
     assert cache.current is None  # past max_stale and no longer fresh, exactly at the TTL's end
-
-
-class Published:
-    def __init__(self, document: Any) -> None:
-        self.document = document
-
-    async def get(self, key: str) -> tuple[Any, float] | None:
-        return (self.document, 200.0) if self.document is not None else None
-
-    async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
-        self.document = value
-
-    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool | None:
-        raise AssertionError("the JWKS cache never adds")
-
-    async def aclose(self) -> None:
-        return None
 
 
 @respx.mock

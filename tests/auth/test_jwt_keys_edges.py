@@ -20,6 +20,7 @@ from oscal_mcp_auth.http import FetchError
 from oscal_mcp_auth.issuers import IssuerKeys, Issuers
 from oscal_mcp_auth.jwks import JwksCache, KeySet, KeysExpired, SigningKey
 from oscal_mcp_auth.logsafe import shown
+from tests.auth.jwks_fakes import Clock, Published
 from tests.auth.keys import ISSUER, RESOURCE, claims, mint, private_jwks, private_key, public_keys, signing_key
 from tests.e2e.as_fixture import generate_keys, public_jwks, public_pem
 
@@ -115,14 +116,6 @@ def one_key_jwks(kid: str = "rs-1") -> dict[str, Any]:
     return {"keys": [key for key in public_keys()["keys"] if key["kid"] == kid]}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def jwks_cache(clock: Clock, shared: Any = None) -> JwksCache:
     async def resolve() -> str:
         return URI
@@ -148,27 +141,6 @@ async def test_a_fixed_one_key_set_from_jwks_serves_only_its_kid() -> None:
     assert await member.find("other", "RS256") is None
     assert await refusal(verifier(keys), signed({"alg": "RS256", "kid": "other"}, claims())) == "unknown_key"
     assert not Issuers([member]).select(ISSUER + "/")
-
-
-class Published:
-    """A shared store holding one key set another replica published (the interface of `SharedStore`)."""
-
-    def __init__(self, document: Any, remaining: float = 200.0) -> None:
-        self.document, self.remaining = document, remaining
-        self.written: list[tuple[str, Any, float]] = []
-
-    async def get(self, key: str) -> tuple[Any, float] | None:
-        return (self.document, self.remaining) if self.document is not None else None
-
-    async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
-        self.written.append((key, value, ttl_seconds))
-        self.document = value
-
-    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool | None:
-        raise AssertionError("the JWKS cache never adds")
-
-    async def aclose(self) -> None:
-        return None
 
 
 @respx.mock
