@@ -116,9 +116,10 @@ clean:
 # [tool.mutmut] in pyproject.toml names and runs the unit tests against each mutant. Bounded by
 # MUTATION_SECONDS, resumable: results stay in mutants/ and the next run tests only the mutants
 # without one. MUTANTS narrows (and re-runs) a set, e.g. MUTANTS='oscal_mcp_auth.scopes*'; MUTANTS_FILE
-# names a file of names or patterns, one a line, for a selection too long for a command line.
+# names a file of names or patterns, one a line, for a selection too long for a command line; PENDING
+# runs only the mutants without a result of the modules it names, e.g. PENDING=oscal_mcp_auth.settings.
 MUTATION_SECONDS ?= 3600
 mutation: setup
 	test -x $(BIN)/mutmut || $(BIN)/pip install --quiet -e '.[auth,redis,test,mutation]'
-	timeout --signal=INT $(MUTATION_SECONDS) $(BIN)/python tools/mutation_run.py $(if $(MUTANTS_FILE),--file $(MUTANTS_FILE)) $(MUTANTS) || [ $$? -eq 124 ]
+	timeout --signal=INT $(MUTATION_SECONDS) $(BIN)/python tools/mutation_run.py $(if $(PENDING),--pending $(PENDING)) $(if $(MUTANTS_FILE),--file $(MUTANTS_FILE)) $(MUTANTS) || [ $$? -eq 124 ]
 	$(BIN)/python tools/mutation_score.py --survivors

@@ -1,6 +1,7 @@
 """Run mutmut (``make mutation``) on a selection of any size, with fresh data files in ``mutants/``.
 
     python tools/mutation_run.py [--file NAMES_FILE] [NAME_OR_PATTERN ...]
+    python tools/mutation_run.py --pending MODULE_PREFIX [MODULE_PREFIX ...]
 
 mutmut takes the mutants to run as command-line arguments, and the kernel refuses a command line
 of a few thousand names ("Argument list too long"). Here the names (or fnmatch patterns such as
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import shutil
 import sys
 import tomllib
@@ -57,9 +59,35 @@ def selected_names(names: list[str], names_file: Path | None) -> list[str]:
     return [*names, *from_file]
 
 
+def regenerate_mutants() -> None:
+    """Make the mutants of every changed source file again, as ``mutmut run`` does first."""
+    from mutmut import __main__ as mutmut_main
+
+    MUTANTS_DIR.mkdir(exist_ok=True)
+    mutmut_main.copy_src_dir()
+    mutmut_main.copy_also_copy_files()
+    mutmut_main.setup_source_paths()
+    mutmut_main.create_mutants(os.cpu_count() or 2)
+
+
+def pending_names(module_prefixes: list[str]) -> list[str]:
+    """The mutants of the modules starting with these prefixes that have no result."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from mutation_score import load_results
+
+    return [
+        name
+        for module, codes in load_results(MUTANTS_DIR).items()
+        if module.startswith(tuple(module_prefixes))
+        for name, code in codes.items()
+        if code is None
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="a file of mutant names or patterns, one a line")
+    parser.add_argument("--pending", action="store_true", help="only the mutants without a result, of these modules")
     parser.add_argument("names", nargs="*", help="mutant names or fnmatch patterns (all when none)")
     args = parser.parse_args(argv)
     copied = refresh_data_files(source_paths())
@@ -67,7 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refreshed {copied} data file(s) in {MUTANTS_DIR}/")
     from mutmut.__main__ import cli  # the mutation extra; imported late so --help works without it
 
-    return int(cli.main(["run", *selected_names(args.names, args.file)], standalone_mode=False) or 0)
+    names = selected_names(args.names, args.file)
+    if args.pending:
+        if not names:
+            parser.error("--pending needs at least one module prefix")
+        regenerate_mutants()
+        names = pending_names(names)
+        print(f"{len(names)} mutant(s) without a result")
+        if not names:
+            return 0
+    return int(cli.main(["run", *names], standalone_mode=False) or 0)
 
 
 if __name__ == "__main__":
