@@ -1,6 +1,7 @@
 """Logging set-up: everything to stderr (stdout belongs to the stdio protocol), credentials redacted,
-every record one line. Both filters sit on the root handler, so they see every record: ours, the
-SDK's and uvicorn's, in either format.
+every record one line. The filters sit on the root handler, so they see every record: ours, the
+SDK's and uvicorn's, in either format. The session ids the SDK quotes are replaced by the
+fingerprint the audit lines carry (``session_id_hash``).
 
 ``OSCAL_MCP_LOG_FORMAT=json`` makes every line one JSON object a SIEM can ingest: ``time`` (UTC,
 RFC 3339), ``level``, ``logger``, ``message``, and for authentication and authorization decisions
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from oscal_mcp_auth.logsafe import AUDIT_ATTRIBUTE, REQUEST_FIELDS
+from oscal_mcp_auth.logsafe import AUDIT_ATTRIBUTE, REQUEST_FIELDS, session_id_hash
 from oscal_mcp_auth.redaction import hide_credentials
 
 MAX_MESSAGE_CHARS = 4000
@@ -40,6 +42,44 @@ class RedactCredentials(logging.Filter):
             record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
+        return True
+
+
+# The SDK's streamable-http lines that quote a session id (mcp 2.x): a session id lets whoever holds
+# it join the session, and an id this replica calls unknown may be live at another one.
+_SDK_SESSION_LOGGERS = ("mcp.server.streamable_http", "mcp.server.streamable_http_manager")
+_SDK_SESSION_ID_LINES = (
+    re.compile(r"^(?P<lead>Created new transport with session ID: )(?P<id>.+)$", re.DOTALL),
+    re.compile(r"^(?P<lead>Rejected request with unknown or expired session ID: )(?P<id>.+)$", re.DOTALL),
+    re.compile(r"^(?P<lead>Terminating session: )(?P<id>.+)$", re.DOTALL),
+    re.compile(r"^(?P<lead>Session )(?P<id>.+?)(?P<tail> idle timeout| crashed)$", re.DOTALL),
+)
+
+
+def hide_session_id(message: str) -> str:
+    """`message` with the session id an SDK line quotes replaced by ``session_id_hash=...``, the
+    fingerprint the audit lines carry, so the two can still be joined."""
+    for line in _SDK_SESSION_ID_LINES:
+        found = line.match(message)
+        if found:
+            tail = found.groupdict().get("tail") or ""
+            return f"{found['lead']}[session_id_hash={session_id_hash(found['id'])}]{tail}"
+    return message
+
+
+class HideSessionIds(logging.Filter):
+    """Replaces the session ids the SDK quotes at INFO with their fingerprints."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name not in _SDK_SESSION_LOGGERS:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format is logging's to report (handleError), not ours
+            return True
+        hidden = hide_session_id(message)
+        if hidden != message:
+            record.msg, record.args = hidden, ()
         return True
 
 
@@ -114,6 +154,7 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(JsonLines() if log_format == "json" else text)
     handler.addFilter(RedactCredentials())
+    handler.addFilter(HideSessionIds())
     handler.addFilter(EscapeLineBreaks())
     root = logging.getLogger()
     root.handlers[:] = [handler]

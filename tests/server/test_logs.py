@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from oscal_mcp.logs import EscapeLineBreaks, RedactCredentials, configure_logging, redact
+from oscal_mcp.logs import EscapeLineBreaks, RedactCredentials, configure_logging, hide_session_id, redact
+from oscal_mcp_auth.logsafe import session_id_hash
 
 
 @pytest.mark.parametrize(
@@ -106,3 +107,60 @@ def test_json_lines_decode_to_one_line_too(capsys: pytest.CaptureFixture[str]) -
         root.setLevel(level)
     message = json.loads(capsys.readouterr().err)["message"]
     assert message == "session abc\\x85FORGED\\u2028x"
+
+
+SESSION_ID = "0f5c2a9e8d7b4c3a9e1f2d3c4b5a6978"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Created new transport with session ID: {}",
+        "Rejected request with unknown or expired session ID: {}",
+        "Terminating session: {}",
+        "Session {} idle timeout",
+        "Session {} crashed",
+    ],
+)
+def test_the_sdk_session_lines_show_the_fingerprint_instead_of_the_id(line: str) -> None:
+    fingerprint = f"[session_id_hash={session_id_hash(SESSION_ID)}]"
+    assert hide_session_id(line.format(SESSION_ID)) == line.format(fingerprint)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Session already exists, handling request directly",
+        "StreamableHTTP session manager started",
+        "Refusing to open a new session: 100 sessions are already open",
+        f"session {SESSION_ID}",
+    ],
+)
+def test_other_sdk_lines_are_left_as_they_are(line: str) -> None:
+    assert hide_session_id(line) == line
+
+
+def test_an_id_with_spaces_and_separators_is_hidden_whole() -> None:
+    forged = "abc\x85FORGED 2026-01-01 WARNING oscal_mcp: x"
+    hidden = hide_session_id(f"Rejected request with unknown or expired session ID: {forged}")
+    assert hidden == f"Rejected request with unknown or expired session ID: [session_id_hash={session_id_hash(forged)}]"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_configured_handler_hides_the_ids_the_sdk_logs_only(
+    log_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", log_format)
+        manager = logging.getLogger("mcp.server.streamable_http_manager")
+        manager.info(f"Created new transport with session ID: {SESSION_ID}")
+        logging.getLogger("mcp.server.streamable_http").info("Terminating session: %s", SESSION_ID)
+        logging.getLogger("oscal_mcp.elsewhere").info("Terminating session: %s", SESSION_ID)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert err.count(f"[session_id_hash={session_id_hash(SESSION_ID)}]") == 2
+    assert err.count(SESSION_ID) == 1  # only the line of a logger that is not the SDK's
