@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,19 +68,23 @@ def hide_session_id(message: str) -> str:
     return message
 
 
+def _rewrite_message(record: logging.LogRecord, rewrite: Callable[[str], str]) -> None:
+    """Replaces the record's formatted message by `rewrite` of it, when that changes it."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format is logging's to report (handleError), not ours
+        return
+    rewritten = rewrite(message)
+    if rewritten != message:
+        record.msg, record.args = rewritten, ()
+
+
 class HideSessionIds(logging.Filter):
     """Replaces the session ids the SDK quotes at INFO with their fingerprints."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name not in _SDK_SESSION_LOGGERS:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format is logging's to report (handleError), not ours
-            return True
-        hidden = hide_session_id(message)
-        if hidden != message:
-            record.msg, record.args = hidden, ()
+        if record.name in _SDK_SESSION_LOGGERS:
+            _rewrite_message(record, hide_session_id)
         return True
 
 
@@ -101,13 +106,7 @@ class EscapeLineBreaks(logging.Filter):
     a raw U+0085, which log readers split on); a traceback keeps only its own newlines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format is logging's to report (handleError), not ours
-            return True
-        safe = one_line(message)
-        if safe != message:
-            record.msg, record.args = safe, ()
+        _rewrite_message(record, one_line)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
