@@ -124,6 +124,7 @@ class ScriptedSdk:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.calls += 1
+        assert (await receive())["type"] == "http.request"  # the request's own channel
         if scope.get("path") == "/hold":
             await self.release.wait()
         headers: list[tuple[bytes, bytes]] = []
@@ -393,15 +394,28 @@ async def test_other_asgi_messages_pass_through_uncounted() -> None:
     seen: list[str] = []
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        seen.append(scope["type"])
+        seen.append((await receive())["type"])
+        await send({"type": "lifespan.startup.complete"})
 
     async def receive() -> Message:
         return {"type": "lifespan.startup"}
 
     async def send(message: Message) -> None:
-        pass
+        seen.append(message["type"])
 
     ledger = SessionLedger(app, per_principal=1, idle_seconds=60)
     await ledger({"type": "lifespan"}, receive, send)
-    assert seen == ["lifespan"]
+    assert seen == ["lifespan.startup", "lifespan.startup.complete"]
     assert ledger._owners == {}
+
+
+async def test_a_message_before_the_answer_starts_is_passed_on_and_opens_nothing() -> None:
+    async def debugging(scope: Scope, receive: Receive, send: Send) -> None:
+        # Starlette's template responses send this before the answer when a test client asks
+        await send({"type": "http.response.debug", "info": {}})
+        await ScriptedSdk()(scope, receive, send)
+
+    ledger = SessionLedger(debugging, per_principal=1, idle_seconds=60)
+    sent = await sent_messages(ledger, alice())
+    assert [m["type"] for m in sent] == ["http.response.debug", "http.response.start", "http.response.body"]
+    assert ledger.open_sessions(ALICE) == 1
