@@ -143,6 +143,11 @@ def test_a_policy_without_leeway_is_accepted() -> None:
     assert DPoPPolicy(leeway_seconds=0).leeway_seconds == 0
 
 
+def test_any_positive_max_age_is_accepted_even_under_a_second() -> None:
+    assert DPoPPolicy(max_age_seconds=0.5).max_age_seconds == 0.5
+    assert DPoPPolicy(max_age_seconds=1).max_age_seconds == 1
+
+
 def test_a_request_without_exactly_one_proof_header_says_how_many_it_had() -> None:
     two = {"type": "http", "headers": [(b"dpop", b"a"), (b"dpop", b"b")]}
     with pytest.raises(InvalidProof) as refused:
