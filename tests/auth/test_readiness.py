@@ -4,6 +4,8 @@ backend without one counts as ready. Readiness of Redis: a PING to a real redis-
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import anyio
 import pytest
@@ -71,3 +73,41 @@ async def test_the_redis_probe_gives_up_on_a_server_that_never_answers() -> None
         port = silent.getsockname()[1]
         with anyio.fail_after(30):  # far above the probe's own bound: only a hang reaches it
             assert await RedisProbe(f"redis://:pw@127.0.0.1:{port}/0", timeout_seconds=0.2).check() == "unreachable"
+
+
+def _commands(data: bytes) -> list[list[bytes]]:
+    """The RESP commands (arrays of bulk strings) in `data`, as a client pipelines them."""
+    lines, position, commands = data.split(b"\r\n"), 0, []
+    while position < len(lines) and lines[position].startswith(b"*"):
+        count = int(lines[position][1:])
+        commands.append([lines[position + 2 + 2 * word] for word in range(count)])
+        position += 1 + 2 * count
+    return commands
+
+
+def _slow_redis(server: socket.socket, seconds_per_answer: float) -> None:
+    """Answers HELLO, CLIENT and PING as Redis does, each after `seconds_per_answer`."""
+    connection, _ = server.accept()
+    with connection:
+        while data := connection.recv(65536):
+            for command in _commands(data):
+                time.sleep(seconds_per_answer)
+                name = command[0].upper()
+                answer = (
+                    b"%1\r\n+proto\r\n:3\r\n" if name == b"HELLO" else b"+PONG\r\n" if name == b"PING" else b"+OK\r\n"
+                )
+                try:
+                    connection.sendall(answer)
+                except OSError:
+                    return
+
+
+async def test_the_redis_probe_bounds_the_whole_exchange_not_only_each_answer() -> None:
+    """Each answer in time (0.3 s of 0.5 s), five of them (HELLO, CLIENT..., PING) too slow together."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        thread = threading.Thread(target=_slow_redis, args=(server, 0.3), daemon=True)
+        thread.start()
+        probe = RedisProbe(f"redis://127.0.0.1:{server.getsockname()[1]}/0", timeout_seconds=0.5)
+        with anyio.fail_after(20):  # far above the probe's own bound: only an endless wait reaches it
+            assert await probe.check() == "unreachable"
+    thread.join(5)
