@@ -1,4 +1,4 @@
-"""Values made fit for one log line: the audit fields of an identity, and a session id's hash."""
+"""Values made fit for one log line: quoted and bounded, the audit fields of an identity, a session id's hash."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 
 from mcp.server.auth.provider import AccessToken
 
-from oscal_mcp_auth.logsafe import identity_fields, session_id_hash
+from oscal_mcp_auth.logsafe import identity_fields, session_id_hash, shown
 
 
 def test_the_audit_fields_of_an_identity_are_its_client_subject_issuer_and_scopes() -> None:
@@ -35,3 +35,13 @@ def test_a_session_id_is_logged_as_the_first_16_hex_digits_of_its_sha256() -> No
 def test_a_session_id_that_is_no_text_still_gets_a_hash() -> None:
     # a header decoded as latin-1 is always text, but a lone surrogate must not break a log line
     assert session_id_hash("a\udcffb") == hashlib.sha256(b"a?b").hexdigest()[:16]
+
+
+def test_a_value_as_long_as_the_limit_is_shown_whole_one_longer_is_cut_with_an_ellipsis() -> None:
+    assert shown("x" * 118) == "'" + "x" * 118 + "'"  # 120 characters quoted: the limit
+    assert shown("x" * 119) == "'" + "x" * 116 + "..."
+    assert shown("line\nforged") == "'line\\nforged'"
+
+
+def test_a_limit_shorter_than_the_ellipsis_shows_only_the_ellipsis() -> None:
+    assert shown("abcdef", limit=2) == "..."

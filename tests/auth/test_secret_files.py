@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from oscal_mcp_auth import AuthConfig, ConfigurationError
 from oscal_mcp_auth.backends.introspection_settings import load_settings as introspection_settings
 from oscal_mcp_auth.backends.static import load_keys
-from oscal_mcp_auth.secret_files import check_permissions, read_secret_file
+from oscal_mcp_auth.secret_files import check_permissions, read_secret_file, secret_bytes
 
 SECRET = "a-cache-secret-of-at-least-32-bytes-0123"
 KEYS = '{"keys": [{"client_id": "ci", "key_sha256": "' + "0" * 64 + '"}]}'
@@ -196,3 +196,9 @@ def test_a_secret_file_that_cannot_be_read_is_named_with_the_reason(
     with pytest.raises(ConfigurationError) as refused:
         read_secret_file("OSCAL_AUTH_CACHE_SECRET_FILE", path)
     assert str(refused.value) == f"OSCAL_AUTH_CACHE_SECRET_FILE={str(path)!r} cannot be read: PermissionError"
+
+
+def test_an_inline_secret_that_is_no_text_is_refused_naming_the_setting_only() -> None:
+    with pytest.raises(ConfigurationError) as refused:  # a lone surrogate no byte was escaped to
+        secret_bytes("s3cret-\ud800", "OSCAL_AUTH_CACHE_SECRET")
+    assert str(refused.value) == "OSCAL_AUTH_CACHE_SECRET holds characters that are not text; use a printable secret"
