@@ -6,7 +6,7 @@ import hashlib
 
 from mcp.server.auth.provider import AccessToken
 
-from oscal_mcp_auth.logsafe import identity_fields, session_id_hash, shown
+from oscal_mcp_auth.logsafe import escaped, identity_fields, session_id_hash, shown
 
 
 def test_the_audit_fields_of_an_identity_are_its_client_subject_issuer_and_scopes() -> None:
@@ -45,3 +45,8 @@ def test_a_value_as_long_as_the_limit_is_shown_whole_one_longer_is_cut_with_an_e
 
 def test_a_limit_shorter_than_the_ellipsis_shows_only_the_ellipsis() -> None:
     assert shown("abcdef", limit=2) == "..."
+
+
+def test_a_message_built_elsewhere_has_each_unprintable_character_escaped_unquoted() -> None:
+    assert escaped("refused\nforged line\u2028\x1b[31m") == "refused\\nforged line\\u2028\\x1b[31m"
+    assert escaped("plain text, é") == "plain text, é"
