@@ -49,9 +49,8 @@ def read_secret_file(setting: str, path: Path) -> bytes:
         raise ConfigurationError(
             f"{setting}={str(path)!r} cannot be read: {exc.strerror or type(exc).__name__}"
         ) from None
-    return _stripped_bytes(
-        raw.decode(errors="surrogateescape")
-    )  # never fails: surrogateescape encodes back what it decoded
+    # Never fails (unlike an inline value): surrogateescape encodes back exactly what it decoded.
+    return _stripped_bytes(raw.decode(errors="surrogateescape"))
 
 
 def check_permissions(setting: str, path: Path, *, confidential: bool) -> None:
