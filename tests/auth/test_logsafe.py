@@ -50,3 +50,9 @@ def test_a_limit_shorter_than_the_ellipsis_shows_only_the_ellipsis() -> None:
 def test_a_message_built_elsewhere_has_each_unprintable_character_escaped_unquoted() -> None:
     assert escaped("refused\nforged line\u2028\x1b[31m") == "refused\\nforged line\\u2028\\x1b[31m"
     assert escaped("plain text, é") == "plain text, é"
+
+
+def test_an_escaped_message_as_long_as_its_limit_is_whole_one_longer_is_cut() -> None:
+    assert escaped("x" * 480) == "x" * 480  # the default limit
+    assert escaped("x" * 481) == "x" * 477 + "..."
+    assert escaped("abcdef", limit=2) == "..."
