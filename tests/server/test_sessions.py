@@ -10,6 +10,8 @@ from typing import Final
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from starlette.types import Message, Receive, Scope, Send
@@ -419,3 +421,46 @@ async def test_a_message_before_the_answer_starts_is_passed_on_and_opens_nothing
     sent = await sent_messages(ledger, alice())
     assert [m["type"] for m in sent] == ["http.response.debug", "http.response.start", "http.response.body"]
     assert ledger.open_sessions(ALICE) == 1
+
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("open"), st.sampled_from(["alice", "bob"]), st.just(0)),
+        st.tuples(st.just("delete"), st.sampled_from(["alice", "bob"]), st.integers(0, 3)),
+        st.tuples(st.just("wait"), st.just(""), st.integers(0, 40)),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_STEPS)
+def test_each_principal_holds_at_most_its_quota_as_an_independent_model_counts(
+    steps: list[tuple[str, str, int]],
+) -> None:
+    quota, idle = 2, 30.0
+    clock = Clock(0.0)
+    ledger = ledger_of(ScriptedSdk(), per_principal=quota, idle_seconds=idle, clock=clock)
+    held: dict[str, dict[str, float]] = {"alice": {}, "bob": {}}  # the model: session id -> idle since
+
+    def live(who: str) -> list[str]:
+        return [s for s, since in held[who].items() if clock.now - since < idle]
+
+    async def run() -> None:
+        for action, who, number in steps:
+            if action == "wait":
+                clock.now += number
+            elif action == "open":
+                sent = await sent_messages(ledger, request(who))
+                assert sent[0]["status"] == (429 if len(live(who)) >= quota else 200)
+                if sent[0]["status"] == 200:
+                    held[who][dict(sent[0]["headers"])[b"Mcp-Session-Id"].decode()] = clock.now
+            elif live(who):
+                session = live(who)[number % len(live(who))]
+                scope = {**request(who), "method": "DELETE", "headers": [(b"mcp-session-id", session.encode())]}
+                assert (await sent_messages(ledger, scope))[0]["status"] == 200
+                del held[who][session]
+            for name in held:
+                assert ledger.open_sessions((name, None, None)) == len(live(name))
+
+    anyio.run(run)
