@@ -88,9 +88,10 @@ class SessionLedger:
         owner = _principal(scope)
         headers = Headers(scope=scope)
         session_id = headers.get("mcp-session-id")
+        version = headers.get("mcp-protocol-version")  # none: the handshake's (the SDK's own default)
         if session_id is not None:
             await self._use(owner, session_id, scope, receive, send)
-        elif headers.get("mcp-protocol-version", HANDSHAKE_PROTOCOL_VERSIONS[0]) in HANDSHAKE_PROTOCOL_VERSIONS:
+        elif version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
             await self._open(owner, scope, receive, send)
         else:  # a later protocol's request opens no session (the SDK serves it statelessly)
             await self.app(scope, receive, send)
@@ -129,24 +130,25 @@ class SessionLedger:
             await self._refuse(owned, send)
             return
         owned.opening += 1
-        opened: list[str] = []
+        started: list[_Session | None] = []  # once the answer starts: the session it opened, if any
 
         async def watching(message: Message) -> None:
-            if message["type"] == "http.response.start" and not opened:
+            if message["type"] == "http.response.start" and not started:
                 owned.opening -= 1
                 session_id = _session_id(message) if message["status"] < 400 else None
-                opened.append(session_id or "")
+                session = None
                 if session_id:
-                    owned.sessions[session_id] = _Session()
+                    session = owned.sessions[session_id] = _Session()
+                started.append(session)
             await send(message)
 
         try:
             await self.app(scope, receive, watching)
         finally:
-            if not opened:
+            if not started:
                 owned.opening -= 1
-            elif opened[0]:
-                self._ended(owned, opened[0], status=200, method="POST")
+            elif started[0] is not None:
+                self._finished(started[0])
             self._drop_if_empty(owner, owned)
 
     async def _use(self, owner: Owner, session_id: str, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,19 +169,16 @@ class SessionLedger:
         try:
             await self.app(scope, receive, watching)
         finally:
-            self._ended(owned, session_id, status=status, method=scope["method"])
+            self._finished(session)
+            if status == 404 or (scope["method"] == "DELETE" and 200 <= status < 300):
+                owned.sessions.pop(session_id, None)  # gone (a concurrent request may have seen it go first)
             self._drop_if_empty(owner, owned)
 
-    def _ended(self, owned: _Owned, session_id: str, *, status: int, method: str) -> None:
-        """A request of the session ended: the session is gone after a 404 or a successful DELETE."""
-        session = owned.sessions.get(session_id)
-        if session is None:
-            return
+    def _finished(self, session: _Session) -> None:
+        """A request of `session` ended: idle from now on when it was the last one in flight."""
         session.in_flight -= 1
         if session.in_flight == 0:
             session.idle_since = self.clock()
-        if status == 404 or (method == "DELETE" and 200 <= status < 300):
-            owned.sessions.pop(session_id, None)
 
     def _forget_idle(self, owned: _Owned, now: float) -> None:
         for session_id, session in list(owned.sessions.items()):

@@ -29,9 +29,13 @@ def secret_bytes(text: str, setting: str) -> bytes:
     """The bytes of a secret given as text: surrounding whitespace removed, bytes that were no
     UTF-8 (read with ``surrogateescape``, as ``os.environ`` does) restored as they were."""
     try:
-        return text.strip().encode("utf-8", "surrogateescape")
+        return _stripped_bytes(text)
     except UnicodeEncodeError:
         raise ConfigurationError(f"{setting} holds characters that are not text; use a printable secret") from None
+
+
+def _stripped_bytes(text: str) -> bytes:
+    return text.strip().encode(errors="surrogateescape")  # UTF-8
 
 
 def read_secret_file(setting: str, path: Path) -> bytes:
@@ -45,7 +49,8 @@ def read_secret_file(setting: str, path: Path) -> bytes:
         raise ConfigurationError(
             f"{setting}={str(path)!r} cannot be read: {exc.strerror or type(exc).__name__}"
         ) from None
-    return secret_bytes(raw.decode("utf-8", "surrogateescape"), setting)
+    # Never fails (unlike an inline value): surrogateescape encodes back exactly what it decoded.
+    return _stripped_bytes(raw.decode(errors="surrogateescape"))
 
 
 def check_permissions(setting: str, path: Path, *, confidential: bool) -> None:

@@ -10,12 +10,14 @@ import pytest
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError
 from oscal_mcp_auth.dpop import (
+    MAX_JSON_DEPTH,
     MAX_JTI_LENGTH,
     MAX_PROOF_LENGTH,
     DPoPPolicy,
     InvalidProof,
     check_proof,
     read_proof_header,
+    unfit_json,
 )
 from oscal_mcp_auth.dpop_keys import UnfitKey, b64url_encode, proof_key
 from oscal_mcp_auth.dpop_nonce import NonceIssuer
@@ -143,8 +145,32 @@ def test_a_policy_without_leeway_is_accepted() -> None:
     assert DPoPPolicy(leeway_seconds=0).leeway_seconds == 0
 
 
+def test_any_positive_max_age_is_accepted_even_under_a_second() -> None:
+    assert DPoPPolicy(max_age_seconds=0.5).max_age_seconds == 0.5
+    assert DPoPPolicy(max_age_seconds=1).max_age_seconds == 1
+
+
 def test_a_request_without_exactly_one_proof_header_says_how_many_it_had() -> None:
     two = {"type": "http", "headers": [(b"dpop", b"a"), (b"dpop", b"b")]}
     with pytest.raises(InvalidProof) as refused:
         read_proof_header(two)
     assert (refused.value.reason, refused.value.detail) == ("dpop_header", "2 DPoP headers; exactly one is needed")
+
+
+def nested(levels: int) -> object:
+    document: object = []
+    for _ in range(levels - 1):
+        document = [document]
+    return document
+
+
+def test_json_nested_up_to_the_depth_limit_is_fit_one_level_more_is_not() -> None:
+    assert unfit_json(nested(MAX_JSON_DEPTH)) is None
+    assert unfit_json({"a": nested(MAX_JSON_DEPTH - 1)}) is None
+    assert unfit_json(nested(MAX_JSON_DEPTH + 1)) == f"the proof's JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+def test_a_lone_surrogate_anywhere_makes_json_unfit_saying_why() -> None:
+    for document in ("\ud800", {"jwk": {"x": "a\udfffb"}}, ["ok", {"\udc00": 1}]):
+        assert unfit_json(document) == "a string of the proof holds a lone surrogate (RFC 8259 section 8.2)"
+    assert unfit_json({"jwk": {"x": "é😀"}}) is None

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
 from oscal_mcp_auth.asgi import TOKEN_IN_QUERY, read_authorization
-from oscal_mcp_auth.redaction import HIDDEN, carries_access_token, hide_credentials, query_parameters
+from oscal_mcp_auth.redaction import HIDDEN, Parameter, carries_access_token, hide_credentials, query_parameters
 
 TOKEN = "eyJhbGciOi.SECRET-token-value"
 SPELLINGS = (
@@ -79,3 +79,30 @@ def test_no_credential_value_survives_hiding(text: str) -> None:
     for parameter in query_parameters(hidden):
         if "token" in parameter.name.lower():
             assert hidden[parameter.value_start : parameter.value_end] in ("", HIDDEN), hidden
+
+
+def test_only_the_values_of_credentials_are_replaced_and_the_rest_of_the_line_is_kept() -> None:
+    line = '127.0.0.1:5000 - "GET /mcp?page=2&access_token=abc.def HTTP/1.1" 200'
+    assert hide_credentials(line) == '127.0.0.1:5000 - "GET /mcp?page=2&access_token=[redacted] HTTP/1.1" 200'
+
+
+def test_every_credential_of_a_query_is_replaced_and_a_name_without_value_is_left_alone() -> None:
+    query = "/cb?access_token&client_secret=s1;password=p2&page=3"
+    assert hide_credentials(query) == "/cb?access_token&client_secret=[redacted];password=[redacted]&page=3"
+
+
+def test_userinfo_is_replaced_as_a_whole_and_the_markers_can_be_chosen() -> None:
+    assert hide_credentials("https://user:pw@idp.example.com/x") == "https://[credentials hidden]@idp.example.com/x"
+    assert (
+        hide_credentials("at https://u:p@h/?a=1&token=t", userinfo="***@", value="***")
+        == "at https://***@h/?a=1&token=***"
+    )
+
+
+def test_the_parser_gives_each_decoded_name_and_where_its_value_sits() -> None:
+    assert list(query_parameters("/p?a&b%5Fc=de;%3Bf%3Dgh x")) == [
+        Parameter("a", 4, 4),
+        Parameter("b_c", 11, 13),
+        Parameter("", 14, 14),  # the ';' right before the quoted separator
+        Parameter("f", 21, 23),
+    ]

@@ -3,11 +3,15 @@ real Redis, across replicas; while Redis is down, DPoP fails closed."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import pytest
 
+from oscal_mcp_auth import AuthConfig
 from oscal_mcp_auth.dpop import CheckedProof, InvalidProof
 from oscal_mcp_auth.redis_cache import RedisStore
-from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable
+from oscal_mcp_auth.replay import ReplayCache, ReplayCheckUnavailable, replay_cache
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -87,3 +91,64 @@ async def test_redis_down_refuses_new_proofs_instead_of_trusting_memory_alone(re
         await assert_replayed(replica)  # a replay this replica saw is still a replay
     finally:
         await replica.aclose()
+
+
+def window_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, str]]:
+    return [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.module == "replay"]
+
+
+async def test_a_deployments_cache_is_shared_under_the_dpop_jti_prefix_and_its_window_is_logged(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = AuthConfig.from_mapping({
+        "OSCAL_AUTH_CACHE_URL": redis_server.url, "OSCAL_AUTH_CACHE_SECRET": "s" * 32,
+        "OSCAL_AUTH_DPOP_MAX_AGE_SECONDS": "200", "OSCAL_AUTH_LEEWAY_SECONDS": "30",
+    })  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        cache = replay_cache(config)
+    assert window_lines(caplog) == [
+        (
+            "oscal_mcp_auth",
+            "INFO",
+            "a used DPoP proof is remembered for OSCAL_AUTH_DPOP_MAX_AGE_SECONDS + OSCAL_AUTH_LEEWAY_SECONDS = 230 s "
+            "after its iat: give every replica the same values, or one with a longer window accepts a proof for "
+            "longer than another remembers it",
+        )
+    ]
+    try:
+        await cache.remember(PROOF, 300)
+        assert redis_server.command("KEYS", "oscal_mcp_auth:dpop-jti:*").startswith(b"*1\r\n")
+    finally:
+        await cache.aclose()
+
+
+async def test_without_dpop_no_window_is_logged(redis_server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+    config = AuthConfig.from_mapping({
+        "OSCAL_AUTH_CACHE_URL": redis_server.url, "OSCAL_AUTH_CACHE_SECRET": "s" * 32, "OSCAL_AUTH_DPOP_ALGORITHMS": "",
+    })  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        await replay_cache(config).aclose()
+    assert window_lines(caplog) == []
+
+
+class ClosingStore:
+    closed = False
+
+    async def get(self, key: str) -> tuple[Any, float] | None:
+        return None
+
+    async def set(self, key: str, value: Any, ttl_seconds: float) -> None:
+        pass
+
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool | None:
+        return True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_closing_closes_the_shared_store_and_is_harmless_without_one() -> None:
+    shared = ClosingStore()
+    await ReplayCache(shared=shared).aclose()
+    assert shared.closed
+    await ReplayCache().aclose()

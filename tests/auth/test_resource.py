@@ -65,6 +65,23 @@ def test_a_value_that_is_not_a_url_is_a_configuration_error(field: str) -> None:
             ProtectedResource("https://mcp.example.com/mcp", authorization_servers=("idp",))
 
 
+def test_a_resource_url_may_have_a_query_but_no_fragment() -> None:
+    assert ProtectedResource("https://mcp.example.com/mcp?tenant=a").url == "https://mcp.example.com/mcp?tenant=a"
+    with pytest.raises(ConfigurationError) as refused:
+        ProtectedResource("https://mcp.example.com/mcp#top")
+    assert str(refused.value) == "ProtectedResource.url has a fragment (#); give the URL without one"
+
+
+def test_an_authorization_server_has_neither_query_nor_fragment() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        ProtectedResource("https://mcp.example.com/mcp", authorization_servers=("https://as.example.com/?tenant=a",))
+    assert str(refused.value) == (
+        "ProtectedResource.authorization_servers has a query (?); an issuer identifier has none (RFC 8414 section 2)"
+    )
+    with pytest.raises(ConfigurationError, match=r"^ProtectedResource.authorization_servers has a fragment"):
+        ProtectedResource("https://mcp.example.com/mcp", authorization_servers=("https://as.example.com/#x",))
+
+
 @pytest.mark.anyio
 async def test_the_metadata_document_names_the_resource_and_its_scopes() -> None:
     resource = ProtectedResource(

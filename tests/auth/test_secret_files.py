@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from oscal_mcp_auth import AuthConfig, ConfigurationError
 from oscal_mcp_auth.backends.introspection_settings import load_settings as introspection_settings
 from oscal_mcp_auth.backends.static import load_keys
-from oscal_mcp_auth.secret_files import check_permissions
+from oscal_mcp_auth.secret_files import check_permissions, read_secret_file, secret_bytes
 
 SECRET = "a-cache-secret-of-at-least-32-bytes-0123"
 KEYS = '{"keys": [{"client_id": "ci", "key_sha256": "' + "0" * 64 + '"}]}'
@@ -99,8 +99,13 @@ def test_a_secret_file_every_user_may_read_is_accepted_with_a_warning(
     path = secret_file(tmp_path, SECRET.encode(), 0o644)
     with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
         assert from_file(path) == SECRET.encode()
-    assert f"OSCAL_AUTH_CACHE_SECRET_FILE={str(path)!r} is readable by every user (mode 0644)" in caplog.text
-    assert f"run: chmod 600 {path}" in caplog.text
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "oscal_mcp_auth",
+            "WARNING",
+            f"OSCAL_AUTH_CACHE_SECRET_FILE={str(path)!r} is readable by every user (mode 0644); run: chmod 600 {path}",
+        )
+    ]
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
         assert from_file(secret_file(tmp_path, SECRET.encode(), 0o640)) == SECRET.encode()
@@ -171,3 +176,29 @@ def test_a_jwt_public_key_file_others_may_write_is_refused(tmp_path: Path) -> No
         create_verifier(AuthConfig.from_mapping(values))
     assert str(refused.value).startswith(f"OSCAL_AUTH_JWT_PUBLIC_KEY={str(path)!r} is writable by every user")
     assert str(refused.value).endswith(f"run: chmod go-w {path}")
+
+
+def test_a_secret_file_that_cannot_be_read_is_named_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "missing"
+    with pytest.raises(ConfigurationError) as refused:
+        read_secret_file("OSCAL_AUTH_CACHE_SECRET_FILE", missing)
+    assert (
+        str(refused.value) == f"OSCAL_AUTH_CACHE_SECRET_FILE={str(missing)!r} cannot be read: No such file or directory"
+    )
+
+    def failing(self: Path) -> bytes:
+        raise PermissionError  # no reason given: the error's kind is named instead
+
+    path = secret_file(tmp_path, SECRET.encode())
+    monkeypatch.setattr(Path, "read_bytes", failing)
+    with pytest.raises(ConfigurationError) as refused:
+        read_secret_file("OSCAL_AUTH_CACHE_SECRET_FILE", path)
+    assert str(refused.value) == f"OSCAL_AUTH_CACHE_SECRET_FILE={str(path)!r} cannot be read: PermissionError"
+
+
+def test_an_inline_secret_that_is_no_text_is_refused_naming_the_setting_only() -> None:
+    with pytest.raises(ConfigurationError) as refused:  # a lone surrogate no byte was escaped to
+        secret_bytes("s3cret-\ud800", "OSCAL_AUTH_CACHE_SECRET")
+    assert str(refused.value) == "OSCAL_AUTH_CACHE_SECRET holds characters that are not text; use a printable secret"

@@ -180,3 +180,30 @@ def test_a_long_hidden_name_is_clipped_in_the_refusal(root: Path) -> None:
 def test_a_name_longer_than_the_file_system_allows_is_an_access_error(tmp_path: Path) -> None:
     with pytest.raises(AccessError, match="cannot be resolved"):
         resolve_local("x" * 300 + ".json", policy(tmp_path))
+
+
+def test_a_name_that_cannot_be_resolved_is_refused_with_the_systems_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(AccessError, match=r"cannot be resolved: File name too long$"):
+        resolve_local("x" * 300 + ".json", policy(tmp_path))
+
+    def failing(path: object) -> str:
+        raise OSError  # no reason given: the error's kind is named instead
+
+    monkeypatch.setattr(os.path, "realpath", failing)
+    with pytest.raises(AccessError, match=r"^'a.json' cannot be resolved: OSError$"):
+        resolve_local("a.json", policy(tmp_path))
+
+
+def test_a_file_the_server_may_not_read_is_refused_by_name(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = root / "c.json"
+    path.write_text("{}")
+
+    def refused(*args: object) -> int:
+        raise PermissionError(13, "Permission denied")  # what a non-root server meets on a mode 000 file
+
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(AccessError) as error:
+        read_local_file(path, 100, shown="c.json")
+    assert str(error.value) == "'c.json' is not readable by the server"
