@@ -1,0 +1,114 @@
+"""What the jwt verifier tells its operators: the result-cache lookups it reports to telemetry, the
+kid and jti every late refusal names, a kid that is no string taken as none, and the Redis key
+prefix (and the settings scoping it) under which each issuer's key set is shared."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pytest
+
+from oscal_mcp_auth import AuthConfig, TokenRejected, hookimpl
+from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
+from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
+from oscal_mcp_auth.jwks import KeySet, key_set_from_pem
+from oscal_mcp_auth.telemetry import Telemetry, installed
+from tests.auth.keys import ISSUER, RESOURCE, mint, private_key, public_keys
+from tests.e2e.as_fixture import public_pem
+
+NOW = 1_800_000_000
+pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
+OTHER_ISSUER = "https://login.example.org/tenant"
+CACHED = {"OSCAL_AUTH_CACHE_URL": "redis://127.0.0.1:1/0", "OSCAL_AUTH_CACHE_SECRET": "s" * 32}
+
+
+def config(**env: str) -> AuthConfig:
+    values = {"OSCAL_AUTH_ISSUER_URL": ISSUER, "OSCAL_AUTH_RESOURCE_SERVER_URL": RESOURCE, "OSCAL_AUTH_VERIFIER": "jwt"}
+    return AuthConfig.from_mapping({**values, **env})
+
+
+def verifier(keys: KeySet | None = None) -> JwtVerifier:
+    return JwtVerifier(config(), JwtSettings(), keys or KeySet.from_jwks(public_keys(), ("RS256", "ES256")))
+
+
+async def rejection(checker: JwtVerifier, token: str) -> TokenRejected:
+    with pytest.raises(TokenRejected) as rejected:
+        await checker.verify_token(token)
+    return rejected.value
+
+
+class LookupRecorder:
+    def __init__(self) -> None:
+        self.lookups: list[tuple[str, bool]] = []
+
+    @hookimpl
+    def oscal_auth_cache_lookup(self, layer: str, hit: bool) -> None:
+        self.lookups.append((layer, hit))
+
+
+async def test_each_result_cache_lookup_is_reported_as_a_local_hit_or_miss() -> None:
+    recorder = LookupRecorder()
+    manager = create_plugin_manager(load_entry_points=False)
+    register_plugin(manager, recorder, "recorder")
+    with installed(Telemetry(manager.hook)):
+        checker = verifier()
+    token = mint()
+    await checker.verify_token(token)
+    await checker.verify_token(token)
+    assert recorder.lookups == [("local", False), ("local", True)]
+
+
+async def test_a_bad_signature_names_the_tokens_kid_and_jti() -> None:
+    forged = mint(jti="jti-forged").rsplit(".", 1)[0] + "." + mint(jti="other").rsplit(".", 1)[1]
+    refused = await rejection(verifier(), forged)
+    assert str(refused) == "bad_signature: kid='rs-1' jti='jti-forged'"
+
+
+async def test_a_malformed_time_claim_is_named_with_the_tokens_kid_and_jti() -> None:
+    refused = await rejection(verifier(), mint(exp="9999999999", jti="jti-text-exp"))
+    assert refused.reason == "bad_claim"
+    assert str(refused) == "bad_claim: exp is not a number; kid='rs-1' jti='jti-text-exp'"
+
+
+@pytest.mark.parametrize("kid", [7, ["rs-1"], {"kid": "rs-1"}])
+async def test_a_kid_that_is_no_string_is_taken_as_no_kid(kid: Any) -> None:
+    """RFC 7515 section 4.1.4: a kid is a string. Any other value names no key: the one key of a
+    PEM key set (which has no kid) verifies the token, and a JWKS whose keys all have kids knows
+    none for it."""
+    pem_keys = key_set_from_pem(public_pem(private_key("rs-1")), ("RS256",))
+    token = mint(headers={"kid": kid})
+    assert (await verifier(pem_keys).verify_token(token)).client_id == "client-1"
+    assert str(await rejection(verifier(), token)) == "unknown_key: kid=None alg=RS256"
+
+
+SHARED_LINE = re.compile(
+    r"shared cache jwks: redis keys oscal_mcp_auth:jwks:(?P<scope>[0-9a-f]{16}):\*, shared by the replicas that "
+    r"agree on OSCAL_AUTH_RESOURCE_SERVER_URL, the issuer (?P<issuer>\S+), OSCAL_AUTH_JWT_JWKS_URI and the cache secret"
+)
+
+
+async def shared_scopes(caplog: pytest.LogCaptureFixture, **env: str) -> dict[str, str]:
+    """The Redis key scope each issuer's key set is published under, read from the start-up log."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        checker = create_verifier(config(**CACHED, **env))
+    await checker.aclose()
+    found = [SHARED_LINE.fullmatch(record.getMessage()) for record in caplog.records]
+    return {match["issuer"]: match["scope"] for match in found if match}
+
+
+async def test_each_issuers_key_set_is_shared_under_a_scope_of_its_own(caplog: pytest.LogCaptureFixture) -> None:
+    both = await shared_scopes(caplog, OSCAL_AUTH_ISSUER_URL=f"{ISSUER},{OTHER_ISSUER}")
+    assert set(both) == {ISSUER, OTHER_ISSUER}
+    assert both[ISSUER] != both[OTHER_ISSUER]
+    alone = await shared_scopes(caplog)
+    assert alone == {ISSUER: both[ISSUER]}  # replicas agreeing on the settings share the key set
+
+
+async def test_a_configured_jwks_uri_scopes_the_shared_key_set(caplog: pytest.LogCaptureFixture) -> None:
+    discovered = await shared_scopes(caplog)
+    configured = await shared_scopes(caplog, OSCAL_AUTH_JWT_JWKS_URI="https://as.example.com/jwks")
+    other = await shared_scopes(caplog, OSCAL_AUTH_JWT_JWKS_URI="https://as.example.com/jwks-2")
+    assert len({discovered[ISSUER], configured[ISSUER], other[ISSUER]}) == 3
