@@ -1,0 +1,100 @@
+"""What a JWKS cache tells its operators and which keys it takes: the reason word and detail of a
+failed fetch (as logged), the issuer it names when serving stale keys, and a JWK without ``use``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from oscal_mcp_auth import hookimpl
+from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
+from oscal_mcp_auth.http import FetchError
+from oscal_mcp_auth.jwks import JwksCache, KeySet
+from oscal_mcp_auth.telemetry import Telemetry, installed
+from tests.auth.jwks_fakes import Clock
+from tests.auth.keys import public_keys
+
+pytestmark = pytest.mark.anyio
+ISSUER = "https://as.example.com"
+URI = f"{ISSUER}/jwks"
+
+
+def make_cache(clock: Clock) -> JwksCache:
+    async def resolve() -> str:
+        return URI
+
+    return JwksCache(httpx.AsyncClient(), resolve, allowed_algorithms=("RS256", "ES256"), clock=clock, issuer=ISSUER)
+
+
+async def failure_of(cache: JwksCache) -> FetchError:
+    with pytest.raises(FetchError) as failed:
+        await cache.find("rs-1", "RS256")
+    return failed.value
+
+
+@pytest.mark.parametrize("document", [{"no": "keys"}, {"keys": {"rs-1": {}}}, ["keys"]])
+def test_a_document_without_a_keys_list_is_refused_as_bad_jwks(document: Any) -> None:
+    with pytest.raises(FetchError) as refused:
+        KeySet.from_jwks(document, ("RS256",))
+    assert (refused.value.reason, refused.value.detail) == ("bad_jwks", 'the JWKS document has no "keys" list')
+
+
+@respx.mock
+async def test_a_fetched_document_without_keys_is_logged_with_its_reason_and_detail(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    respx.get(URI).respond(200, json={"no": "keys"})
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        failure = await failure_of(make_cache(Clock()))
+    assert failure.reason == "bad_jwks"
+    assert (
+        'JWKS fetch failed (bad_jwks: the JWKS document has no "keys" list); no usable keys, tokens are rejected '
+        f"[issuer {ISSUER}]"
+    ) in caplog.messages
+
+
+@respx.mock
+async def test_an_unreachable_jwks_endpoint_is_named_with_the_method_and_url() -> None:
+    respx.get(URI).mock(side_effect=httpx.ConnectError("refused"))
+    failure = await failure_of(make_cache(Clock()))
+    assert (failure.reason, failure.detail) == ("unreachable", f"GET {URI}: ConnectError")
+
+
+@pytest.mark.parametrize("use", [None, "sig"])
+def test_a_jwk_without_use_or_with_use_sig_verifies(use: str | None) -> None:
+    """RFC 7517 section 4.2: ``use`` is optional; only a key marked for another use is skipped."""
+    keys = [
+        {k: v for k, v in key.items() if k != "use"} | ({"use": use} if use else {}) for key in public_keys()["keys"]
+    ]
+    key_set = KeySet.from_jwks({"keys": keys}, ("RS256", "ES256"))
+    assert key_set.kids == {"rs-1", "es-1"}
+    assert KeySet.from_jwks({"keys": [dict(k, use="enc") for k in keys]}, ("RS256", "ES256")).kids == frozenset()
+
+
+class StaleRecorder:
+    def __init__(self) -> None:
+        self.issuers: list[str] = []
+
+    @hookimpl
+    def oscal_auth_stale_keys(self, issuer: str) -> None:
+        self.issuers.append(issuer)
+
+
+@respx.mock
+async def test_serving_stale_keys_is_reported_with_the_issuer() -> None:
+    route = respx.get(URI).respond(200, json=public_keys())
+    recorder = StaleRecorder()
+    manager = create_plugin_manager(load_entry_points=False)
+    register_plugin(manager, recorder, "recorder")
+    clock = Clock()
+    with installed(Telemetry(manager.hook)):
+        cache = make_cache(clock)
+    await cache.find("rs-1", "RS256")
+    route.respond(503)
+    clock.now += 301
+    assert await cache.find("rs-1", "RS256") is not None  # the last good key set, stale
+    assert recorder.issuers == [ISSUER]
