@@ -98,3 +98,20 @@ async def test_serving_stale_keys_is_reported_with_the_issuer() -> None:
     clock.now += 301
     assert await cache.find("rs-1", "RS256") is not None  # the last good key set, stale
     assert recorder.issuers == [ISSUER]
+
+
+def test_a_jwk_that_cannot_be_built_is_skipped_and_named_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    broken = [{"kty": "RSA", "kid": "broken-rsa", "n": "xx", "e": "AQAB"}, *public_keys()["keys"]]
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        key_set = KeySet.from_jwks({"keys": broken}, ("RS256", "ES256"))
+    assert key_set.kids == {"rs-1", "es-1"}
+    assert caplog.messages == ["JWKS key kid=broken-rsa alg=RS256 skipped: ValueError"]
+
+
+@pytest.mark.parametrize("kid", [7, ["rs-1"], None])
+def test_a_jwk_whose_kid_is_no_string_serves_tokens_without_a_kid(kid: Any) -> None:
+    """RFC 7517 section 4.5: a kid is a string; a key with any other value has none."""
+    rsa = next(key for key in public_keys()["keys"] if key["kid"] == "rs-1")
+    key_set = KeySet.from_jwks({"keys": [dict(rsa, kid=kid)]}, ("RS256",))
+    assert key_set.kids == {None}
+    assert key_set.find(None, "RS256") is not None
