@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+import respx
 
 from oscal_mcp_auth import AuthConfig, TokenRejected, hookimpl
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
@@ -112,3 +113,30 @@ async def test_a_configured_jwks_uri_scopes_the_shared_key_set(caplog: pytest.Lo
     configured = await shared_scopes(caplog, OSCAL_AUTH_JWT_JWKS_URI="https://as.example.com/jwks")
     other = await shared_scopes(caplog, OSCAL_AUTH_JWT_JWKS_URI="https://as.example.com/jwks-2")
     assert len({discovered[ISSUER], configured[ISSUER], other[ISSUER]}) == 3
+
+
+JWKS_URI = "https://as.example.com/jwks"
+METADATA_URL = "https://as.example.com/.well-known/oauth-authorization-server/realms/oscal"  # RFC 8414 section 3.1
+
+
+@respx.mock
+async def test_a_verifier_built_from_a_jwks_uri_verifies_with_the_keys_it_fetches() -> None:
+    route = respx.get(JWKS_URI).respond(200, json=public_keys())
+    checker = create_verifier(config(OSCAL_AUTH_JWT_JWKS_URI=JWKS_URI))
+    assert (await checker.verify_token(mint())).client_id == "client-1"
+    assert route.call_count == 1
+    await checker.aclose()
+
+
+@respx.mock
+async def test_metadata_without_a_jwks_uri_is_logged_with_the_setting_to_set(caplog: pytest.LogCaptureFixture) -> None:
+    respx.get(METADATA_URL).respond(200, json={"issuer": ISSUER})
+    checker = create_verifier(config())
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        refused = await rejection(checker, mint())
+    await checker.aclose()
+    assert str(refused) == "jwks_unavailable: no_jwks_uri"
+    assert (
+        f"JWKS fetch failed (no_jwks_uri: the metadata of {ISSUER} has no usable jwks_uri; set OSCAL_AUTH_JWT_JWKS_URI)"
+        f"; no usable keys, tokens are rejected [issuer {ISSUER}]"
+    ) in caplog.messages
