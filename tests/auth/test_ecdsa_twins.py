@@ -146,3 +146,30 @@ async def test_a_deny_list_keyed_on_the_tokens_hash_refuses_its_twin_too(backend
     assert await pipeline.verify_token(twin(token)) is None
     assert [event.reason for event in hook.events] == ["token_denied", "token_denied"]
     assert hook.events[0].token_id == hook.events[1].token_id
+
+
+def es_token(alg: str, s: int, r: int = 1, alg_header: object = None) -> str:
+    """A compact JWS of `alg` whose signature is ``r || s`` (no real signature: only the spelling counts)."""
+    size = ORDERS[alg][2]
+    head = b64url(json.dumps({"alg": alg if alg_header is None else alg_header}).encode())
+    return f"{head}.e30.{b64url(r.to_bytes(size, 'big') + s.to_bytes(size, 'big'))}"
+
+
+@pytest.mark.parametrize("alg", ORDERS)
+def test_s_is_replaced_exactly_when_it_lies_in_the_upper_half_below_the_order(alg: str) -> None:
+    n = ORDERS[alg][3]
+    assert jws.canonical_spelling(es_token(alg, n // 2)) == es_token(alg, n // 2)  # the top of the lower half
+    assert jws.canonical_spelling(es_token(alg, n // 2 + 1)) == es_token(alg, n - (n // 2 + 1))
+    assert jws.canonical_spelling(es_token(alg, n - 1)) == es_token(alg, 1)
+    assert jws.canonical_spelling(es_token(alg, n)) == es_token(alg, n)  # s = n: no signature, kept
+    # a low-S signature whose last base64url character is "X" (0x17 = 23 in the last 6 bits of 48 bytes)
+    assert jws.canonical_spelling(es_token(alg, n - 0x17)) == es_token(alg, 0x17)
+
+
+def test_a_high_s_token_spelled_otherwise_than_canonically_keeps_its_spelling() -> None:
+    """Only a strict compact JWS has a twin: a padded one (refused as malformed anyway) and one
+    whose alg is no string are fingerprinted as they are."""
+    high = es_token("ES256", ORDERS["ES256"][3] - 1)
+    assert jws.canonical_spelling(high + "==") == high + "=="
+    listed = es_token("ES256", ORDERS["ES256"][3] - 1, alg_header=["ES256"])
+    assert jws.canonical_spelling(listed) == listed

@@ -4,6 +4,7 @@ logged and ignored."""
 
 from __future__ import annotations
 
+import contextvars
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from oscal_mcp_auth.cache import Codec, MemoryCache, TieredCache
 from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
 from oscal_mcp_auth.redis_cache import RedisStore
 from oscal_mcp_auth.telemetry import NO_TELEMETRY, Telemetry, current_telemetry, installed
+from oscal_mcp_auth.telemetry.relay import note_rejection, noted_rejection, take_rejection
 from oscal_mcp_auth.verifier import VerificationPipeline
 
 pytestmark = pytest.mark.anyio
@@ -93,3 +95,38 @@ def test_without_telemetry_plugins_the_relay_is_inactive() -> None:
     telemetry = Telemetry(manager.hook)
     assert telemetry.active and telemetry.listens("oscal_auth_cache_lookup")
     assert not telemetry.listens("oscal_auth_span")
+
+
+class DecisionRecorder:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.verifications: list[tuple[str, str, str, float]] = []
+
+    @hookimpl
+    def oscal_auth_request(self, outcome: str, reason: str) -> None:
+        self.requests.append((outcome, reason))
+
+    @hookimpl
+    def oscal_auth_verified(self, verifier: str, outcome: str, reason: str, seconds: float) -> None:
+        self.verifications.append((verifier, outcome, reason, seconds))
+
+
+def test_request_and_verification_outcomes_reach_the_plugins_with_every_field() -> None:
+    recorder = DecisionRecorder()
+    telemetry = telemetry_with(recorder)
+    telemetry.request("reject", "expired")
+    telemetry.verified("jwt", "reject", "bad_signature", 0.25)
+    assert recorder.requests == [("reject", "expired")]
+    assert recorder.verifications == [("jwt", "reject", "bad_signature", 0.25)]
+
+
+def test_a_noted_refusal_is_read_until_it_is_taken_once() -> None:
+    """BearerAuth reports the reason a backend noted for this request, then forgets it."""
+
+    def in_one_request() -> list[str | None]:
+        seen = [take_rejection()]
+        note_rejection("expired")
+        seen += [noted_rejection(), noted_rejection(), take_rejection(), take_rejection(), noted_rejection()]
+        return seen
+
+    assert contextvars.copy_context().run(in_one_request) == [None, "expired", "expired", "expired", None, None]
