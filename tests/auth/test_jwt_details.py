@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import respx
 
-from oscal_mcp_auth import AuthConfig, TokenRejected, hookimpl
+from oscal_mcp_auth import AuthConfig, ConfigurationError, TokenRejected, hookimpl
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
 from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
 from oscal_mcp_auth.jwks import KeySet, key_set_from_pem
@@ -140,3 +140,13 @@ async def test_metadata_without_a_jwks_uri_is_logged_with_the_setting_to_set(cap
         f"JWKS fetch failed (no_jwks_uri: the metadata of {ISSUER} has no usable jwks_uri; set OSCAL_AUTH_JWT_JWKS_URI)"
         f"; no usable keys, tokens are rejected [issuer {ISSUER}]"
     ) in caplog.messages
+
+
+def test_a_verifier_with_no_audience_and_no_client_allow_list_names_both_settings() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_verifier(config(OSCAL_AUTH_JWT_AUDIENCE=""))
+    assert str(refused.value) == (
+        "the jwt verifier has no way to tell that a token is meant for this server: set OSCAL_AUTH_JWT_AUDIENCE (the "
+        "aud your IdP puts in access tokens, default the resource server URL) or, for IdPs without aud in access "
+        "tokens (Amazon Cognito), OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS"
+    )
