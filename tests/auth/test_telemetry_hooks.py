@@ -15,7 +15,7 @@ from oscal_mcp_auth.cache import Codec, MemoryCache, TieredCache
 from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
 from oscal_mcp_auth.redis_cache import RedisStore
 from oscal_mcp_auth.telemetry import NO_TELEMETRY, Telemetry, current_telemetry, installed
-from oscal_mcp_auth.telemetry.relay import note_rejection, noted_rejection, take_rejection
+from oscal_mcp_auth.telemetry.relay import NO_SPAN, note_rejection, noted_rejection, take_rejection
 from oscal_mcp_auth.verifier import VerificationPipeline
 
 pytestmark = pytest.mark.anyio
@@ -130,3 +130,30 @@ def test_a_noted_refusal_is_read_until_it_is_taken_once() -> None:
         return seen
 
     assert contextvars.copy_context().run(in_one_request) == [None, "expired", "expired", "expired", None, None]
+
+
+class RaisingSpans:
+    @hookimpl
+    def oscal_auth_span(self, name: str, attributes: dict[str, object]) -> object:
+        raise RuntimeError("the tracer fell over")
+
+
+class NoSpans:
+    @hookimpl
+    def oscal_auth_span(self, name: str, attributes: dict[str, object]) -> object:
+        return None
+
+
+def test_a_span_plugin_that_raises_is_logged_and_the_work_runs_without_a_span(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with telemetry_with(RaisingSpans()).span("oscal_auth.verify", verifier="jwt") as span:
+        span.set_attribute("oscal_auth.outcome", "accept")
+    assert span is NO_SPAN
+    assert "hook oscal_auth_span raised RuntimeError; ignored" in caplog.messages
+
+
+def test_a_span_plugin_that_offers_no_span_leaves_the_work_without_one() -> None:
+    with telemetry_with(NoSpans()).span("oscal_auth.verify") as span:
+        span.set_attribute("oscal_auth.outcome", "accept")
+    assert span is NO_SPAN
