@@ -15,6 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from mcp.server.auth.provider import AccessToken
 
 from oscal_mcp_auth import AuthConfig, AuthEvent, hookimpl, jws
@@ -173,3 +175,25 @@ def test_a_high_s_token_spelled_otherwise_than_canonically_keeps_its_spelling() 
     assert jws.canonical_spelling(high + "==") == high + "=="
     listed = es_token("ES256", ORDERS["ES256"][3] - 1, alg_header=["ES256"])
     assert jws.canonical_spelling(listed) == listed
+
+
+@st.composite
+def alg_and_s(draw: st.DrawFn) -> tuple[str, int]:
+    """An algorithm and an s anywhere in its r || s field: below and above half the order, at or above
+    the order, and often right at those edges."""
+    alg = draw(st.sampled_from(sorted(ORDERS)))
+    size, n = ORDERS[alg][2], ORDERS[alg][3]
+    near = st.sampled_from([n // 2, n, 0]).flatmap(lambda edge: st.integers(max(edge - 2, 0), edge + 2))
+    halves = (st.integers(0, n // 2), st.integers(n // 2 + 1, n - 1), st.integers(n, 256**size - 1))
+    return alg, draw(st.one_of(near, *halves))
+
+
+@settings(max_examples=300, deadline=None)
+@given(drawn=alg_and_s())
+def test_the_canonical_spelling_follows_the_low_s_rule_over_every_s(drawn: tuple[str, int]) -> None:
+    """The policy written apart from `jws`: s in (n/2, n) becomes n - s, any other s is kept."""
+    alg, s = drawn
+    n = ORDERS[alg][3]
+    replaced = 2 * s > n and s < n
+    event("replaced" if replaced else "kept")
+    assert jws.canonical_spelling(es_token(alg, s)) == es_token(alg, n - s if replaced else s)
