@@ -150,3 +150,8 @@ def test_a_verifier_with_no_audience_and_no_client_allow_list_names_both_setting
         "aud your IdP puts in access tokens, default the resource server URL) or, for IdPs without aud in access "
         "tokens (Amazon Cognito), OSCAL_AUTH_JWT_ALLOWED_CLIENT_IDS"
     )
+
+
+async def test_a_token_from_an_unlisted_issuer_is_named_with_its_kid_and_jti() -> None:
+    refused = await rejection(verifier(), mint(iss="https://evil.example.com", jti="jti-evil"))
+    assert str(refused) == "wrong_issuer: kid='rs-1' jti='jti-evil'"
