@@ -155,3 +155,37 @@ def test_a_verifier_with_no_audience_and_no_client_allow_list_names_both_setting
 async def test_a_token_from_an_unlisted_issuer_is_named_with_its_kid_and_jti() -> None:
     refused = await rejection(verifier(), mint(iss="https://evil.example.com", jti="jti-evil"))
     assert str(refused) == "wrong_issuer: kid='rs-1' jti='jti-evil'"
+
+
+@respx.mock
+async def test_a_discovered_jwks_uri_is_logged_as_the_signing_keys(caplog: pytest.LogCaptureFixture) -> None:
+    respx.get(METADATA_URL).respond(200, json={"issuer": ISSUER, "jwks_uri": JWKS_URI})
+    respx.get(JWKS_URI).respond(200, json=public_keys())
+    checker = create_verifier(config())
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        assert (await checker.verify_token(mint())).client_id == "client-1"
+    await checker.aclose()
+    assert f"signing keys (jwks_uri) '{JWKS_URI}' (from the metadata of {ISSUER})" in caplog.messages
+
+
+@respx.mock
+async def test_the_response_size_limit_bounds_the_discovery_too() -> None:
+    padded = {"issuer": ISSUER, "jwks_uri": JWKS_URI, "padding": "x" * 2048}
+    respx.get(METADATA_URL).respond(200, json=padded)
+    respx.get(url__startswith="https://as.example.com/").respond(404)
+    checker = create_verifier(config(OSCAL_AUTH_JWT_MAX_RESPONSE_BYTES="1024"))
+    assert str(await rejection(checker, mint())) == "jwks_unavailable: no_metadata"
+    await checker.aclose()
+
+
+@respx.mock
+async def test_allowed_plain_http_reaches_the_discovered_jwks_uri_too() -> None:
+    """OSCAL_AUTH_ALLOW_INSECURE_HTTP (a test AS off loopback) holds for the endpoints discovery names."""
+    issuer = "http://idp.example.com"
+    respx.get(f"{issuer}/.well-known/oauth-authorization-server").respond(
+        200, json={"issuer": issuer, "jwks_uri": f"{issuer}/jwks"}
+    )
+    respx.get(f"{issuer}/jwks").respond(200, json=public_keys())
+    checker = create_verifier(config(OSCAL_AUTH_ISSUER_URL=issuer, OSCAL_AUTH_ALLOW_INSECURE_HTTP="true"))
+    assert (await checker.verify_token(mint(iss=issuer))).client_id == "client-1"
+    await checker.aclose()
