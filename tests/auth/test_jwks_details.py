@@ -115,3 +115,64 @@ def test_a_jwk_whose_kid_is_no_string_serves_tokens_without_a_kid(kid: Any) -> N
     key_set = KeySet.from_jwks({"keys": [dict(rsa, kid=kid)]}, ("RS256",))
     assert key_set.kids == {None}
     assert key_set.find(None, "RS256") is not None
+
+
+def default_cache(clock: Clock, **options: Any) -> JwksCache:
+    """A cache with the constructor's own defaults (30 s between refreshes, keys kept stale for a day)."""
+
+    async def resolve() -> str:
+        return URI
+
+    return JwksCache(httpx.AsyncClient(), resolve, allowed_algorithms=("RS256",), clock=clock, **options)
+
+
+@respx.mock
+async def test_by_default_an_unknown_kid_may_refresh_the_keys_30_seconds_after_a_fetch() -> None:
+    route = respx.get(URI).respond(200, json=public_keys())
+    clock = Clock()
+    cache = default_cache(clock)
+    await cache.find("rs-1", "RS256")
+    clock.now += 29.5
+    await cache.find("unknown", "RS256")
+    assert route.call_count == 1
+    clock.now += 0.5
+    await cache.find("unknown", "RS256")
+    assert route.call_count == 2
+
+
+@respx.mock
+async def test_by_default_keys_are_served_stale_for_one_day_then_dropped() -> None:
+    route = respx.get(URI).respond(200, json=public_keys())
+    clock = Clock()
+    cache = default_cache(clock)
+    await cache.find("rs-1", "RS256")
+    route.respond(503)
+    clock.now += 86_400
+    assert await cache.find("rs-1", "RS256") is not None
+    clock.now += 0.5
+    with pytest.raises(FetchError) as expired:
+        await cache.find("rs-1", "RS256")
+    assert expired.value.reason == "keys_unavailable"
+
+
+class FetchRecorder:
+    def __init__(self) -> None:
+        self.fetches: list[tuple[str, str, str]] = []
+
+    @hookimpl
+    def oscal_auth_fetched(self, kind: str, issuer: str, outcome: str, seconds: float) -> None:
+        self.fetches.append((kind, issuer, outcome))
+
+
+@respx.mock
+async def test_a_cache_for_no_named_issuer_reports_and_logs_without_one(caplog: pytest.LogCaptureFixture) -> None:
+    respx.get(URI).respond(503)
+    recorder = FetchRecorder()
+    manager = create_plugin_manager(load_entry_points=False)
+    register_plugin(manager, recorder, "recorder")
+    with installed(Telemetry(manager.hook)):
+        cache = default_cache(Clock())
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        assert (await failure_of(cache)).reason == "not_json"
+    assert recorder.fetches == [("jwks", "", "not_json")]
+    assert caplog.messages[-1].endswith("no usable keys, tokens are rejected")
