@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 import respx
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError, TokenRejected, hookimpl
@@ -18,6 +19,7 @@ from oscal_mcp_auth.jwks import KeySet, key_set_from_pem
 from oscal_mcp_auth.telemetry import Telemetry, installed
 from tests.auth.keys import ISSUER, RESOURCE, mint, private_key, public_keys
 from tests.e2e.as_fixture import public_pem
+from tests.redis_server import RedisServer
 
 NOW = 1_800_000_000
 pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
@@ -189,3 +191,27 @@ async def test_allowed_plain_http_reaches_the_discovered_jwks_uri_too() -> None:
     checker = create_verifier(config(OSCAL_AUTH_ISSUER_URL=issuer, OSCAL_AUTH_ALLOW_INSECURE_HTTP="true"))
     assert (await checker.verify_token(mint(iss=issuer))).client_id == "client-1"
     await checker.aclose()
+
+
+@pytest.mark.parametrize(("max_age", "published_for"), [(None, 600), (1, 45)])
+async def test_the_key_set_is_published_for_the_cache_lifetime_the_settings_give(
+    redis_server: RedisServer, max_age: int | None, published_for: int
+) -> None:
+    """OSCAL_AUTH_JWT_JWKS_CACHE_SECONDS without a max-age; a shorter max-age raised to
+    OSCAL_AUTH_JWT_JWKS_MIN_REFRESH_SECONDS. Other replicas take the set for that long."""
+    headers = {"cache-control": f"max-age={max_age}"} if max_age else {}
+    settings = {
+        "OSCAL_AUTH_CACHE_URL": redis_server.url, "OSCAL_AUTH_CACHE_SECRET": "s" * 32,
+        "OSCAL_AUTH_JWT_JWKS_URI": JWKS_URI, "OSCAL_AUTH_JWT_JWKS_CACHE_SECONDS": "600",
+        "OSCAL_AUTH_JWT_JWKS_MIN_REFRESH_SECONDS": "45",
+    }  # fmt: skip
+    with respx.mock() as mock:
+        mock.get(JWKS_URI).respond(200, json=public_keys(), headers=headers)
+        checker = create_verifier(config(**settings))
+        await checker.verify_token(mint())
+        await checker.aclose()
+    store = aioredis.Redis.from_url(redis_server.url)
+    (key,) = await store.keys("oscal_mcp_auth:jwks:*")
+    remaining_ms = await store.pttl(key)
+    await store.aclose()
+    assert (published_for - 1) * 1000 < remaining_ms <= published_for * 1000
