@@ -215,3 +215,31 @@ async def test_the_key_set_is_published_for_the_cache_lifetime_the_settings_give
     remaining_ms = await store.pttl(key)
     await store.aclose()
     assert (published_for - 1) * 1000 < remaining_ms <= published_for * 1000
+
+
+def test_an_unknown_jwt_setting_is_named_with_the_jwt_settings_accepted() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_verifier(config(OSCAL_AUTH_JWT_JWKS_URL=JWKS_URI))
+    assert str(refused.value).startswith(
+        "unknown setting OSCAL_AUTH_JWT_JWKS_URL; the jwt settings accepts: OSCAL_AUTH_JWT_JWKS_URI, "
+    )
+
+
+def test_a_jwt_verifier_built_without_an_issuer_names_the_setting() -> None:
+    without_issuer = AuthConfig.from_mapping({"OSCAL_AUTH_RESOURCE_SERVER_URL": RESOURCE})
+    with pytest.raises(ConfigurationError) as refused:
+        JwtVerifier(without_issuer, JwtSettings(), KeySet([]))
+    assert str(refused.value) == "the jwt verifier needs OSCAL_AUTH_ISSUER_URL (tokens' iss must equal it)"
+
+
+def test_without_a_resource_url_an_audience_or_client_ids_is_needed() -> None:
+    without_resource = AuthConfig.from_mapping({"OSCAL_AUTH_ISSUER_URL": ISSUER, "OSCAL_AUTH_VERIFIER": "jwt"})
+    with pytest.raises(ConfigurationError, match=r"^the jwt verifier has no way to tell"):
+        create_verifier(without_resource)
+
+
+def test_a_public_key_that_fits_no_allowed_algorithm_is_named() -> None:
+    es_key = public_pem(private_key("es-1"))
+    with pytest.raises(ConfigurationError) as refused:
+        create_verifier(config(OSCAL_AUTH_JWT_PUBLIC_KEY=es_key, OSCAL_AUTH_JWT_ALGORITHMS="RS256"))
+    assert str(refused.value) == "OSCAL_AUTH_JWT_PUBLIC_KEY: the public key fits none of the allowed algorithms"

@@ -77,7 +77,7 @@ async def test_a_raising_telemetry_plugin_cannot_change_a_decision(caplog: pytes
 
     pipeline = VerificationPipeline(Accepting(), AuthConfig(verifier="fake"), manager, name="fake")
     assert await pipeline.verify_token("tok") is not None
-    assert "hook oscal_auth_verified raised RuntimeError; ignored" in caplog.text
+    assert "hook oscal_auth_verified raised RuntimeError; ignored" in caplog.messages
 
 
 def test_the_relay_knows_every_telemetry_hookspec_and_nothing_else() -> None:
