@@ -4,19 +4,24 @@ prefix (and the settings scoping it) under which each issuer's key set is shared
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 import redis.asyncio as aioredis
 import respx
 
 from oscal_mcp_auth import AuthConfig, ConfigurationError, TokenRejected, hookimpl
+from oscal_mcp_auth.backends import jwt as jwt_backend
 from oscal_mcp_auth.backends.jwt import JwtSettings, JwtVerifier, create_verifier
 from oscal_mcp_auth.hooks import create_plugin_manager, register_plugin
-from oscal_mcp_auth.jwks import KeySet, key_set_from_pem
+from oscal_mcp_auth.jwks import JwksCache, KeySet, key_set_from_pem
 from oscal_mcp_auth.telemetry import Telemetry, installed
+from tests.auth.jwks_fakes import Clock
 from tests.auth.keys import ISSUER, RESOURCE, mint, private_key, public_keys
 from tests.e2e.as_fixture import public_pem
 from tests.redis_server import RedisServer
@@ -243,3 +248,35 @@ def test_a_public_key_that_fits_no_allowed_algorithm_is_named() -> None:
     with pytest.raises(ConfigurationError) as refused:
         create_verifier(config(OSCAL_AUTH_JWT_PUBLIC_KEY=es_key, OSCAL_AUTH_JWT_ALGORITHMS="RS256"))
     assert str(refused.value) == "OSCAL_AUTH_JWT_PUBLIC_KEY: the public key fits none of the allowed algorithms"
+
+
+@respx.mock
+async def test_keys_are_served_stale_for_the_configured_time_then_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OSCAL_AUTH_JWT_JWKS_MAX_STALE_SECONDS reaches the key cache (its clock made settable here)."""
+    clock = Clock()
+    monkeypatch.setattr(jwt_backend, "JwksCache", functools.partial(JwksCache, clock=clock))
+    route = respx.get(JWKS_URI).respond(200, json=public_keys())
+    settings = {"OSCAL_AUTH_JWT_JWKS_URI": JWKS_URI, "OSCAL_AUTH_JWT_JWKS_CACHE_SECONDS": "10",
+                "OSCAL_AUTH_JWT_JWKS_MAX_STALE_SECONDS": "100"}  # fmt: skip
+    checker = create_verifier(config(**settings))
+    await checker.verify_token(mint(jti="fetched"))
+    route.respond(503)
+    clock.now += 100
+    await checker.verify_token(mint(jti="stale"))  # refresh failed: the stale keys still serve
+    clock.now += 1
+    assert (await rejection(checker, mint(jti="dropped"))).reason == "keys_unavailable"
+    await checker.aclose()
+
+
+@respx.mock
+async def test_the_configured_timeout_bounds_the_key_fetch(caplog: pytest.LogCaptureFixture) -> None:
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    respx.get(JWKS_URI).mock(side_effect=never_answers)
+    checker = create_verifier(config(OSCAL_AUTH_JWT_JWKS_URI=JWKS_URI, OSCAL_AUTH_JWT_TIMEOUT_SECONDS="0.05"))
+    with caplog.at_level(logging.WARNING, logger="oscal_mcp_auth"):
+        assert str(await rejection(checker, mint())) == "jwks_unavailable: timeout"
+    await checker.aclose()
+    assert caplog.messages[-1].startswith("JWKS fetch failed (timeout: no key set within 0.05 s)")
