@@ -176,3 +176,13 @@ async def test_a_cache_for_no_named_issuer_reports_and_logs_without_one(caplog: 
         assert (await failure_of(cache)).reason == "not_json"
     assert recorder.fetches == [("jwks", "", "not_json")]
     assert caplog.messages[-1].endswith("no usable keys, tokens are rejected")
+
+
+@respx.mock
+async def test_the_first_fetch_is_never_held_back_whatever_the_clock_reads() -> None:
+    """A monotonic clock may read 0 (a fresh boot, an event loop's own clock): no cool-down yet."""
+    route = respx.get(URI).respond(200, json=public_keys())
+    clock = Clock()
+    clock.now = 0.0
+    assert await default_cache(clock).find("rs-1", "RS256") is not None
+    assert route.call_count == 1
