@@ -280,3 +280,11 @@ async def test_the_configured_timeout_bounds_the_key_fetch(caplog: pytest.LogCap
         assert str(await rejection(checker, mint())) == "jwks_unavailable: timeout"
     await checker.aclose()
     assert caplog.messages[-1].startswith("JWKS fetch failed (timeout: no key set within 0.05 s)")
+
+
+@respx.mock
+async def test_the_response_size_limit_bounds_the_key_set_too() -> None:
+    respx.get(JWKS_URI).respond(200, json={**public_keys(), "padding": "x" * 2048})
+    checker = create_verifier(config(OSCAL_AUTH_JWT_JWKS_URI=JWKS_URI, OSCAL_AUTH_JWT_MAX_RESPONSE_BYTES="1024"))
+    assert str(await rejection(checker, mint())) == "jwks_unavailable: too_large"
+    await checker.aclose()
