@@ -221,5 +221,6 @@ async def test_a_proof_check_that_breaks_unexpectedly_is_a_refusal_never_a_500(
     response = await deployment.dpop()
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_dpop_proof"
-    assert deployment.verifier.told[0][1] == "dpop_malformed"
-    assert "DPoP proof check raised KeyError" in caplog.text
+    assert response.json()["error_description"] == "Invalid DPoP proof (dpop_malformed): the proof could not be read"
+    assert deployment.verifier.told == [("bound", "dpop_malformed", "the proof could not be read")]
+    assert "DPoP proof check raised KeyError; the proof is refused" in caplog.messages

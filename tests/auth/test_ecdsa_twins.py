@@ -15,6 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from mcp.server.auth.provider import AccessToken
 
 from oscal_mcp_auth import AuthConfig, AuthEvent, hookimpl, jws
@@ -146,3 +148,52 @@ async def test_a_deny_list_keyed_on_the_tokens_hash_refuses_its_twin_too(backend
     assert await pipeline.verify_token(twin(token)) is None
     assert [event.reason for event in hook.events] == ["token_denied", "token_denied"]
     assert hook.events[0].token_id == hook.events[1].token_id
+
+
+def es_token(alg: str, s: int, r: int = 1, alg_header: object = None) -> str:
+    """A compact JWS of `alg` whose signature is ``r || s`` (no real signature: only the spelling counts)."""
+    size = ORDERS[alg][2]
+    head = b64url(json.dumps({"alg": alg if alg_header is None else alg_header}).encode())
+    return f"{head}.e30.{b64url(r.to_bytes(size, 'big') + s.to_bytes(size, 'big'))}"
+
+
+@pytest.mark.parametrize("alg", ORDERS)
+def test_s_is_replaced_exactly_when_it_lies_in_the_upper_half_below_the_order(alg: str) -> None:
+    n = ORDERS[alg][3]
+    assert jws.canonical_spelling(es_token(alg, n // 2)) == es_token(alg, n // 2)  # the top of the lower half
+    assert jws.canonical_spelling(es_token(alg, n // 2 + 1)) == es_token(alg, n - (n // 2 + 1))
+    assert jws.canonical_spelling(es_token(alg, n - 1)) == es_token(alg, 1)
+    assert jws.canonical_spelling(es_token(alg, n)) == es_token(alg, n)  # s = n: no signature, kept
+    # a low-S signature whose last base64url character is "X" (0x17 = 23 in the last 6 bits of 48 bytes)
+    assert jws.canonical_spelling(es_token(alg, n - 0x17)) == es_token(alg, 0x17)
+
+
+def test_a_high_s_token_spelled_otherwise_than_canonically_keeps_its_spelling() -> None:
+    """Only a strict compact JWS has a twin: a padded one (refused as malformed anyway) and one
+    whose alg is no string are fingerprinted as they are."""
+    high = es_token("ES256", ORDERS["ES256"][3] - 1)
+    assert jws.canonical_spelling(high + "==") == high + "=="
+    listed = es_token("ES256", ORDERS["ES256"][3] - 1, alg_header=["ES256"])
+    assert jws.canonical_spelling(listed) == listed
+
+
+@st.composite
+def alg_and_s(draw: st.DrawFn) -> tuple[str, int]:
+    """An algorithm and an s anywhere in its r || s field: below and above half the order, at or above
+    the order, and often right at those edges."""
+    alg = draw(st.sampled_from(sorted(ORDERS)))
+    size, n = ORDERS[alg][2], ORDERS[alg][3]
+    near = st.sampled_from([n // 2, n, 0]).flatmap(lambda edge: st.integers(max(edge - 2, 0), edge + 2))
+    halves = (st.integers(0, n // 2), st.integers(n // 2 + 1, n - 1), st.integers(n, 256**size - 1))
+    return alg, draw(st.one_of(near, *halves))
+
+
+@settings(max_examples=300, deadline=None)
+@given(drawn=alg_and_s())
+def test_the_canonical_spelling_follows_the_low_s_rule_over_every_s(drawn: tuple[str, int]) -> None:
+    """The policy written apart from `jws`: s in (n/2, n) becomes n - s, any other s is kept."""
+    alg, s = drawn
+    n = ORDERS[alg][3]
+    replaced = 2 * s > n and s < n
+    event("replaced" if replaced else "kept")
+    assert jws.canonical_spelling(es_token(alg, s)) == es_token(alg, n - s if replaced else s)
