@@ -68,6 +68,23 @@ def test_paths_predicates_unions_and_functions(
         ("exists(prop) and empty(param)", True),
         ("port-range/@start > port-range/@end", True),  # typed flags compare as numbers, not strings
         ("@id != 'ac-1'", False),
+        # a number against an untyped string compares as numbers, or as strings when it is no number
+        ("port-range/@start = '443'", True),
+        ("'443' = port-range/@start", True),
+        ("port-range/@start > '80'", True),
+        ("'80' < port-range/@start", True),
+        ("port-range/@start < 'x'", True),
+        ("'x' > port-range/@start", True),
+        ("port-range/@start = ('x', '443')", True),
+        ("port-range/@start = ('x', '44')", False),
+        ("@id > 1", True),
+        ("@id = 1", False),
+        ("prop/@name = ('status', 'x')", True),
+        ("prop/@name = ('x', 'y')", False),
+        ("ends-with(@id, '-1') and contains(@id, 'c-')", True),
+        ("string(prop[2]/@value) = 'withdrawn'", True),
+        ("boolean(()) or boolean(0) or boolean('') or false()", False),
+        ("boolean(1) and boolean('x') and true()", True),
     ],
 )
 def test_expect_tests(test: str, expected: bool, tree: tuple[Environment, Node]) -> None:
