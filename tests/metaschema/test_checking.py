@@ -94,7 +94,8 @@ def test_a_duplicate_in_an_is_unique_names_where_the_key_first_appears() -> None
         "oscal-unique-metadata-responsible-party",
         "ERROR",
         ("component-definition", "metadata", "responsible-parties", 1, "role-id"),
-        "key 'admin' must be unique; it first appears at $.component-definition.metadata.responsible-parties[0].role-id",
+        "key 'admin' must be unique; it first appears at"
+        " $.component-definition.metadata.responsible-parties[0].role-id",
     )
 
 
