@@ -129,3 +129,56 @@ def test_what_is_outside_the_grammar_is_refused_with_a_reason(expression: str, r
 def test_an_unknown_function_is_refused_with_its_name() -> None:
     with pytest.raises(MetapathUnsupported, match=r"function recurse-depth\(\) with 1 argument"):
         compile_metapath("recurse-depth('x')")
+
+
+def test_steps_from_the_document_node_or_from_a_value_select_nothing(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    assert compile_metapath("..")(env.document, env) == []
+    assert compile_metapath("/")(control, env) == [env.document]
+    flag = FlagRef(control, "id")
+    for expression in ("..", "*", "prop", "@*", "@id", ".//part", "part//part"):
+        assert compile_metapath(expression)(flag, env) == [], expression
+        assert compile_metapath(expression)("text", env) == [], expression
+
+
+def test_descendants_of_a_node_without_a_known_last_descendant_are_walked_once(
+    tree: tuple[Environment, Node],
+) -> None:
+    env, control = tree
+    first = compile_metapath(".//part/@id")(control, env)
+    assert [atom(item) for item in first] == ["ac-1_smt", "ac-1_smt.a"]
+    (part,) = control.by_name["part"]
+    assert env.descendants[(id(control), "part")] == [part, *part.by_name["part"]]  # kept for the next time
+    assert [atom(item) for item in compile_metapath(".//part/@id")(control, env)] == ["ac-1_smt", "ac-1_smt.a"]
+
+
+def test_doc_of_nothing_skips_no_document(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    assert compile_metapath("doc(@missing)")(control, env) == []
+    assert not env.external_documents_skipped
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("prop[has-oscal-namespace(string(@ns))]/@name", ["status"]),  # an argument known only when evaluated
+        ("prop/@name[has-oscal-namespace('http://example.com/ns')]", ["status"]),  # a flag's node's namespace
+        ("prop[has-oscal-namespace(('x', 'http://csrc.nist.gov/ns/oscal'))]/@name", ["label"]),
+    ],
+)
+def test_has_oscal_namespace_reads_the_ns_flag_of_the_node(
+    expression: str, expected: list[object], tree: tuple[Environment, Node]
+) -> None:
+    assert _values(expression, tree) == expected
+
+
+def test_a_value_has_the_oscal_namespace(tree: tuple[Environment, Node]) -> None:
+    env, _ = tree
+    assert compile_metapath("has-oscal-namespace('http://csrc.nist.gov/ns/oscal')")("text", env) == [True]
+    assert compile_metapath("has-oscal-namespace(('http://csrc.nist.gov/ns/oscal'))")(3, env) == [True]
+
+
+def test_a_comparison_python_cannot_make_is_false_not_an_error(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    assert compile_metapath("true() < 'x'")(control, env) == [False]
+    assert compile_metapath("(true(), 1) < ('x', 2)")(control, env) == [True]  # the next pair still compares
