@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, truth
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, evaluate, truth
 from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard
 from oscal_mcp.oscal.metaschema.metapath_syntax import MetapathUnsupported, parse
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
@@ -52,6 +52,8 @@ def _values(expression: str, tree: tuple[Environment, Node]) -> list[object]:
         ("prop[2]/@name", ["status"]),
         ("part/..//@id", ["ac-1", "ac-1_smt", "ac-1_smt.a"]),
         ("count(prop)", [2]),
+        ("(//part)[2]/@id", ["ac-1_smt.a"]),  # a position among nodes found from the root
+        ("prop[count(//part)]/@name", ["status"]),  # a position computed from the root
     ],
 )
 def test_paths_predicates_unions_and_functions(
@@ -74,6 +76,9 @@ def test_paths_predicates_unions_and_functions(
         ("port-range/@start > '80'", True),
         ("'80' < port-range/@start", True),
         ("port-range/@start < 'x'", True),
+        ("port-range/@start < '4x'", True),  # '443' < '4x' as strings
+        ("'5' < '6'", True),  # two strings compare as strings, whatever they look like
+        ("true() = '1'", False),  # a boolean is no number
         ("'x' > port-range/@start", True),
         ("port-range/@start = ('x', '443')", True),
         ("port-range/@start = ('x', '44')", False),
@@ -85,6 +90,11 @@ def test_paths_predicates_unions_and_functions(
         ("string(prop[2]/@value) = 'withdrawn'", True),
         ("boolean(()) or boolean(0) or boolean('') or false()", False),
         ("boolean(1) and boolean('x') and true()", True),
+        ("exists(//part) and exists(//prop)", True),  # operands evaluated from the root
+        ("empty(//part) or exists(//prop)", True),
+        ("count(//part) = count(//prop)", True),
+        ("count(//part) > 1", True),
+        ("//part/@name = ('statement', 'x')", True),
     ],
 )
 def test_expect_tests(test: str, expected: bool, tree: tuple[Environment, Node]) -> None:
@@ -181,4 +191,9 @@ def test_a_value_has_the_oscal_namespace(tree: tuple[Environment, Node]) -> None
 def test_a_comparison_python_cannot_make_is_false_not_an_error(tree: tuple[Environment, Node]) -> None:
     env, control = tree
     assert compile_metapath("true() < 'x'")(control, env) == [False]
-    assert compile_metapath("(true(), 1) < ('x', 2)")(control, env) == [True]  # the next pair still compares
+    assert compile_metapath("true() < ('x', 2)")(control, env) == [True]  # the next pair still compares
+
+
+def test_evaluate_compiles_and_runs_in_one_call(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    assert [atom(item) for item in evaluate("prop/@name", control, env)] == ["label", "status"]
