@@ -151,6 +151,10 @@ HAND_WRITTEN = [
     "count(part) > 1 and count(prop) < 3", "count(part) = 9 or exists(prop)", "starts-with(@id, 'g0')",
     "ends-with(@id, '1')", "contains(@id, '0-')", "contains('g0', @id)", "prop/@value = part/@name",
     "count(part) >= count(prop)", "count(part) <= 1", "'a' < 'b'", "2 > 10", "(1, 2)", "()", "count(())",
+    # repeats a path must drop (one parent of many children, one node reached twice)
+    "(part, part)/@id", "(prop, prop)/@name", "part/..", "(part, .)/..", "part/part/../..", "(part/part, part)/..",
+    "(part, part)/part", "(part[1], part)[2]/@id", "(part | part/part)/@id", "part/(part | .)/@id",
+    "part[part]/part[1]/../@id", "part/*/@*", "*/*", "//part/..",
 ]  # fmt: skip
 
 
