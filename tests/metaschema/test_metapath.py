@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, evaluate, truth
-from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard, value_getter
 from oscal_mcp.oscal.metaschema.metapath_syntax import MetapathUnsupported, parse
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 
@@ -197,3 +197,84 @@ def test_a_comparison_python_cannot_make_is_false_not_an_error(tree: tuple[Envir
 def test_evaluate_compiles_and_runs_in_one_call(tree: tuple[Environment, Node]) -> None:
     env, control = tree
     assert [atom(item) for item in evaluate("prop/@name", control, env)] == ["label", "status"]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("prop", True),
+        ("param", False),
+        ("@id", True),
+        ("@class", False),
+        ("*", None),
+        ("@*", None),
+        ("prop/@name", True),
+        ("param/@x", False),
+        ("(.)[@id='ac-1']/prop", True),
+        ("(.)[@id='x']/prop", False),
+        ("prop[@name='label']", True),
+        ("prop[@name='x']", False),
+        ("prop[@name=('x', 'label')]", True),
+        ("prop[@ns]", True),
+        ("part[@ns]", False),
+        ("prop[2]", True),
+        ("param[2]", False),
+        ("prop[true()]", True),
+        ("*[@name='x']", None),
+        ("prop and param", False),
+        ("prop and .", True),
+        (". and .", None),
+        ("prop or param", None),
+        ("@id = 'x'", False),
+        ("@id = 'ac-1'", True),
+        ("@id = @class", True),  # not literals: only the flag on the left is needed
+        ("@class = @id", False),
+        ("prop = 'x'", True),
+        ("@id != 'x'", None),
+        ("param | prop", True),
+        ("param | part[@name='x']", False),
+        ("param | .", None),
+        ("//prop", None),
+    ],
+)
+def test_a_target_guard_is_false_only_where_nothing_can_be_selected(
+    target: str, expected: bool | None, tree: tuple[Environment, Node]
+) -> None:
+    env, control = tree
+    guard = target_guard(target)
+    assert (None if guard is None else guard(control)) is expected
+    if guard is not None and not guard(control):
+        assert compile_metapath(target)(control, env) in ([], [False])
+
+
+def test_a_guard_never_skips_a_number_flag_for_a_string(tree: tuple[Environment, Node]) -> None:
+    (port_range,) = tree[1].by_name["port-range"]
+    guard = target_guard("@start = 'x'")
+    assert guard is not None and guard(port_range)  # 443 compares as a number: evaluated, not skipped
+
+
+@pytest.mark.parametrize(
+    ("key_field", "on_flag", "expected"),
+    [
+        ("@id", False, "ac-1"),
+        ("@missing", False, None),
+        ("@id", True, None),  # a flag has no flags
+        (".", True, "ac-1"),
+        (".", False, ""),
+        ("prop/@name", False, "label"),
+        ("param/@x", False, None),
+        ("port-range/@start", False, "443"),
+    ],
+)
+def test_a_key_field_value_is_the_text_of_its_first_item(
+    key_field: str, on_flag: bool, expected: str | None, tree: tuple[Environment, Node]
+) -> None:
+    env, control = tree
+    item: Item = FlagRef(control, "id") if on_flag else control
+    assert value_getter(key_field)(item, env) == expected
+
+
+def test_a_number_flag_key_is_its_text(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    (port_range,) = control.by_name["port-range"]
+    assert value_getter("@start")(port_range, env) == "443"
