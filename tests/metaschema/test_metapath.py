@@ -278,3 +278,25 @@ def test_a_number_flag_key_is_its_text(tree: tuple[Environment, Node]) -> None:
     env, control = tree
     (port_range,) = control.by_name["port-range"]
     assert value_getter("@start")(port_range, env) == "443"
+
+
+def test_has_oscal_namespace_of_a_node_in_another_namespace(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    status = control.by_name["prop"][1]
+    assert compile_metapath("has-oscal-namespace('http://example.com/ns')")(status, env) == [True]
+    assert compile_metapath("has-oscal-namespace('http://csrc.nist.gov/ns/oscal')")(status, env) == [False]
+    found = compile_metapath("prop[has-oscal-namespace(string(//prop[@ns]/@ns))]/@name")(control, env)
+    assert [atom(item) for item in found] == ["status"]  # an argument evaluated from the root
+
+
+def test_a_namespace_given_as_a_number_is_compared_as_text(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    odd = _node("prop", control, 7, name="odd", ns=5)
+    assert compile_metapath("has-oscal-namespace('5')")(odd, env) == [True]
+    assert compile_metapath("has-oscal-namespace(string(@ns))")(odd, env) == [True]
+
+
+def test_doc_of_an_href_found_from_the_root_is_skipped_and_recorded(tree: tuple[Environment, Node]) -> None:
+    env, control = tree
+    assert compile_metapath("doc(//prop/@name)")(control, env) == []
+    assert env.external_documents_skipped

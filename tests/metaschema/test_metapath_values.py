@@ -53,6 +53,7 @@ def test_distinct_keeps_each_node_and_flag_once_in_first_order() -> None:
     ]
     assert distinct([1, True, "1", 1]) == [1, True, "1"]  # values of different types stay apart
     assert distinct([first]) == [first]
+    assert distinct([first, first]) == [first]
 
 
 def test_document_order_puts_a_node_before_its_flags_and_drops_repeats() -> None:
