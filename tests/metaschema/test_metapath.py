@@ -54,6 +54,11 @@ def _values(expression: str, tree: tuple[Environment, Node]) -> list[object]:
         ("count(prop)", [2]),
         ("(//part)[2]/@id", ["ac-1_smt.a"]),  # a position among nodes found from the root
         ("prop[count(//part)]/@name", ["status"]),  # a position computed from the root
+        ("prop[//part]/@name", ["label", "status"]),  # a predicate path from the root
+        ("part[@name='statement' and //prop]/@id", ["ac-1_smt"]),
+        ("(prop | prop)/@name", ["label", "status"]),  # a union holds each node once
+        ("(1, 1, 'a', 'a')", [1, 1, "a", "a"]),  # a sequence keeps its repeats
+        ("//nothing", []),
     ],
 )
 def test_paths_predicates_unions_and_functions(
