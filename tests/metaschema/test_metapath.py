@@ -59,6 +59,10 @@ def _values(expression: str, tree: tuple[Environment, Node]) -> list[object]:
         ("(prop | prop)/@name", ["label", "status"]),  # a union holds each node once
         ("(1, 1, 'a', 'a')", [1, 1, "a", "a"]),  # a sequence keeps its repeats
         ("//nothing", []),
+        ("(. | part)//part/@id", ["ac-1_smt", "ac-1_smt.a"]),  # descendants of two contexts, each once
+        ("(. | part)//(part | prop)/@id", ["ac-1_smt", "ac-1_smt.a"]),
+        ("prop/(1, true())", [1, True, 1, True]),  # values from each context, repeats kept
+        ("count(prop/string(@ns))", [2]),
     ],
 )
 def test_paths_predicates_unions_and_functions(

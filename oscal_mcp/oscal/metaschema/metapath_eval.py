@@ -195,7 +195,8 @@ def _order(item: Item) -> int:
 
 
 def _path(left: Compiled, right: Compiled, *, nodes_only: bool = False, disjoint: bool = False) -> Compiled:
-    """``left/right``; repeats dropped (nodes compare by identity, so a dict of nodes does it)."""
+    """``left/right``; repeated nodes dropped (nodes compare by identity, so a dict of nodes does
+    it), values kept as they come, repeats too (XPath 3.1, section 3.3.1.1)."""
 
     def path(item: Item, env: Environment) -> list[Item]:
         contexts = left(item, env)
@@ -206,7 +207,9 @@ def _path(left: Compiled, right: Compiled, *, nodes_only: bool = False, disjoint
             found.extend(right(context, env))
         if disjoint:
             return found
-        return list(dict.fromkeys(found)) if nodes_only else distinct(found)
+        if nodes_only or all(isinstance(value, (Node, FlagRef)) for value in found):
+            return list(dict.fromkeys(found))
+        return found
 
     return path
 
