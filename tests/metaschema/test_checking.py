@@ -3,11 +3,15 @@ and the note when ``doc()`` names a document that is not loaded."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from oscal_mcp.oscal.metaschema.checking import Report, Violation, check, shown
+from oscal_mcp.oscal.metaschema.checking import _HANDLERS, Report, Violation, _Run, _Step, check, shown
+from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath
+from oscal_mcp.oscal.metaschema.model import AllowedValue, Constraint, ConstraintKind, KeyField
+from oscal_mcp.oscal.metaschema.nodes import Node, PathParts
 from oscal_mcp.oscal.metaschema.registry import load_metaschema
 from tests.metaschema.corpus import fresh, uid
 
@@ -208,3 +212,164 @@ def test_keys_an_unloaded_document_may_define_are_not_reported_and_a_note_says_s
 )
 def test_values_in_messages_are_quoted_and_clipped_to_forty_characters(value: str, text: str) -> None:
     assert shown(value) == text
+
+
+# Each handler on a small hand-made view, with constraints of our own (NIST's modules have no
+# allowed-values warning, no message on these kinds, no upper bound alone).
+
+
+def _view() -> tuple[Environment, Node]:
+    top = Node("", None, (), "", 0)
+    control = Node("control", top, ("control",), "", 1)
+    top.add(control)
+    control.set_flag("id", "ac-1")
+    for order, (name, value) in enumerate([("label", "AC-1"), ("status", "withdrawn")], start=2):
+        prop = Node("prop", control, ("props", order - 2), "", order)
+        prop.set_flag("name", name)
+        prop.set_flag("value", value)
+        control.add(prop)
+    part = Node("part", control, ("parts", 0), "", 4)
+    part.set_flag("id", "ac-1_smt")
+    control.add(part)
+    ports = Node("port-range", control, ("port-ranges", 0), "", 5)
+    ports.set_flag("start", 443)
+    control.add(ports)
+    title = Node("title", control, ("title",), "", 6)
+    title.text = "Access control"
+    control.add(title)
+    return Environment(top, {}), control
+
+
+def _constraint(kind: ConstraintKind, target: str, **fields: Any) -> Constraint:
+    fields.setdefault("level", "ERROR")
+    fields.setdefault("id", f"{kind}-{target}")
+    return Constraint(kind=kind, target=target, owner="assembly:control", module="test", **fields)
+
+
+def _apply(*constraints: Constraint, contexts: int = 1) -> Report:
+    env, control = _view()
+    report = Report(max_kept=10)
+    run = _Run(load_metaschema("1.2.3"), env, report, time.monotonic() + 60)
+    for constraint in constraints:
+        values = frozenset(allowed.value for allowed in constraint.values)
+        step = _Step(constraint, _HANDLERS[constraint.kind], compile_metapath(constraint.target), None, values)
+        run.apply(step, [control] * contexts)
+    run.finish()
+    return report
+
+
+def _found(report: Report) -> list[tuple[str, str, PathParts, str]]:
+    return [(v.constraint_id, v.level, v.path, v.message) for v in report.errors + report.warnings]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (None, 1, "2 item(s) match prop; expected at most 1"),
+        (3, None, "2 item(s) match prop; expected at least 3"),
+        (3, 4, "2 item(s) match prop; expected 3 to 4"),
+        (0, 1, "2 item(s) match prop; expected 0 to 1"),
+        (2, 2, None),
+        (None, None, None),
+    ],
+)
+def test_a_cardinality_names_its_bounds(low: int | None, high: int | None, expected: str | None) -> None:
+    report = _apply(_constraint("has-cardinality", "prop", min_occurs=low, max_occurs=high))
+    assert [v.message for v in report.errors] == ([] if expected is None else [expected])
+    assert all(v.path == ("control",) for v in report.errors)
+
+
+def _allowed(*values: str, **fields: Any) -> Constraint:
+    return _constraint("allowed-values", "prop/@name", values=tuple(AllowedValue(v, "") for v in values), **fields)
+
+
+def test_values_refused_by_every_constraint_are_one_violation_of_them_all() -> None:
+    report = _apply(_allowed("x", id="b", level="WARNING"), _allowed("label", id="a", level="WARNING"))
+    assert _found(report) == [
+        ("a, b", "WARNING", ("control", "props", 1, "name"), "'status' is not an allowed value here; allowed: label, x")
+    ]
+
+
+def test_an_error_level_among_them_makes_the_violation_an_error() -> None:
+    report = _apply(_allowed("x", id="b", level="WARNING"), _allowed("label", id="a", level="CRITICAL"))
+    assert [(v.constraint_id, v.level) for v in report.errors] == [("a, b", "ERROR")] and report.warnings == []
+
+
+def test_the_first_refusing_constraint_message_is_kept() -> None:
+    report = _apply(_allowed("label", id="a", message="Use a NIST name."), _allowed("label", id="b"))
+    assert [v.message for v in report.errors] == ["Use a NIST name."]
+
+
+def test_one_constraint_from_two_contexts_is_named_once() -> None:
+    assert [v.constraint_id for v in _apply(_allowed("label", id="a"), contexts=2).errors] == ["a"]
+
+
+def test_allow_other_allows_every_value() -> None:
+    assert _found(_apply(_allowed("label", id="a"), _allowed("x", id="b", allow_other=True))) == []
+
+
+def test_allowed_values_of_numbers_fields_and_values() -> None:
+    numbers = _constraint("allowed-values", "port-range/@start", values=(AllowedValue("443", ""),))
+    field = _constraint("allowed-values", "title", values=(AllowedValue("Other", ""),))
+    not_a_node = _constraint("allowed-values", "string(@id)", values=(AllowedValue("x", ""),))
+    assert _found(_apply(numbers, field, not_a_node)) == [
+        (field.label, "ERROR", ("control", "title"), "'Access control' is not an allowed value here; allowed: Other")
+    ]
+
+
+def test_a_value_breaking_a_pattern_and_a_type_is_two_violations() -> None:
+    both = _constraint("matches", "prop/@value", regex="[A-Z]+-[0-9]+", datatype="integer")
+    assert [(v.path, v.message) for v in _apply(both).errors] == [
+        (("control", "props", 0, "value"), "'AC-1' is not a valid integer"),
+        (("control", "props", 1, "value"), "'withdrawn' does not match the pattern [A-Z]+-[0-9]+"),
+        (("control", "props", 1, "value"), "'withdrawn' is not a valid integer"),
+    ]
+
+
+def test_keys_without_any_value_are_never_duplicates() -> None:
+    unique = _constraint("is-unique", "prop", key_fields=(KeyField("@missing"),))
+    assert _found(_apply(unique)) == []
+
+
+def test_a_key_pattern_takes_its_first_group_or_the_whole_value() -> None:
+    clash = _constraint("is-unique", "prop", key_fields=(KeyField("@name", "^[a-z]*(a)"),))
+    assert [(v.path, v.message) for v in _apply(clash).errors] == [  # 'label' and 'status' both give 'a'
+        (("control", "props", 1, "name"), "key 'a' must be unique; it first appears at $.control.props[0].name")
+    ]
+    no_group = _constraint("is-unique", "prop", key_fields=(KeyField("@name", "[a-z]"),))
+    no_match = _constraint("is-unique", "prop", key_fields=(KeyField("@name", "^(x)"),))
+    assert _found(_apply(no_group, no_match)) == []  # the whole values, which differ
+
+
+def test_a_key_of_several_fields_is_reported_at_the_keyed_item() -> None:
+    unique = _constraint("is-unique", "(prop, prop)", key_fields=(KeyField("@name"), KeyField(".")))
+    assert [(v.path, v.message) for v in _apply(unique).errors] == []  # the same node twice is no duplicate
+    clash = _constraint("is-unique", "prop | part", key_fields=(KeyField("@missing"), KeyField(".")))
+    assert [(v.path, v.message) for v in _apply(clash).errors] == [
+        (("control", "props", 1), "key ' ' must be unique; it first appears at $.control.props[0]"),
+        (("control", "parts", 0), "key ' ' must be unique; it first appears at $.control.props[0]"),
+    ]
+
+
+def test_a_key_naming_nothing_is_checked_against_the_whole_index() -> None:
+    index = _constraint("index", "prop", name="names", key_fields=(KeyField("@name"),))
+    has_key = _constraint("index-has-key", "part", name="names", key_fields=(KeyField("@id", "^ac-1_(.*)$"),))
+    no_key = _constraint("index-has-key", "part", name="names", key_fields=(KeyField("@missing"),))
+    assert _found(_apply(has_key, no_key, index)) == [  # the index may come after: keys are checked last
+        (
+            has_key.label,
+            "ERROR",
+            ("control", "parts", 0, "id"),
+            "'smt' names nothing in index 'names' (no such key here)",
+        )
+    ]
+    found = _constraint("index-has-key", "prop", name="names", key_fields=(KeyField("@name"),))
+    assert _found(_apply(index, found)) == []
+
+
+def test_an_expectation_without_a_test_always_holds_and_a_failed_one_says_what() -> None:
+    assert _found(_apply(_constraint("expect", "prop", test=None))) == []
+    report = _apply(_constraint("expect", "prop", test="@name = 'label'"))
+    assert [(v.path, v.message) for v in report.errors] == [
+        (("control", "props", 1), "expected @name = 'label' to hold here")
+    ]
