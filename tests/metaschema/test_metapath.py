@@ -63,6 +63,7 @@ def _values(expression: str, tree: tuple[Environment, Node]) -> list[object]:
         ("(. | part)//(part | prop)/@id", ["ac-1_smt", "ac-1_smt.a"]),
         ("prop/(1, true())", [1, True, 1, True]),  # values from each context, repeats kept
         ("count(prop/string(@ns))", [2]),
+        ("(./(prop, prop))/@name", ["label", "status"]),  # a step after a sequence with repeats drops them
     ],
 )
 def test_paths_predicates_unions_and_functions(

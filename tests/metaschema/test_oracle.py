@@ -156,7 +156,9 @@ HAND_WRITTEN = [
     "(part, part)/part", "(part[1], part)[2]/@id", "(part | part/part)/@id", "part/(part | .)/@id",
     "part[part]/part[1]/../@id",
     # values a path yields from several contexts: all kept, repeats too
-    "part/part/string(@name)", "count(part/part/string(@name))", "prop/string(@name)", "part/*/@*", "*/*", "//part/..",
+    "part/part/string(@name)", "count(part/part/string(@name))", "prop/string(@name)",
+    # descendants by any name, or by a union that is not only names
+    ".//*", "part//*", ".//(prop | *)", ".//(part | @id)", ".//(part | .)", "part/*/@*", "*/*", "//part/..",
 ]  # fmt: skip
 
 
