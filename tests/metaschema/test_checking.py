@@ -373,3 +373,14 @@ def test_an_expectation_without_a_test_always_holds_and_a_failed_one_says_what()
     assert [(v.path, v.message) for v in report.errors] == [
         (("control", "props", 1), "expected @name = 'label' to hold here")
     ]
+
+
+def test_a_constrained_flag_is_checked_as_its_own_context() -> None:
+    document = fresh("profile")
+    document["profile"]["imports"][0]["include-controls"][0]["with-child-controls"] = "maybe"
+    assert _only(_check(document)) == Violation(
+        "oscal-with-child-controls-values",
+        "ERROR",
+        ("profile", "imports", 0, "include-controls", 0, "with-child-controls"),
+        "'maybe' is not an allowed value here; allowed: no, yes",
+    )
