@@ -92,6 +92,10 @@ def test_paths_predicates_unions_and_functions(
         ("'x' > port-range/@start", True),
         ("port-range/@start = ('x', '443')", True),
         ("port-range/@start = ('x', '44')", False),
+        ("port-range[@start = '443']/@end = '80'", True),  # a number flag of the context node, too
+        ("port-range[@start = ('x', '443.0')]", True),
+        ("port-range[@start = ('x', '44')]", False),
+        ("port-range[@missing = ('x', '')]", False),
         ("@id > 1", True),
         ("@id = 1", False),
         ("prop/@name = ('status', 'x')", True),

@@ -158,7 +158,11 @@ HAND_WRITTEN = [
     # values a path yields from several contexts: all kept, repeats too
     "part/part/string(@name)", "count(part/part/string(@name))", "prop/string(@name)",
     # descendants by any name, or by a union that is not only names
-    ".//*", "part//*", ".//(prop | *)", ".//(part | @id)", ".//(part | .)", "part/*/@*", "*/*", "//part/..",
+    ".//*", "part//*", ".//(prop | *)", ".//(part | @id)", ".//(part | .)",
+    # predicates of every shape: not a test, not a name, a flag of any name, from the root
+    "prop[. and @name='label']", "prop[@name='x' or ..]", "part[not(.)]", "part[not('')]", "prop[@* = 'label']",
+    "prop[@name='x' or //part]", "prop[@name = //prop/@name]", "(//part)[@name='item']",
+    "part/*/@*", "*/*", "//part/..",
 ]  # fmt: skip
 
 

@@ -317,12 +317,20 @@ def _literals(expr: syntax.Expr) -> frozenset[str] | None:
 
 
 def _flag_in_literals(expr: syntax.Comparison) -> Compiled | None:
-    """``@flag = 'a'`` or ``@flag = ('a', 'b')``: a set lookup, same result as the general case."""
+    """``@flag = 'a'`` or ``@flag = ('a', 'b')``: a set lookup for a string flag, same result as the
+    general case; a number flag compares with each literal as a number, as there."""
     values = _literals(expr.right)
     if expr.operator != "=" or values is None or not isinstance(expr.left, syntax.FlagStep) or expr.left.name == "*":
         return None
     flag = expr.left.name
-    return lambda item, env: [isinstance(item, Node) and item.flags.get(flag) in values]
+
+    def equals(item: Item, env: Environment) -> list[Item]:
+        value = item.flags.get(flag) if isinstance(item, Node) else None
+        if value is None or type(value) is str:
+            return [value in values]
+        return [any(a == b for a, b in (_comparable(value, literal) for literal in values))]
+
+    return equals
 
 
 def _in_literals(expr: syntax.Comparison) -> Compiled | None:
