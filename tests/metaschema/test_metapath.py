@@ -314,3 +314,12 @@ def test_doc_of_an_href_found_from_the_root_is_skipped_and_recorded(tree: tuple[
     env, control = tree
     assert compile_metapath("doc(//prop/@name)")(control, env) == []
     assert env.external_documents_skipped
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["prop[has-oscal-namespace()]", "prop[has-oscal-namespace('a', 'b')]", "part[not()]", "part[not(1, 2)]"],
+)
+def test_a_function_with_the_wrong_number_of_arguments_is_refused_in_a_predicate_too(expression: str) -> None:
+    with pytest.raises(MetapathUnsupported, match=r"function (has-oscal-namespace|not)\(\) with [02] argument"):
+        compile_metapath(expression)
