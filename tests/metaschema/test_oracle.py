@@ -162,6 +162,7 @@ HAND_WRITTEN = [
     # predicates of every shape: not a test, not a name, a flag of any name, from the root
     "prop[. and @name='label']", "prop[@name='x' or ..]", "part[not(.)]", "part[not('')]", "prop[@* = 'label']",
     "prop[@name='x' or //part]", "prop[@name = //prop/@name]", "(//part)[@name='item']",
+    "part[not(//prop)]", "part[exists(//part)]", "prop[count(.)]", "prop[./count(.)]", "prop[./string(@name)]",
     "part/*/@*", "*/*", "//part/..",
 ]  # fmt: skip
 

@@ -254,9 +254,11 @@ def _compile_test(expr: syntax.Expr) -> Test | None:
     if isinstance(expr, syntax.Call) and expr.name in ("has-oscal-namespace", "starts-with", "exists", "empty"):
         compiled = compile_expr(expr)
         return lambda item, env: compiled(item, env)[0] is True
-    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.PathExpr)):
+    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep)) or (
+        isinstance(expr, syntax.PathExpr) and _only_nodes(expr)
+    ):
         return _as_test(compile_expr(expr))  # a node sequence: true when not empty
-    return None
+    return None  # may be a number (``[2]``, ``[./count(x)]``): a position
 
 
 def _as_test(compiled: Compiled) -> Test:
