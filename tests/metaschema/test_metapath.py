@@ -64,6 +64,7 @@ def _values(expression: str, tree: tuple[Environment, Node]) -> list[object]:
         ("prop/(1, true())", [1, True, 1, True]),  # values from each context, repeats kept
         ("count(prop/string(@ns))", [2]),
         ("(./(prop, prop))/@name", ["label", "status"]),  # a step after a sequence with repeats drops them
+        ("count((prop, prop)/.)", [2]),
     ],
 )
 def test_paths_predicates_unions_and_functions(
@@ -163,6 +164,9 @@ def test_steps_from_the_document_node_or_from_a_value_select_nothing(tree: tuple
     for expression in ("..", "*", "prop", "@*", "@id", ".//part", "part//part", ".//*"):
         assert compile_metapath(expression)(flag, env) == [], expression
         assert compile_metapath(expression)("text", env) == [], expression
+    for test in ("@id = 'ac-1'", "@id = ('ac-1', 'x')"):
+        assert compile_metapath(test)(flag, env) == [False], test  # a flag has no flags
+        assert compile_metapath(test)("text", env) == [False], test
 
 
 def test_descendants_of_a_node_without_a_known_last_descendant_are_walked_once(
@@ -210,7 +214,7 @@ def test_a_comparison_python_cannot_make_is_false_not_an_error(tree: tuple[Envir
 
 def test_evaluate_compiles_and_runs_in_one_call(tree: tuple[Environment, Node]) -> None:
     env, control = tree
-    assert [atom(item) for item in evaluate("prop/@name", control, env)] == ["label", "status"]
+    assert [atom(item) for item in evaluate("//prop/@name", control, env)] == ["label", "status"]
 
 
 @pytest.mark.parametrize(
