@@ -384,3 +384,81 @@ def test_a_constrained_flag_is_checked_as_its_own_context() -> None:
         ("profile", "imports", 0, "include-controls", 0, "with-child-controls"),
         "'maybe' is not an allowed value here; allowed: no, yes",
     )
+
+
+def test_every_node_target_refused_is_its_own_violation_with_its_empty_value() -> None:
+    nodes = _constraint("allowed-values", "('x', prop)", values=(AllowedValue("x", ""),))
+    assert [(v.path, v.message) for v in _apply(nodes).errors] == [  # the 'x' value is no node: passed over
+        (("control", "props", 0), "'' is not an allowed value here; allowed: x"),
+        (("control", "props", 1), "'' is not an allowed value here; allowed: x"),
+    ]
+
+
+def test_a_field_given_as_an_object_is_reported_at_its_value() -> None:
+    env, control = _view()
+    hash_node = Node("hash", control, ("hashes", 0), "", 7)
+    hash_node.text, hash_node.value_key = "abc", "value"
+    control.add(hash_node)
+    report = Report(max_kept=10)
+    run = _Run(load_metaschema("1.2.3"), env, report, time.monotonic() + 60)
+    constraint = _constraint("matches", "hash", datatype="integer")
+    run.apply(_Step(constraint, _HANDLERS["matches"], compile_metapath("hash"), None), [control])
+    assert [(v.path, v.message) for v in report.errors] == [
+        (("control", "hashes", 0, "value"), "'abc' is not a valid integer")
+    ]
+
+
+def test_targets_tests_and_keys_may_start_from_the_root() -> None:
+    found = _found(
+        _apply(
+            _constraint("matches", "//prop/@value", regex="[A-Z]+-1", id="m"),
+            _constraint("is-unique", "//prop", key_fields=(KeyField("count(//prop)"),), id="u"),
+            _constraint("expect", "//prop", test="@name = 'label'", id="e1"),
+            _constraint("expect", "prop", test="count(//prop) = 3", id="e2"),
+        )
+    )
+    assert [(i, path) for i, _, path, _ in found] == [
+        ("m", ("control", "props", 1, "value")),
+        ("u", ("control", "props", 1)),
+        ("e1", ("control", "props", 1)),
+        ("e2", ("control", "props", 0)),
+        ("e2", ("control", "props", 1)),
+    ]
+
+
+def test_items_without_a_key_are_passed_over_not_the_end_of_the_check() -> None:
+    prefix = (KeyField("@id", "^(ac)"),)  # the control and its part both give 'ac'; the props no key
+    unique = _constraint("is-unique", ". | prop | part", key_fields=prefix, id="u")
+    index = _constraint("index", ". | prop | part", key_fields=prefix, name="ids", id="i")
+    assert [(i, path, message) for i, _, path, message in _found(_apply(unique, index))] == [
+        ("u", ("control", "parts", 0, "id"), "key 'ac' must be unique; it first appears at $.control.id"),
+        (
+            "i",
+            ("control", "parts", 0, "id"),
+            "key 'ac' must be unique in index 'ids'; it first appears at $.control.id",
+        ),
+    ]
+
+
+def test_a_key_naming_an_index_that_does_not_exist_names_nothing() -> None:
+    has_key = _constraint("index-has-key", "part", name="nope", key_fields=(KeyField("@id"), KeyField(".")))
+    assert [v.message for v in _apply(has_key).errors] == [
+        "'ac-1_smt ' names nothing in index 'nope' (no such key here)"  # two key fields, the second empty
+    ]
+
+
+def test_unnamed_indexes_are_one_index() -> None:
+    index = _constraint("index", "prop", name=None, key_fields=(KeyField("@name"),))
+    has_key = _constraint("index-has-key", "prop", name=None, key_fields=(KeyField("@name"),))
+    assert _found(_apply(index, has_key)) == []
+
+
+def test_only_an_index_reaching_into_another_document_is_partial() -> None:
+    skip = _constraint("expect", ".", test="empty(doc(@id))", id="doc")  # names a document: skipped
+    local = _constraint("index", "prop", name="local", key_fields=(KeyField("@name"),))
+    remote = _constraint("index", "prop | doc(@id)/prop", name="remote", key_fields=(KeyField("@name"),))
+    keys = [
+        _constraint("index-has-key", "part", name=name, key_fields=(KeyField("@id"),), id=f"has-{name}")
+        for name in ("local", "remote")
+    ]
+    assert [v.constraint_id for v in _apply(skip, local, remote, *keys).errors] == ["has-local"]
