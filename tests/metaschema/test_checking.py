@@ -462,3 +462,10 @@ def test_only_an_index_reaching_into_another_document_is_partial() -> None:
         for name in ("local", "remote")
     ]
     assert [v.constraint_id for v in _apply(skip, local, remote, *keys).errors] == ["has-local"]
+
+
+@pytest.mark.parametrize(("count", "suffix"), [(12, ""), (13, " and 1 more"), (14, " and 2 more")])
+def test_allowed_values_past_twelve_are_counted_not_listed(count: int, suffix: str) -> None:
+    names = [f"v{n:02}" for n in range(count)]
+    message = _apply(_allowed(*names)).errors[0].message
+    assert message == f"'label' is not an allowed value here; allowed: {', '.join(names[:12])}{suffix}"
