@@ -469,3 +469,7 @@ def test_allowed_values_past_twelve_are_counted_not_listed(count: int, suffix: s
     names = [f"v{n:02}" for n in range(count)]
     message = _apply(_allowed(*names)).errors[0].message
     assert message == f"'label' is not an allowed value here; allowed: {', '.join(names[:12])}{suffix}"
+
+
+def test_a_node_without_text_is_allowed_by_an_empty_allowed_value() -> None:
+    assert _found(_apply(_constraint("allowed-values", "prop", values=(AllowedValue("", ""),)))) == []

@@ -170,3 +170,33 @@ def test_a_by_key_group_gives_one_node_per_key_with_the_key_as_its_flag() -> Non
         (("keyed", "items", "a"), {"id": "a"}),
         (("keyed", "items", "b"), {"id": "b"}),
     ]
+
+
+def test_a_field_no_expression_names_is_kept_when_its_flag_has_constraints() -> None:
+    document = fresh("assessment-results")
+    risk = {
+        "uuid": "00000000-0000-4000-8000-000000006100",
+        "title": "Weak passwords",
+        "description": "Passwords are short.",
+        "statement": "Accounts can be guessed.",
+        "status": "open",
+        "threat-ids": [{"system": "http://fedramp.gov", "id": "https://example.com/threats/1"}],
+    }
+    document["assessment-results"]["results"][0]["risks"] = [risk]
+    view = build_view(document, load_metaschema("1.2.3"))
+    assert view is not None
+    (threat,) = view.by_name["threat-id"]  # the system flag's allowed values must be checked
+    assert threat.flags == {"system": "http://fedramp.gov"} and threat.text == "https://example.com/threats/1"
+    assert view.by_definition["field:threat-id/@system"] == [FlagRef(threat, "system")]
+
+
+def test_only_definitions_with_constraints_are_listed() -> None:
+    assert set(_catalog_view().by_definition) == {
+        "assembly:catalog",
+        "assembly:metadata",
+        "assembly:property",
+        "assembly:back-matter",
+        "assembly:back-matter/resource",
+        "field:hash",
+        "field:hash/@algorithm",
+    }
