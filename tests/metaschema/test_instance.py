@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from types import MappingProxyType
+
 import pytest
 
 from oscal_mcp.oscal.metaschema.instance import DocumentView, build_view, scalar_text
@@ -156,7 +159,11 @@ def _keyed_metaschema() -> Metaschema:
     )  # fmt: skip
     root = Definition(
         "assembly:test-keyed-root", "assembly", "keyed", "test", "Keyed", "", root_name="keyed",
-        children=(Child("assembly", item.key, "item", "items", 0, UNBOUNDED, in_json="BY_KEY"),),
+        children=(
+            Child("assembly", item.key, "item", "items", 0, UNBOUNDED, in_json="BY_KEY"),
+            Child("assembly", item.key, "listed", "listed", 0, UNBOUNDED),
+            Child("assembly", item.key, "one", "one", 0, 1),
+        ),
     )  # fmt: skip
     real = load_metaschema("1.2.3")  # the version names the real constraints, whose names the view keeps
     return Metaschema(real.version, {**real.definitions, item.key: item, root.key: root}, {"keyed": root})
@@ -200,3 +207,26 @@ def test_only_definitions_with_constraints_are_listed() -> None:
         "field:hash",
         "field:hash/@algorithm",
     }
+
+
+def test_a_keyed_definition_outside_a_by_key_group_is_an_array_or_one_object() -> None:
+    document = {"keyed": {"listed": [{"id": "x"}, {"id": "y"}], "one": {"id": "z"}}}
+    view = build_view(document, _keyed_metaschema())
+    assert view is not None
+    assert [(n.path, dict(n.flags)) for n in view.by_name["listed"]] == [
+        (("keyed", "listed", 0), {"id": "x"}),
+        (("keyed", "listed", 1), {"id": "y"}),
+    ]
+    assert [(n.path, dict(n.flags)) for n in view.by_name["one"]] == [(("keyed", "one"), {"id": "z"})]
+
+
+def test_any_mapping_is_an_object_not_only_a_dict() -> None:
+    metadata = MappingProxyType({"props": [MappingProxyType({"name": "n", "value": "v"})]})
+    view = build_view({"catalog": OrderedDict(uuid="u", metadata=metadata)}, load_metaschema("1.2.3"))
+    assert view is not None
+    assert [dict(prop.flags) for prop in view.by_name["prop"]] == [{"name": "n", "value": "v"}]
+
+
+def test_the_document_node_has_no_definition_and_the_root_its_own() -> None:
+    view = _catalog_view()
+    assert (view.document.definition, view.root.definition) == ("", "assembly:catalog")
