@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oscal_mcp.oscal.metaschema.metapath_eval import Environment, compile_metapath, evaluate, truth
-from oscal_mcp.oscal.metaschema.metapath_shortcuts import target_guard, value_getter
+from oscal_mcp.oscal.metaschema.metapath_shortcuts import step_names, target_guard, value_getter
 from oscal_mcp.oscal.metaschema.metapath_syntax import MetapathUnsupported, parse
 from oscal_mcp.oscal.metaschema.nodes import FlagRef, Item, Node, atom
 
@@ -249,6 +249,8 @@ def test_evaluate_compiles_and_runs_in_one_call(tree: tuple[Environment, Node]) 
         ("@class = @id", False),
         ("prop = 'x'", True),
         ("@id != 'x'", None),
+        ("@id = ('x', 'y')", False),
+        ("@* = 'ac-1'", None),  # any flag may hold it
         ("param | prop", True),
         ("param | part[@name='x']", False),
         ("param | .", None),
@@ -327,3 +329,9 @@ def test_doc_of_an_href_found_from_the_root_is_skipped_and_recorded(tree: tuple[
 def test_a_function_with_the_wrong_number_of_arguments_is_refused_in_a_predicate_too(expression: str) -> None:
     with pytest.raises(MetapathUnsupported, match=r"function (has-oscal-namespace|not)\(\) with [02] argument"):
         compile_metapath(expression)
+
+
+def test_step_names_are_every_name_an_expression_can_select() -> None:
+    assert step_names("(a/b) = (c[d], e | f, g(h, i))") == {"a", "b", "c", "d", "e", "f", "h", "i"}
+    assert step_names("@x and 'y'") == set()
+    assert step_names("a/*") is None  # any name
