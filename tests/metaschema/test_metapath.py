@@ -333,5 +333,7 @@ def test_a_function_with_the_wrong_number_of_arguments_is_refused_in_a_predicate
 
 def test_step_names_are_every_name_an_expression_can_select() -> None:
     assert step_names("(a/b) = (c[d], e | f, g(h, i))") == {"a", "b", "c", "d", "e", "f", "h", "i"}
+    assert step_names("(c, a/b)") == {"a", "b", "c"}  # a path met last keeps what is still to visit
+    assert step_names("(c, a = b)") == {"a", "b", "c"}
     assert step_names("@x and 'y'") == set()
     assert step_names("a/*") is None  # any name
