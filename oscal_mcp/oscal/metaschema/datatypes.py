@@ -42,15 +42,12 @@ def _is_date_time(value: str, *, zone_required: bool) -> bool:
     return True
 
 
-def _is_ip(kind: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address]) -> Callable[[str], bool]:
-    def check(value: str) -> bool:
-        try:
-            kind(value)
-        except ValueError:
-            return False
-        return True
-
-    return check
+def _is_ip(kind: type[ipaddress.IPv4Address] | type[ipaddress.IPv6Address], value: str) -> bool:
+    try:
+        kind(value)
+    except ValueError:
+        return False
+    return True
 
 
 DATATYPES: dict[str, Callable[[str], bool]] = {
@@ -66,8 +63,8 @@ DATATYPES: dict[str, Callable[[str], bool]] = {
     "uri-reference": lambda v: _NO_SPACE.fullmatch(v) is not None,
     "token": lambda v: _TOKEN.fullmatch(v) is not None,
     "string": lambda v: v.strip() != "",
-    "ip-v4-address": _is_ip(ipaddress.IPv4Address),
-    "ip-v6-address": _is_ip(ipaddress.IPv6Address),
+    "ip-v4-address": lambda v: _is_ip(ipaddress.IPv4Address, v),
+    "ip-v6-address": lambda v: _is_ip(ipaddress.IPv6Address, v),
 }
 
 

@@ -195,7 +195,8 @@ def _order(item: Item) -> int:
 
 
 def _path(left: Compiled, right: Compiled, *, nodes_only: bool = False, disjoint: bool = False) -> Compiled:
-    """``left/right``; repeats dropped (nodes compare by identity, so a dict of nodes does it)."""
+    """``left/right``; repeated nodes dropped (nodes compare by identity, so a dict of nodes does
+    it), values kept as they come, repeats too (XPath 3.1, section 3.3.1.1)."""
 
     def path(item: Item, env: Environment) -> list[Item]:
         contexts = left(item, env)
@@ -206,7 +207,9 @@ def _path(left: Compiled, right: Compiled, *, nodes_only: bool = False, disjoint
             found.extend(right(context, env))
         if disjoint:
             return found
-        return list(dict.fromkeys(found)) if nodes_only else distinct(found)
+        if nodes_only or all(isinstance(value, (Node, FlagRef)) for value in found):
+            return list(dict.fromkeys(found))
+        return found
 
     return path
 
@@ -251,9 +254,11 @@ def _compile_test(expr: syntax.Expr) -> Test | None:
     if isinstance(expr, syntax.Call) and expr.name in ("has-oscal-namespace", "starts-with", "exists", "empty"):
         compiled = compile_expr(expr)
         return lambda item, env: compiled(item, env)[0] is True
-    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep, syntax.PathExpr)):
+    if isinstance(expr, (syntax.ChildStep, syntax.FlagStep)) or (
+        isinstance(expr, syntax.PathExpr) and _only_nodes(expr)
+    ):
         return _as_test(compile_expr(expr))  # a node sequence: true when not empty
-    return None
+    return None  # may be a number (``[2]``, ``[./count(x)]``): a position
 
 
 def _as_test(compiled: Compiled) -> Test:
@@ -314,12 +319,20 @@ def _literals(expr: syntax.Expr) -> frozenset[str] | None:
 
 
 def _flag_in_literals(expr: syntax.Comparison) -> Compiled | None:
-    """``@flag = 'a'`` or ``@flag = ('a', 'b')``: a set lookup, same result as the general case."""
+    """``@flag = 'a'`` or ``@flag = ('a', 'b')``: a set lookup for a string flag, same result as the
+    general case; a number flag compares with each literal as a number, as there."""
     values = _literals(expr.right)
     if expr.operator != "=" or values is None or not isinstance(expr.left, syntax.FlagStep) or expr.left.name == "*":
         return None
     flag = expr.left.name
-    return lambda item, env: [isinstance(item, Node) and item.flags.get(flag) in values]
+
+    def equals(item: Item, env: Environment) -> list[Item]:
+        value = item.flags.get(flag) if isinstance(item, Node) else None
+        if value is None or type(value) is str:
+            return [value in values]
+        return [any(a == b for a, b in (_comparable(value, literal) for literal in values))]
+
+    return equals
 
 
 def _in_literals(expr: syntax.Comparison) -> Compiled | None:
