@@ -157,3 +157,23 @@ async def test_the_tracing_plugin_takes_the_librarys_own_tracer(tmp_path: Path) 
     provider = TracerProvider()
     load_verifier(config, plugin_manager=create_plugin_manager(load_entry_points=False), tracer_provider=provider)
     assert provider.names == ["oscal_mcp_auth"]
+
+
+async def test_a_refused_scopes_log_record_carries_the_caller_and_what_was_missing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caller = AccessToken(token="tok", client_id="c1", scopes=["s"], subject="u1", claims={"iss": ISSUER})
+    with caplog.at_level(logging.INFO, logger="oscal_mcp_auth"):
+        traced(FakeBackend(None), Tracer()).scope_denied(caller, ["oscal:write"])
+    (record,) = caplog.records
+    assert getattr(record, AUDIT_ATTRIBUTE) == {
+        "outcome": "reject",
+        "reason": "insufficient_scope",
+        "verifier": "fake",
+        "token_id": token_id("tok"),
+        "missing": ["oscal:write"],
+        "client_id": "c1",
+        "subject": "u1",
+        "issuer": ISSUER,
+        "scopes": ["s"],
+    }
