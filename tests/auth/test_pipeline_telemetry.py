@@ -4,6 +4,7 @@ log line, whether tokens can be bound, and the built-in metrics and tracing plug
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
@@ -176,3 +177,32 @@ async def test_a_refused_scopes_log_record_carries_the_caller_and_what_was_missi
         "issuer": ISSUER,
         "scopes": ["s"],
     }
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def high_s_token() -> str:
+    """An ES256 compact JWS whose signature has a high S (its twin, with S' = n - S, is the canonical
+    spelling); nothing here checks the signature."""
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signature = (1).to_bytes(32, "big") + (P256_ORDER - 1).to_bytes(32, "big")
+    return ".".join((b64url(json.dumps({"alg": "ES256"}).encode()), b64url(b"{}"), b64url(signature)))
+
+
+class CanonicalBackend(FakeBackend):
+    canonical_tokens = True  # the jwt backend's promise: it spells its tokens canonically itself
+
+
+@pytest.mark.parametrize(("backend", "respelled"), [(CanonicalBackend, False), (FakeBackend, True)])
+async def test_only_a_backend_that_does_not_spell_canonically_has_its_tokens_respelled(
+    backend: type[FakeBackend], respelled: bool
+) -> None:
+    token = high_s_token()
+    given = AccessToken(token=token, client_id="c1", scopes=[], expires_at=int(time.time()) + 300)
+    accepted = await traced(backend(given), Tracer()).verify_token(token)
+    assert accepted is not None
+    assert (accepted.token != token) is respelled
