@@ -1,5 +1,7 @@
-"""`request_json` reads a body up to its size limit, whether the server declares the length
-(refused before reading) or streams it without one (refused once the count passes the limit)."""
+"""The HTTP layer every call to an Authorization Server goes through: `request_json` reads a body up
+to its size limit, whether the server declares the length (refused before reading) or streams it
+without one (refused once the count passes the limit), and names the request in its failures;
+`new_client` asks for JSON under its own name, follows no redirect and bounds its connections."""
 
 from __future__ import annotations
 
