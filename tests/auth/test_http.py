@@ -6,6 +6,7 @@ without one (refused once the count passes the limit), and names the request in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -109,3 +110,33 @@ async def test_the_pooled_client_opens_at_most_100_connections_to_the_authorizat
         answers = await asyncio.gather(*(request_json(client, "GET", url, total_timeout=10) for _ in range(101)))
     assert [answer.body for answer in answers] == [{}] * 101
     assert most == 100
+
+
+async def test_the_pooled_client_keeps_at_most_20_idle_connections_alive() -> None:
+    """Two bursts of 30 concurrent requests to a keep-alive loopback server (each burst answered once
+    all 30 wait, or after a second): the second burst reuses at most 20 connections of the first."""
+    accepted, waiting, burst = 0, 0, asyncio.Event()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted, waiting
+        accepted += 1
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):  # the client closed it
+            while await reader.readuntil(b"\r\n\r\n"):
+                waiting += 1
+                if waiting == 30:
+                    burst.set()
+                await burst.wait()
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/metadata"
+    loop = asyncio.get_running_loop()
+    async with server, new_client(10) as client:
+        for _ in range(2):
+            waiting, burst = 0, asyncio.Event()
+            loop.call_later(1.0, burst.set)
+            await asyncio.gather(*(request_json(client, "GET", url, total_timeout=10) for _ in range(30)))
+        server.close()
+    assert accepted - 30 >= 10  # 10 of the first burst's connections were not kept (more if idle ones expired)
