@@ -9,6 +9,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from oscal_mcp.oscal import schemas
 from oscal_mcp.oscal.schemas import bundled_versions, choose_version
 
 BUNDLED = bundled_versions()
@@ -82,3 +83,10 @@ def test_a_pre_release_or_decorated_version_is_not_taken_for_the_release(stated:
     choice = choose_version(stated)
     assert choice.version is None
     assert choice.note is not None and repr(stated) in choice.note
+
+
+def test_a_document_without_a_version_is_checked_with_the_newest_of_any_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest release is the last of the bundled ones, however many there are (two today)."""
+    monkeypatch.setattr(schemas, "bundled_versions", lambda: ("1.0.4", "1.1.2", "1.2.3"))
+    assert choose_version(None).version == "1.2.3"
+    assert choose_version("1.0.0").version == "1.0.4"
