@@ -90,3 +90,8 @@ def test_a_document_without_a_version_is_checked_with_the_newest_of_any_bundle(m
     monkeypatch.setattr(schemas, "bundled_versions", lambda: ("1.0.4", "1.1.2", "1.2.3"))
     assert choose_version(None).version == "1.2.3"
     assert choose_version("1.0.0").version == "1.0.4"
+
+
+@pytest.mark.parametrize("stated", [f" {version} " for version in BUNDLED] + [f"{version}\n" for version in BUNDLED])
+def test_a_bundled_release_with_surrounding_space_is_checked_with_that_release(stated: str) -> None:
+    assert choose_version(stated).version == stated.strip()
