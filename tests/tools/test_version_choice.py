@@ -95,3 +95,11 @@ def test_a_document_without_a_version_is_checked_with_the_newest_of_any_bundle(m
 @pytest.mark.parametrize("stated", [f" {version} " for version in BUNDLED] + [f"{version}\n" for version in BUNDLED])
 def test_a_bundled_release_with_surrounding_space_is_checked_with_that_release(stated: str) -> None:
     assert choose_version(stated).version == stated.strip()
+
+
+def test_an_earlier_minor_release_is_checked_with_the_newest_and_says_what_may_differ() -> None:
+    assert choose_version("1.1.2").note == (
+        f"OSCAL 1.1.2 is not bundled; NIST's {NEWEST} schema, the newest bundled, was used. Later releases "
+        "tightened a few rules (e.g. 1.2.0 requires a time zone on metadata dates), so an error may be one "
+        "that 1.1.2 allowed."
+    )
