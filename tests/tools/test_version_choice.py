@@ -103,3 +103,12 @@ def test_an_earlier_minor_release_is_checked_with_the_newest_and_says_what_may_d
         "tightened a few rules (e.g. 1.2.0 requires a time zone on metadata dates), so an error may be one "
         "that 1.1.2 allowed."
     )
+
+
+def test_an_unsupported_version_is_named_cut_to_40_characters_with_what_is_bundled() -> None:
+    stated = "2." + "9" * 50
+    assert choose_version(stated).note == (
+        f"OSCAL version {stated[:40]!r} is not supported: this server bundles NIST's schemas for "
+        f"{', '.join(BUNDLED)} (earlier 1.x documents are checked with {NEWEST}). Set metadata.oscal-version "
+        "to one of those to validate the document at this level."
+    )
