@@ -49,6 +49,16 @@ def test_backend_settings_refuse_unknown_variables() -> None:
         backend_settings(config, "example", ExampleSettings)
 
 
+def test_an_unknown_variable_is_refused_listing_every_accepted_name() -> None:
+    config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_TIMEOUT": "1"})
+    with pytest.raises(ConfigurationError) as refused:
+        backend_settings(config, "example", ExampleSettings)
+    assert str(refused.value) == (
+        "unknown setting OSCAL_AUTH_EXAMPLE_TIMEOUT; the example settings accepts: "
+        "OSCAL_AUTH_EXAMPLE_TIMEOUT_SECONDS, OSCAL_AUTH_EXAMPLE_CLIENT_SECRET"
+    )
+
+
 def test_backend_settings_never_echo_a_secret() -> None:
     config = AuthConfig.from_mapping({"OSCAL_AUTH_EXAMPLE_CLIENT_SECRET": ["not", "a", "string"]})  # type: ignore[dict-item]
     with pytest.raises(ConfigurationError) as error:

@@ -58,6 +58,16 @@ async def test_verified_token_results_are_shared_whatever_the_order_of_the_issue
     assert await result_cache(reordered, "introspection", 100, CACHE_CODEC).get("k1") == ACCESS
 
 
+async def test_verified_token_results_are_not_shared_with_a_replica_accepting_other_issuers(
+    redis_server: RedisServer,
+) -> None:
+    """A token accepted for an issuer one replica trusts must not be accepted from the cache by a
+    replica that does not trust it."""
+    narrower = replica(redis_server, OSCAL_AUTH_ISSUER_URL="https://as.example.com")
+    await result_cache(replica(redis_server), "introspection", 100, CACHE_CODEC).set("k1", ACCESS, 30)
+    assert await result_cache(narrower, "introspection", 100, CACHE_CODEC).get("k1") is None
+
+
 def test_each_shared_cache_logs_its_key_prefix_and_the_settings_that_scope_it(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -25,9 +25,9 @@ def write_keys(tmp_path: Path, keys: object) -> Path:
     return path
 
 
-def config_for(path: Path) -> AuthConfig:
+def config_for(path: Path, **settings: str) -> AuthConfig:
     return AuthConfig.from_mapping(
-        {"OSCAL_AUTH_VERIFIER": "static", "OSCAL_AUTH_STATIC_KEYS_FILE": str(path)},
+        {"OSCAL_AUTH_VERIFIER": "static", "OSCAL_AUTH_STATIC_KEYS_FILE": str(path), **settings},
         default_resource_url="http://127.0.0.1:8000/mcp",
     )
 
@@ -46,11 +46,34 @@ async def test_unknown_key_is_rejected(tmp_path: Path) -> None:
     assert rejected.value.reason == "unknown_key"
 
 
-async def test_expired_key_is_rejected(tmp_path: Path) -> None:
+async def test_expired_key_is_rejected_naming_its_client(tmp_path: Path) -> None:
     entry = {"client_id": "old", "key_sha256": sha("k1"), "expires_at": int(time.time()) - 1}
     path = write_keys(tmp_path, {"keys": [entry]})
-    with pytest.raises(TokenRejected, match="expired"):
+    with pytest.raises(TokenRejected) as rejected:
         await create_verifier(config_for(path)).verify_token("k1")
+    assert (rejected.value.reason, rejected.value.detail) == ("expired", "client_id='old'")
+
+
+async def test_a_key_that_expires_later_is_accepted_with_its_expiry(tmp_path: Path) -> None:
+    expires_at = int(time.time()) + 3600
+    path = write_keys(tmp_path, {"keys": [{"client_id": "bot", "key_sha256": sha("k1"), "expires_at": expires_at}]})
+    assert (await create_verifier(config_for(path)).verify_token("k1")).expires_at == expires_at
+
+
+async def test_the_configured_issuer_is_the_tokens_iss_claim(tmp_path: Path) -> None:
+    path = write_keys(tmp_path, {"keys": [{"client_id": "bot", "key_sha256": sha("k1")}]})
+    config = config_for(path, OSCAL_AUTH_ISSUER_URL="https://as.example.com")
+    assert (await create_verifier(config).verify_token("k1")).claims == {"iss": "https://as.example.com"}
+    assert (await create_verifier(config_for(path)).verify_token("k1")).claims is None  # no issuer, no claims
+
+
+def test_a_keys_file_others_may_write_is_refused_naming_the_setting_and_the_fix(tmp_path: Path) -> None:
+    path = write_keys(tmp_path, {"keys": [{"client_id": "bot", "key_sha256": sha("k1")}]})
+    path.chmod(0o662)
+    with pytest.raises(ConfigurationError) as refused:
+        load_keys(path)
+    assert str(refused.value).startswith(f"OSCAL_AUTH_STATIC_KEYS_FILE={str(path)!r} is writable by")
+    assert str(refused.value).endswith(f"run: chmod go-w {path}")
 
 
 async def test_uppercase_hash_matches(tmp_path: Path) -> None:

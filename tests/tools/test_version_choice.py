@@ -9,6 +9,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from oscal_mcp.oscal import schemas
 from oscal_mcp.oscal.schemas import bundled_versions, choose_version
 
 BUNDLED = bundled_versions()
@@ -82,3 +83,32 @@ def test_a_pre_release_or_decorated_version_is_not_taken_for_the_release(stated:
     choice = choose_version(stated)
     assert choice.version is None
     assert choice.note is not None and repr(stated) in choice.note
+
+
+def test_a_document_without_a_version_is_checked_with_the_newest_of_any_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest release is the last of the bundled ones, however many there are (two today)."""
+    monkeypatch.setattr(schemas, "bundled_versions", lambda: ("1.0.4", "1.1.2", "1.2.3"))
+    assert choose_version(None).version == "1.2.3"
+    assert choose_version("1.0.0").version == "1.0.4"
+
+
+@pytest.mark.parametrize("stated", [f" {version} " for version in BUNDLED] + [f"{version}\n" for version in BUNDLED])
+def test_a_bundled_release_with_surrounding_space_is_checked_with_that_release(stated: str) -> None:
+    assert choose_version(stated).version == stated.strip()
+
+
+def test_an_earlier_minor_release_is_checked_with_the_newest_and_says_what_may_differ() -> None:
+    assert choose_version("1.1.2").note == (
+        f"OSCAL 1.1.2 is not bundled; NIST's {NEWEST} schema, the newest bundled, was used. Later releases "
+        "tightened a few rules (e.g. 1.2.0 requires a time zone on metadata dates), so an error may be one "
+        "that 1.1.2 allowed."
+    )
+
+
+def test_an_unsupported_version_is_named_cut_to_40_characters_with_what_is_bundled() -> None:
+    stated = "2." + "9" * 50
+    assert choose_version(stated).note == (
+        f"OSCAL version {stated[:40]!r} is not supported: this server bundles NIST's schemas for "
+        f"{', '.join(BUNDLED)} (earlier 1.x documents are checked with {NEWEST}). Set metadata.oscal-version "
+        "to one of those to validate the document at this level."
+    )
