@@ -31,7 +31,8 @@ def test_an_unknown_name_suggests_names_that_exist(metaschema: Metaschema) -> No
     with pytest.raises(knowledge.UnknownPlaceError) as raised:
         knowledge.definitions_for(metaschema, "no-such-thing")
     assert "'no-such-thing'" in str(raised.value) and "1.2.3" in str(raised.value)
-    assert str(raised.value).endswith("try a name such as 'control', 'component', 'party', 'responsible-party' or 'prop'")
+    suggestion = "try a name such as 'control', 'component', 'party', 'responsible-party' or 'prop'"
+    assert str(raised.value).endswith(suggestion)
 
 
 def test_global_definitions_come_before_local_ones(metaschema: Metaschema) -> None:
@@ -92,7 +93,7 @@ def test_references_to_a_party_are_its_indexes_and_the_keys_naming_them(metasche
 
 
 def test_an_index_over_a_deep_path_is_found_by_its_last_step(metaschema: Metaschema) -> None:
-    references, beyond = knowledge.references_to(metaschema, "by-component")
+    references, _ = knowledge.references_to(metaschema, "by-component")
     assert _index_names(references) == {"by-component-uuid"}
     provided, _ = knowledge.references_to(metaschema, "provided")
     assert _index_names(provided) == {"by-component-export-provided-uuid"}
@@ -115,4 +116,3 @@ def test_definitions_named_finds_a_flag_by_name(metaschema: Metaschema) -> None:
 def test_definitions_named_falls_back_to_the_xml_name(metaschema: Metaschema) -> None:
     found = knowledge.definitions_named(metaschema, "component")
     assert [d.key for d in found] == ["assembly:defined-component", "assembly:system-component"]
-
