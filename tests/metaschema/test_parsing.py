@@ -19,15 +19,16 @@ def _module(imports: list[str], body: str) -> ET.Element:
     return root
 
 
-A, B, C, D, E, G, H = (f"oscal_{m}_metaschema.xml" for m in "abcdegh")
+A, B, C, D, E, G, H, K = (f"oscal_{m}_metaschema.xml" for m in "abcdeghk")
 ROOTS = {
     A: _module([B], '<define-assembly name="x"/><define-field name="y" scope="local"/>'),
     B: _module([A], '<define-assembly name="x"/><define-field name="y"/><define-flag/>'),
-    C: _module([B], '<define-assembly name="z"/>'),
+    C: _module([B], '<define-assembly name="z"/><define-flag scope="local"/>'),
     D: _module([A], ""),
-    E: _module([], ""),
+    E: _module([], "<import/>"),
     G: _module([H], ""),
     H: _module([G], ""),
+    K: _module([E, E, B], ""),
 }
 
 
@@ -36,16 +37,17 @@ def test_a_module_set_records_who_defines_what_imports_and_local_scope() -> None
     assert modules.defined_in == {
         ("assembly", "x"): [A, B],
         ("field", "y"): [A, B],
-        ("flag", ""): [B],
+        ("flag", ""): [B, C],
         ("assembly", "z"): [C],
     }
-    assert modules.imports == {A: [B], B: [A], C: [B], D: [A], E: [], G: [H], H: [G]}
-    assert modules.local == {("field", "y", A)}
+    assert modules.imports == {A: [B], B: [A], C: [B], D: [A], E: [""], G: [H], H: [G], K: [E, E, B]}
+    assert modules.local == {("field", "y", A), ("flag", "", C)}
 
 
 def test_a_name_defined_once_keeps_its_plain_key() -> None:
     modules = ModuleSet.of(ROOTS)
     assert modules.key("assembly", "z", A) == "assembly:z"
+    assert modules.key("assembly", "nowhere", A) == "assembly:nowhere"
     assert modules.defined_key("assembly", "z", C) == "assembly:z"
 
 
@@ -55,6 +57,7 @@ def test_a_name_defined_twice_resolves_home_first_then_through_imports() -> None
     assert modules.key("assembly", "x", B) == "assembly:x@b"
     assert modules.key("assembly", "x", C) == "assembly:x@b"
     assert modules.key("assembly", "x", D) == "assembly:x@a"
+    assert modules.key("assembly", "x", K) == "assembly:x@b"  # past a module imported twice
 
 
 def test_a_local_definition_is_seen_only_in_its_own_module() -> None:
