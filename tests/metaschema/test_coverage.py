@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from oscal_mcp.oscal.metaschema.coverage import unsupported
-from oscal_mcp.oscal.metaschema.model import CONSTRAINT_KINDS
+from oscal_mcp.oscal.metaschema.model import CONSTRAINT_KINDS, Constraint, ConstraintKind
 from oscal_mcp.oscal.metaschema.registry import load_metaschema, metaschema_versions
 
 
@@ -42,3 +43,17 @@ def test_constraints_cover_all_eight_models(version: str) -> None:
     ]
     owners = {c.module for c in metaschema.constraints()}
     assert {"oscal_metadata_metaschema.xml", "oscal_ssp_metaschema.xml", "oscal_catalog_metaschema.xml"} <= owners
+
+
+def _constraint(kind: ConstraintKind, **more: Any) -> Constraint:
+    return Constraint(kind=kind, id=None, level="ERROR", target=".", owner="assembly:x", module="x.xml", **more)
+
+
+@pytest.mark.parametrize("kind", ["index", "index-has-key", "is-unique"])
+def test_a_key_constraint_without_key_fields_is_not_evaluated(kind: ConstraintKind) -> None:
+    assert unsupported(_constraint(kind, name="i")) == "a key constraint without key-field"
+
+
+def test_an_expect_constraint_without_a_test_is_not_evaluated() -> None:
+    assert unsupported(_constraint("expect")) == "an expect constraint without test"
+    assert unsupported(_constraint("expect", test="true()")) is None
