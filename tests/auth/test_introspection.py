@@ -28,16 +28,12 @@ from oscal_mcp_auth.backends.introspection import (
 from oscal_mcp_auth.cache import MemoryCache, cache_key
 from oscal_mcp_auth.hooks import create_plugin_manager
 from oscal_mcp_auth.http import new_client
+from tests.auth.introspection_endpoints import ENDPOINT, ISSUER, METADATA, NOW, RESOURCE
 
 # Wall-clock time stands still at NOW (time-machine), so answers built "relative to now" meet the
 # leeway at exactly the intended distance; the event loop's monotonic clock still runs.
-NOW = 1_800_000_000
 pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
 
-ISSUER = "https://as.example.com"
-RESOURCE = "https://mcp.example.com/mcp"
-ENDPOINT = "https://as.example.com/introspect"
-METADATA = "https://as.example.com/.well-known/oauth-authorization-server"
 CLIENT_ID = "mcp-rs"
 SECRET = "rs-secret-Xy9"
 TOKEN = "opaque-token-0123456789"

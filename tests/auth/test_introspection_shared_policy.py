@@ -8,14 +8,11 @@ import respx
 
 from oscal_mcp_auth import AuthConfig, TokenRejected
 from oscal_mcp_auth.backends.introspection import IntrospectionVerifier, load_settings
+from tests.auth.introspection_endpoints import ENDPOINT, ISSUER, NOW, RESOURCE
 from tests.redis_server import RedisServer
 
-NOW = 1_800_000_000
 pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
 
-ISSUER = "https://as.example.com"
-RESOURCE = "https://mcp.example.com/mcp"
-ENDPOINT = "https://as.example.com/introspect"
 TOKEN = "opaque-token-shared-0123456789"
 NO_AUDIENCE = {"active": True, "client_id": "mcp-client", "exp": NOW + 300, "iss": ISSUER, "scope": "oscal:read"}
 

@@ -20,14 +20,10 @@ from oscal_mcp_auth.backends.introspection import IntrospectionVerifier
 from oscal_mcp_auth.backends.introspection_settings import load_settings
 from oscal_mcp_auth.cache import MemoryCache
 from oscal_mcp_auth.http import JsonResponse
+from tests.auth.introspection_endpoints import ENDPOINT, ISSUER, METADATA, NOW, RESOURCE
 
-NOW = 1_800_000_000
 pytestmark = [pytest.mark.anyio, pytest.mark.time_machine(NOW, tick=False)]
 
-ISSUER = "https://as.example.com"
-RESOURCE = "https://mcp.example.com/mcp"
-ENDPOINT = "https://as.example.com/introspect"
-METADATA = "https://as.example.com/.well-known/oauth-authorization-server"
 TOKEN = "opaque-token-wiring-0123456789"
 ACTIVE = {"active": True, "client_id": "mcp-client", "exp": NOW + 300, "iss": ISSUER, "aud": RESOURCE}
 INACTIVE = {"active": False}
